@@ -1,0 +1,42 @@
+# Thin wrappers over the perinatal-csc CLI. See README.md for the commands without make.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: report test analyse render synth validate wheelhouse clean setup
+
+report: $(STAMP)
+	$(BIN)/perinatal-csc report
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; run 'make PYTHON=/path/to/python3.11'" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(PIP_ARGS) -r requirements.lock
+	$(BIN)/python -m pip install --quiet $(PIP_ARGS) --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+synth: $(STAMP)
+	$(BIN)/perinatal-csc synth
+
+validate: $(STAMP)
+	$(BIN)/perinatal-csc validate
+
+analyse: $(STAMP)
+	$(BIN)/perinatal-csc analyse
+
+render: $(STAMP)
+	$(BIN)/perinatal-csc render
+
+# Every pinned wheel (plus the build backend) in one folder, for machines with no package index:
+#   make setup PIP_ARGS="--no-index --find-links wheelhouse"
+wheelhouse:
+	$(PYTHON) -m pip download --only-binary=:all: --dest wheelhouse -r requirements.lock "setuptools==65.5.0"
+
+clean:
+	rm -rf _output _results .cache

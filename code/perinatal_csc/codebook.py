@@ -1,0 +1,206 @@
+"""The codebook: the single source of truth for every analysis variable.
+
+Everything that needs a label, a level, a range or a type asks this module, which reads
+``data/codebook.yml``. Nothing else in the package hard-codes variable metadata.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import yaml
+
+from .paths import PROJECT_ROOT
+
+DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook.yml"
+
+TYPES = ("id", "categorical", "binary", "integer", "continuous")
+TIMEPOINTS = ("design", "index", "1m", "1y")
+SUMMARIES = ("mean_sd", "median_iqr", "n_pct")
+
+
+@dataclass(frozen=True)
+class Level:
+    code: Any
+    label: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One codebook entry."""
+
+    name: str
+    label: str
+    type: str
+    timepoint: str
+    source: str
+    required: bool = False
+    levels: tuple[Level, ...] = ()
+    reference: Any = None
+    unit: str | None = None
+    range: tuple[float, float] | None = None
+    summary: str | None = None
+    missing_codes: tuple[Any, ...] = ()
+    group: str | None = None
+    instrument: str | None = None
+    items: tuple[str, ...] = ()
+    requires: str | None = None
+    pattern: str | None = None
+    derived: str | None = None
+    inputs: tuple[str, ...] = ()
+    note: str | None = None
+
+    @property
+    def is_derived(self) -> bool:
+        return self.derived is not None
+
+    @property
+    def codes(self) -> list[Any]:
+        return [lv.code for lv in self.levels]
+
+    def level_label(self, code: Any) -> str:
+        for lv in self.levels:
+            if lv.code == code:
+                return lv.label
+        raise KeyError(f"{self.name}: no level with code {code!r}")
+
+    @property
+    def level_labels(self) -> dict[Any, str]:
+        return {lv.code: lv.label for lv in self.levels}
+
+    def dtype(self) -> Any:
+        """The pandas dtype a validated column of this variable has."""
+        if self.type == "id":
+            return "string"
+        if self.type == "categorical":
+            return pd.CategoricalDtype(self.codes, ordered=False)
+        if self.type in ("binary", "integer"):
+            return "Int64"
+        return "float64"
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """All variables, in codebook order, with lookup by name."""
+
+    variables: tuple[Variable, ...]
+    version: str
+    conventions: dict = field(default_factory=dict, hash=False, compare=False)
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        names = [v.name for v in self.variables]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"codebook {self.path}: duplicate variable names {dupes}")
+
+    def __getitem__(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(f"variable {name!r} is not in the codebook ({self.path})")
+
+    def __contains__(self, name: object) -> bool:
+        return any(v.name == name for v in self.variables)
+
+    def __iter__(self):
+        return iter(self.variables)
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def recorded(self) -> list[Variable]:
+        """Variables that come from the data (not derived)."""
+        return [v for v in self.variables if not v.is_derived]
+
+    def derived(self) -> list[Variable]:
+        return [v for v in self.variables if v.is_derived]
+
+    def select(self, *, group: str | Iterable[str] | None = None, timepoint: str | None = None,
+               instrument: str | None = None) -> list[Variable]:
+        groups = {group} if isinstance(group, str) else set(group) if group is not None else None
+        return [v for v in self.variables
+                if (groups is None or v.group in groups)
+                and (timepoint is None or v.timepoint == timepoint)
+                and (instrument is None or v.instrument == instrument)]
+
+    def label(self, name: str) -> str:
+        return self[name].label
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable: the codebook appendix and a machine-readable export."""
+        rows = []
+        for v in self.variables:
+            rows.append({
+                "name": v.name, "label": v.label, "type": v.type,
+                "timepoint": self.conventions.get("timepoint", {}).get(v.timepoint, v.timepoint),
+                "source": self.conventions.get("source", {}).get(v.source, v.source),
+                "levels": "; ".join(f"{lv.code} = {lv.label}" for lv in v.levels),
+                "reference": "" if v.reference is None else str(v.reference),
+                "unit": v.unit or "",
+                "range": "" if v.range is None else f"{_fmt(v.range[0])}–{_fmt(v.range[1])}",
+                "summary": self.conventions.get("summary", {}).get(v.summary, v.summary or ""),
+                "missing_codes": ", ".join(str(c) for c in v.missing_codes),
+                "required": v.required, "derived": v.derived or "",
+            })
+        return pd.DataFrame(rows)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _variable(d: dict, path: Path) -> Variable:
+    where = f"codebook {path}, variable {d.get('name', '?')!r}"
+    missing = [k for k in ("name", "label", "type", "timepoint", "source") if k not in d]
+    if missing:
+        raise ValueError(f"{where}: missing keys {missing}")
+    if d["type"] not in TYPES:
+        raise ValueError(f"{where}: type {d['type']!r} is not one of {TYPES}")
+    if d["timepoint"] not in TIMEPOINTS:
+        raise ValueError(f"{where}: timepoint {d['timepoint']!r} is not one of {TIMEPOINTS}")
+    if d.get("summary") is not None and d["summary"] not in SUMMARIES:
+        raise ValueError(f"{where}: summary {d['summary']!r} is not one of {SUMMARIES}")
+    levels = tuple(Level(lv["code"], str(lv["label"])) for lv in d.get("levels", []))
+    if d["type"] in ("categorical", "binary") and not levels:
+        raise ValueError(f"{where}: a {d['type']} variable needs levels")
+    if levels and d.get("reference") not in [lv.code for lv in levels]:
+        raise ValueError(f"{where}: reference {d.get('reference')!r} is not one of its level codes")
+    if d["type"] in ("integer", "continuous") and d.get("summary") not in ("mean_sd", "median_iqr"):
+        raise ValueError(f"{where}: a numeric variable needs summary mean_sd or median_iqr")
+    rng = d.get("range")
+    return Variable(
+        name=d["name"], label=d["label"], type=d["type"], timepoint=d["timepoint"], source=d["source"],
+        required=bool(d.get("required", False)), levels=levels, reference=d.get("reference"),
+        unit=d.get("unit"), range=None if rng is None else (float(rng[0]), float(rng[1])),
+        summary=d.get("summary"), missing_codes=tuple(d.get("missing_codes", ())), group=d.get("group"),
+        instrument=d.get("instrument"), items=tuple(d.get("items", ())), requires=d.get("requires"),
+        pattern=d.get("pattern"), derived=d.get("derived"), inputs=tuple(d.get("inputs", ())), note=d.get("note"),
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: Path, mtime: float) -> Codebook:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    variables = tuple(_variable(d, path) for d in raw["variables"])
+    cb = Codebook(variables=variables, version=str(raw.get("codebook_version", "")),
+                  conventions=raw.get("conventions", {}), path=path)
+    for v in cb:
+        for ref in (*v.items, *v.inputs, *([v.requires] if v.requires else [])):
+            if ref not in cb:
+                raise ValueError(f"codebook {path}, variable {v.name!r}: refers to unknown variable {ref!r}")
+    return cb
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Read and check the codebook (cached until the file changes)."""
+    p = Path(path) if path is not None else DEFAULT_CODEBOOK
+    p = p.resolve()
+    return _load_cached(p, p.stat().st_mtime)

@@ -1,0 +1,64 @@
+"""Data in, tidy results out: the one path every command and every chapter takes.
+
+``cohort`` loads, validates and derives; ``run_analysis`` calls each analysis stage's
+``results(cohort, config)`` and returns their tidy tables by name; ``write_results`` saves them
+as CSV into the data source's own results folder.
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .config import Config
+
+# Analysis stages, in order. Each module exposes
+#   results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]
+ANALYSIS_MODULES: list[str] = []
+
+
+def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s: None) -> Path:
+    """Build the synthetic cohort file if it is missing; return its path."""
+    path = config.data_path
+    if config.is_synthetic and not path.exists():
+        from .synth import generate, write_cohort
+        progress(f"building the synthetic cohort (n={config.synthetic_n}, seed={config.synthetic_seed}) -> {path}")
+        write_cohort(generate(config.synthetic_n, config.synthetic_seed, config.synthetic_parameters_path), path)
+    return path
+
+
+def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
+    """The validated cohort with derived variables: the input of every analysis."""
+    from .derive import derive
+    from .load import load_cohort
+
+    ensure_synthetic(config, progress)
+    loaded = load_cohort(config.data_path, config.mapping_path, codebook_path=config.codebook_path)
+    return derive(loaded.data)
+
+
+def run_analysis(data: pd.DataFrame, config: Config,
+                 progress: Callable[[str], None] = lambda s: None) -> dict[str, pd.DataFrame]:
+    """Every analysis stage's tidy tables, by name."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ANALYSIS_MODULES:
+        progress(f"analysis: {name}")
+        module = importlib.import_module(f"perinatal_csc.{name}")
+        for key, table in module.results(data, config).items():
+            if key in out:
+                raise RuntimeError(f"result table {key!r} produced twice (second time by {name})")
+            out[key] = table
+    return out
+
+
+def write_results(results: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+    """Write each table as ``<name>.csv``; nothing is written unless every table is ready."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in results.items():
+        p = out_dir / f"{name}.csv"
+        table.to_csv(p, index=False, lineterminator="\n")
+        paths.append(p)
+    return paths
