@@ -1,0 +1,46 @@
+"""What the manuscript's chapters see: the configuration, codebook, cohort and every result table.
+
+Computed once per rendering kernel, from the data in the configuration, so every number in the
+manuscript comes from the run that renders it. The renderer passes per-run overrides through the
+environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from .codebook import Codebook, load_codebook
+from .config import Config, load_config
+from .pipeline import cohort, run_analysis
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    config: Config
+    codebook: Codebook
+    cohort: pd.DataFrame
+    results: dict[str, pd.DataFrame]
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.config.is_synthetic
+
+
+def config_from_environment() -> Config:
+    """The run's configuration, including the renderer's per-run overrides."""
+    env = os.environ
+    return load_config(env.get("PERINATAL_CSC_CONFIG") or None, data=env.get("PERINATAL_CSC_DATA") or None,
+                       mapping=env.get("PERINATAL_CSC_MAPPING") or None,
+                       source=env.get("PERINATAL_CSC_SOURCE") or None)
+
+
+@lru_cache(maxsize=1)
+def context() -> ReportContext:
+    """Load, validate, derive and analyse once; every chapter shares the result."""
+    cfg = config_from_environment()
+    data = cohort(cfg)
+    return ReportContext(config=cfg, codebook=load_codebook(cfg.codebook_path), cohort=data,
+                         results=run_analysis(data, cfg))
