@@ -82,7 +82,7 @@ def load_config(path: str | Path | None = None, *, data: str | Path | None = Non
     if src not in ("synthetic", "real"):
         raise ConfigError(f"{cfg_path}: data.source must be 'synthetic' or 'real', not {src!r}")
     if src == "synthetic":
-        data_path = _resolve(root, data) or _resolve(root, synth.get("path", "data/synthetic/cohort.csv"))
+        data_path = _resolve(root, data) or _resolve(root, synth.get("path", "data/synthetic/synthetic_cohort.csv"))
         mapping_path = _resolve(root, mapping)
     else:
         data_path = _resolve(root, data) or _resolve(root, real.get("path"))
