@@ -1,0 +1,466 @@
+"""Load an export (CSV, Excel, SPSS .sav, Stata .dta; one file or several through a mapping).
+
+``load_cohort`` returns a ``LoadResult`` whose ``data`` is one validated row per dyad in codebook
+dtypes, or raises ``ValidationError`` listing every problem in every file. Headers are checked for
+direct identifiers before any value is read; nothing is dropped, coerced or imputed silently.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, load_codebook
+from .errors import UserError
+from .mapping import FileSpec, Mapping, _key, identity_mapping, read_mapping
+from .validate import (Collector, Located, Problem, check_consistency, check_identifier_headers,
+                       check_identifier_values, check_ids, parse_column)
+
+SUPPORTED = {".csv": "CSV", ".xlsx": "Excel", ".xlsm": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
+_MAGIC = {b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (perhaps Excel)",
+          b"\xd0\xcf\x11\xe0": "an old Office document (.xls/.doc)", b"$FL2": "an SPSS .sav file",
+          b"$FL3": "an SPSS .zsav file", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image",
+          b"<stata_dta>": "a Stata .dta file", b"{\\rtf": "an RTF document"}
+
+
+@dataclass
+class LoadResult:
+    """The validated cohort (one row per dyad), the files read and per-variable completeness."""
+
+    data: pd.DataFrame
+    files: list[Path]
+    completeness: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def summary_text(self) -> str:
+        """A short plain-text summary: rows, index infants of multiple births, notes, completeness."""
+        df = self.data
+        lines = [f"validated {len(df)} dyads (one row per mother's index episode) from "
+                 + ", ".join(p.name for p in self.files)]
+        if "multiple_birth" in df:
+            multi = df["multiple_birth"] == 1
+            n_multi = int(multi.fillna(False).sum())
+            text = f"multiple births (twins or more): {n_multi}"
+            if n_multi and "index_infant_order" in df:
+                order = df.loc[multi.fillna(False), "index_infant_order"].value_counts(dropna=False).sort_index()
+                text += ("; the index infant of each is recorded by index_infant_order ("
+                         + ", ".join(f"infant {k}: {v}" for k, v in order.items()) + ")")
+            lines.append(text)
+        lines.extend(self.notes)
+        lines.append("completeness (present, missing [of which export missing codes], % complete):")
+        c = self.completeness
+        width = max(len(n) for n in c["variable"]) if len(c) else 10
+        for r in c.itertuples(index=False):
+            lines.append(f"  {r.variable:<{width}}  {r.n_present:>7}  {r.n_missing:>7} [{r.n_missing_code}]"
+                         f"  {r.pct_complete:6.1f}%")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Part:
+    spec: FileSpec
+    frame: pd.DataFrame
+    rows: pd.Series
+    columns: dict[str, str]
+    n_missing_code: dict[str, int]
+
+
+# ----------------------------------------------------------------------------- reading files
+
+def _sniff(path: Path, n: int = 4096) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(n)
+
+
+def _what(head: bytes) -> str | None:
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            return what
+    return None
+
+
+def _num_text(s: pd.Series) -> pd.Series:
+    """Numbers as text: whole numbers without a decimal point, others as Python writes them."""
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    x = s.astype("float64")
+    ok = x.notna() & np.isfinite(x.fillna(0.0))
+    whole = ok & (x == np.floor(x.fillna(0.0))) & (x.abs() < 1e15)
+    out[whole] = x[whole].astype("int64").astype(str)
+    other = x.notna() & ~whole
+    out[other] = x[other].astype(str)
+    return out
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Any column as trimmed text with NA for blank (numbers from binary formats written without '.0')."""
+    if pd.api.types.is_bool_dtype(col):
+        return _num_text(col.astype("float64"))
+    if pd.api.types.is_numeric_dtype(col):
+        return _num_text(col)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        t = col.astype("string")
+    elif col.dtype == object:
+        is_float = col.map(lambda v: isinstance(v, (float, np.floating)))
+        t = col.astype("string")
+        if is_float.any():
+            t[is_float] = _num_text(col[is_float].astype("float64"))
+    else:
+        t = col.astype("string")
+    t = t.str.strip()
+    return t.mask(t == "", pd.NA)
+
+
+def _header_problem(spec: FileSpec, headers: list[str], out: Collector) -> bool:
+    """Identifier and duplicate headers; True if the file's values must not be read."""
+    before = len(out.problems)
+    check_identifier_headers(headers, spec.name, out)
+    blocked = any(p.kind == "direct identifier" for p in out.problems[before:])
+    seen: dict[str, int] = {}
+    for h in headers:
+        seen[h] = seen.get(h, 0) + 1
+    for h, n in seen.items():
+        if n > 1:
+            out.add(Problem("duplicate column", spec.name, repr(h), value=f"{n} columns with this header",
+                            expected="each column header once"))
+    if any(h.strip() == "" for h in headers):
+        out.add(Problem("unexpected column", spec.name, "(blank header)",
+                        expected="a header for every column"))
+    return blocked
+
+
+def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, dict] | None:
+    path = spec.path
+    head = _sniff(path)
+    what = _what(head)
+    if what or b"\x00" in head:
+        out.add(Problem("unreadable file", spec.name, expected="a CSV text file, but this is "
+                        + (what or "a binary file (it contains NUL bytes; UTF-16 text is not supported)")))
+        return None
+    if not head.strip():
+        out.add(Problem("unreadable file", spec.name, expected="a CSV file with a header row and data rows, "
+                        "but the file is empty"))
+        return None
+    enc = "utf-8-sig" if spec.encoding == "utf-8" else spec.encoding
+    with path.open("rb") as fh:
+        first = fh.readline()
+    try:
+        header = next(csv.reader([first.decode(enc)]))
+    except UnicodeDecodeError as e:
+        _encoding_problem(spec, e, 0, out)
+        return None
+    header = [h.strip() for h in header]
+    if _header_problem(spec, header, out):
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as e:
+        _encoding_problem(spec, e, raw.count(b"\n", 0, e.start), out)
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                         skipinitialspace=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, ValueError) as e:
+        out.add(Problem("unreadable file", spec.name, expected=f"well-formed CSV ({str(e).strip()})"))
+        return None
+    df.columns = header if len(header) == df.shape[1] else df.columns
+    return df, pd.Series(np.arange(len(df)) + 2, index=df.index), {}
+
+
+def _encoding_problem(spec: FileSpec, e: UnicodeDecodeError, line0: int, out: Collector) -> None:
+    bad = e.object[e.start:e.start + 1].hex().upper()
+    out.add(Problem("unreadable file", spec.name, row=line0 + 1, value=f"byte 0x{bad}",
+                    expected=f"text encoded as {spec.encoding}; re-export as UTF-8, or declare the file's "
+                    "encoding (e.g. encoding: cp1252) in the mapping file"))
+
+
+def _read_excel(spec: FileSpec, out: Collector):
+    head = _sniff(spec.path, 8)
+    if not head.startswith(b"PK\x03\x04"):
+        out.add(Problem("unreadable file", spec.name, expected="an Excel .xlsx workbook, but this is "
+                        + (_what(head) or ("an empty file" if not head else "not a workbook"))))
+        return None
+    sheet = 0 if spec.sheet is None else spec.sheet
+    try:
+        hdr = pd.read_excel(spec.path, sheet_name=sheet, nrows=0, engine="openpyxl")
+    except (ValueError, KeyError) as e:
+        out.add(Problem("unreadable file", spec.name, "sheet", value=repr(sheet),
+                        expected=f"a sheet that exists in the workbook ({e})"))
+        return None
+    except Exception as e:  # noqa: BLE001 - any reader failure is reported as a problem with this file
+        out.add(Problem("unreadable file", spec.name, expected=f"a readable Excel workbook ({type(e).__name__}: {e})"))
+        return None
+    header = [str(h).strip() for h in hdr.columns]
+    if _header_problem(spec, header, out):
+        return None
+    df = pd.read_excel(spec.path, sheet_name=sheet, dtype=object, engine="openpyxl")
+    df.columns = header
+    return df, pd.Series(np.arange(len(df)) + 2, index=df.index), {}
+
+
+def _read_stat(spec: FileSpec, out: Collector, kind: str):
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if kind == "SPSS" else pyreadstat.read_dta
+    try:
+        _, meta = reader(str(spec.path), metadataonly=True)
+    except Exception as e:  # noqa: BLE001 - pyreadstat raises its own types; all mean "cannot read this file"
+        what = _what(_sniff(spec.path, 16))
+        out.add(Problem("unreadable file", spec.name,
+                        expected=f"a {kind} file" + (f", but this is {what}" if what else f" ({type(e).__name__}: {e})")))
+        return None
+    header = [str(h) for h in meta.column_names]
+    if _header_problem(spec, header, out):
+        return None
+    kwargs = {"user_missing": False} if kind == "SPSS" else {}
+    df, meta = reader(str(spec.path), apply_value_formats=False, **kwargs)
+    labels = {col: {_key(k): str(v) for k, v in lab.items()} for col, lab in meta.variable_value_labels.items()}
+    return df, pd.Series(np.arange(len(df)) + 1, index=df.index), labels
+
+
+def _read(spec: FileSpec, out: Collector):
+    """The file's raw frame, its row numbers and its value labels; problems go to ``out``."""
+    path = spec.path
+    if not path.exists():
+        out.add(Problem("unreadable file", spec.name, expected=f"a file at {path}"))
+        return None
+    if path.is_dir():
+        out.add(Problem("unreadable file", spec.name, expected="a data file, not a folder"))
+        return None
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        out.add(Problem("unreadable file", spec.name, value=repr(path.suffix or "(no extension)"),
+                        expected="a CSV (.csv), Excel (.xlsx), SPSS (.sav) or Stata (.dta) file"))
+        return None
+    if kind == "CSV":
+        return _read_csv(spec, out)
+    if kind == "Excel":
+        return _read_excel(spec, out)
+    return _read_stat(spec, out, kind)
+
+
+# ----------------------------------------------------------------------------- mapping one file
+
+def _translation(var, spec: FileSpec, labels: dict[str, str] | None) -> dict[str, str]:
+    """Team code -> codebook code: explicit codes from the mapping, else value labels naming a level."""
+    if var.name in spec.codes:
+        return spec.codes[var.name]
+    if not labels or var.type not in ("categorical", "binary"):
+        return {}
+    by_text = {}
+    for lv in var.levels:
+        by_text[str(lv.label).strip().casefold()] = _key(lv.code)
+        by_text[_key(lv.code).casefold()] = _key(lv.code)
+    return {k: by_text[lab.strip().casefold()] for k, lab in labels.items() if lab.strip().casefold() in by_text}
+
+
+def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | None:
+    read = _read(spec, out)
+    if read is None:
+        return None
+    raw, rows, labels = read
+    if raw.shape[1] == 0 or len(raw) == 0:
+        out.add(Problem("unreadable file", spec.name, expected="at least one data row below the header "
+                        "(the file has only a header)" if raw.shape[1] else "a header row and data rows"))
+        return None
+    recorded = {v.name for v in codebook.recorded()}
+    if spec.columns is None:
+        colmap = {c: c for c in raw.columns if c in recorded}
+    else:
+        colmap = {c: spec.columns[c] for c in raw.columns if c in spec.columns}
+        for team in spec.columns:
+            if team not in raw.columns:
+                out.add(Problem("missing column", spec.name, repr(team),
+                                expected=f"the column the mapping names for {spec.columns[team]}"))
+    ignored = set(spec.ignore)
+    for c in raw.columns:
+        if c in colmap or c in ignored or not str(c).strip():
+            continue
+        if spec.columns is not None:
+            why = "only columns the mapping maps to a codebook variable or lists under ignore"
+        elif c in codebook:
+            why = "no derived variables in the export: the project derives them"
+        else:
+            why = "only codebook variable names as headers (use a mapping file to map or ignore others)"
+        out.add(Problem("unexpected column", spec.name, repr(c), expected=why + "; nothing is dropped silently"))
+    targets: dict[str, list[str]] = {}
+    for team, name in colmap.items():
+        targets.setdefault(name, []).append(team)
+    for name, teams in targets.items():
+        if len(teams) > 1:
+            out.add(Problem("mapping", spec.name, name, value=", ".join(map(repr, teams)),
+                            expected="one column per codebook variable"))
+    text = {team: _as_text(raw[team]) for team in colmap}
+    n_ident = sum(n for k, n in out.counts.items() if k[0] == "direct identifier")
+    for team, s in text.items():
+        check_identifier_values(s, spec.name, _shown(team, colmap[team]), rows, out)
+    if sum(n for k, n in out.counts.items() if k[0] == "direct identifier") > n_ident:
+        return None
+    frame: dict[str, pd.Series] = {}
+    n_mc: dict[str, int] = {}
+    id_text = text.get(next((t for t, n in colmap.items() if n == "dyad_id"), ""), None)
+    for team, name in colmap.items():
+        var = codebook[name]
+        s = text[team]
+        trans = _translation(var, spec, labels.get(team))
+        if trans:
+            s = s.where(~s.isin(list(trans)), s.map(trans)).astype("string")
+        extra = [*spec.missing_codes.get("*", ()), *spec.missing_codes.get(name, ())]
+        parsed = parse_column(var, s, file=spec.name, column=_shown(team, name), rows=rows, ids=id_text,
+                              extra_missing=extra, out=out)
+        frame[name] = parsed.values
+        n_mc[name] = parsed.n_missing_code
+    df = pd.DataFrame(frame, index=raw.index)
+    shown = {name: _shown(team, name) for team, name in colmap.items()}
+    if "dyad_id" not in df:
+        out.add(Problem("missing column", spec.name, "dyad_id",
+                        expected="a dyad ID column in every file (files are joined on it)"))
+        return None
+    check_ids(df, file=spec.name, rows=rows, out=out,
+              id_columns={n: shown[n] for n in ("dyad_id", "mother_id") if n in df})
+    return _Part(spec, df, rows, shown, n_mc)
+
+
+def _shown(team: str, name: str) -> str:
+    return name if team == name else f"{team} (-> {name})"
+
+
+# ----------------------------------------------------------------------------- joining files
+
+def _keyed(part: _Part) -> tuple[pd.DataFrame, pd.Series]:
+    ok = part.frame["dyad_id"].notna() & ~part.frame["dyad_id"].duplicated(keep="first")
+    f = part.frame[ok].set_index(part.frame.loc[ok, "dyad_id"].astype(str))
+    return f.drop(columns="dyad_id"), part.rows[ok].set_axis(f.index)
+
+
+def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.DataFrame, dict[str, Located], list[str]]:
+    notes: list[str] = []
+    mains = [p for p in parts if p.spec.role == "main"]
+    keyed = {id(p): _keyed(p) for p in parts}
+    order: list[str] = []
+    seen: set[str] = set()
+    for p in mains:
+        new = [i for i in keyed[id(p)][0].index if i not in seen]
+        order.extend(new)
+        seen.update(new)
+    index = pd.Index(order, dtype=object)
+    for p in mains:
+        idx = keyed[id(p)][0].index
+        absent = index.difference(idx, sort=False)
+        for d in absent[:1000]:
+            others = [q.spec.name for q in mains if d in keyed[id(q)][0].index]
+            out.add(Problem("ID not in every file", p.spec.name, p.columns.get("dyad_id"), None, str(d), None,
+                            "the same dyads in every main file; this dyad is in " + ", ".join(others)))
+    columns: dict[str, pd.Series] = {"dyad_id": pd.Series(index, index=index, dtype="string")}
+    where: dict[str, Located] = {}
+    owner: dict[str, str] = {}
+    for p in parts:
+        f, rows = keyed[id(p)]
+        if p.spec.role == "followup":
+            orphans = f.index.difference(index, sort=False)
+            for d in orphans[:1000]:
+                out.add(Problem("ID not in every file", p.spec.name, p.columns.get("dyad_id"),
+                                int(rows[d]), str(d), None, "a dyad that is in the main file(s)"))
+        rows_full = rows.reindex(index)
+        where.setdefault("dyad_id", Located(p.spec.name, p.columns["dyad_id"], rows_full))
+        for name in f.columns:
+            if name in owner:
+                out.add(Problem("mapping", p.spec.name, p.columns[name],
+                                expected=f"each codebook variable from one file only ({name} also comes from {owner[name]})"))
+                continue
+            owner[name] = p.spec.name
+            columns[name] = f[name].reindex(index)
+            where[name] = Located(p.spec.name, p.columns[name], rows_full)
+    for p in parts:
+        if p.spec.role != "followup":
+            continue
+        f, _ = keyed[id(p)]
+        present = index.isin(f.index)
+        n_abs = int((~present).sum())
+        flag = p.spec.flag
+        fdt = codebook[flag].dtype()
+        if owner.get(flag) == p.spec.name or flag not in owner:
+            base = columns.get(flag, pd.Series(1, index=index, dtype=fdt))
+            columns[flag] = base.where(present, 0).astype(fdt)
+            if flag not in where:
+                where[flag] = Located(p.spec.name, f"(presence in {p.spec.name} -> {flag})", pd.Series(np.nan, index=index))
+                owner[flag] = p.spec.name
+            notes.append(f"{p.spec.name}: {len(index) - n_abs} of {len(index)} dyads present; the {n_abs} absent "
+                         f"dyads are recorded as {flag} = 0 and their {p.spec.name} variables are missing")
+        else:
+            claimed = (columns[flag] == 1).fillna(False).to_numpy() & ~present
+            loc = where[flag]
+            for d in index[claimed][:1000]:
+                out.add(Problem("inconsistent", loc.file, loc.column, _int(loc.rows[d]), str(d), "1",
+                                f"{flag} = 0 for a dyad absent from {p.spec.name}"))
+            notes.append(f"{p.spec.name}: {len(index) - n_abs} of {len(index)} dyads present; the {n_abs} absent "
+                         f"dyads have {flag} = 0 in {owner[flag]} and their {p.spec.name} variables are missing")
+    df = pd.DataFrame(columns, index=index)
+    return df, where, notes
+
+
+def _int(x) -> int | None:
+    return None if pd.isna(x) else int(x)
+
+
+# ----------------------------------------------------------------------------- the public entry point
+
+def load_cohort(path: Path | str | None, mapping_path: Path | str | None = None, *,
+                codebook_path: Path | str | None = None) -> LoadResult:
+    """Read, map and validate an export; the validated cohort, or ValidationError listing every problem.
+
+    With no mapping, ``path`` is one file in the codebook's own names and codes. With a mapping, the
+    mapping names its files (``path`` is ignored).
+    """
+    codebook = load_codebook(codebook_path)
+    out = Collector()
+    if mapping_path is not None:
+        mapping = read_mapping(Path(mapping_path), codebook, out)
+        out.raise_if_any()
+    elif path is None:
+        raise UserError("no data file given: pass a PATH or a --mapping file (or set data in config/project.yml)")
+    else:
+        mapping = identity_mapping(Path(path))
+    assert mapping is not None
+    parts = [p for p in (_load_file(spec, codebook, out) for spec in mapping.files) if p is not None]
+    if len(parts) < len(mapping.files):
+        out.raise_if_any()
+    supplied = {n for p in parts for n in p.frame.columns}
+    followup_flags = {p.spec.flag for p in parts if p.spec.role == "followup"}
+    first = mapping.files[0].name if mapping.path is None else mapping.path.name
+    for v in codebook.recorded():
+        if v.required and v.name not in supplied and v.name not in followup_flags:
+            out.add(Problem("missing column", first, v.name,
+                            expected=f"a column for {v.name} ({v.label}): it is required"
+                            + (" (map a team column to it in the mapping file)" if mapping.path else "")))
+    df, where, notes = _join(parts, codebook, out)
+    check_consistency(df, codebook, where, out)
+    out.raise_if_any()
+    names = [v.name for v in codebook.recorded() if v.name in df]
+    data = df[names].reset_index(drop=True)
+    for v in codebook.recorded():
+        if v.name in data:
+            data[v.name] = data[v.name].astype(v.dtype())
+    n_mc = {}
+    for p in parts:
+        n_mc.update(p.n_missing_code)
+    return LoadResult(data=data, files=[s.path for s in mapping.files],
+                      completeness=_completeness(data, codebook, n_mc), notes=notes)
+
+
+def _completeness(data: pd.DataFrame, codebook: Codebook, n_mc: dict[str, int]) -> pd.DataFrame:
+    """Per variable: present, missing (and how many of those were export missing codes), % complete."""
+    present = data.notna().sum()
+    n = len(data)
+    return pd.DataFrame({
+        "variable": data.columns,
+        "label": [codebook[c].label for c in data.columns],
+        "n_present": present.to_numpy().astype(int),
+        "n_missing": (n - present).to_numpy().astype(int),
+        "n_missing_code": [int(n_mc.get(c, 0)) for c in data.columns],
+        "pct_complete": (100.0 * present / n).to_numpy() if n else np.zeros(len(data.columns)),
+    })
