@@ -1,0 +1,467 @@
+"""The SYNTHETIC cohort: a raw, export-like frame that conforms to the codebook.
+
+The generating model is the small set of parameters in ``data/synthetic_parameters.yml``; each is
+marked ``published`` (the figure it reproduces) or ``assumed`` (why it is plausible). In outline:
+
+* sites: 42 NHS organisations (a few Welsh: nation is a site property) with Dirichlet sizes and one
+  standardised random effect per site, so the latent-scale ICC of CSC involvement is exactly the
+  stated value in the population of sites;
+* one shared latent adversity factor drives deprivation, childhood trauma, domestic abuse, substance
+  misuse, being single, younger age and fewer qualifications, so those risk factors cluster;
+* CSC involvement during the episode is the top ``round(n * 99 / 278)`` of a latent logistic score
+  (linear predictor + site effect + logistic noise): a logistic model with exact count for every
+  seed; its category comes from the rank of a noisier severity score;
+* service types, readmission within service type, loss to follow-up, CSC status at one year and item
+  missingness are likewise met EXACTLY by ranking a latent score (covariates decide who, the
+  parameter file decides how many);
+* outcomes of dyads lost to follow-up are missing, never invented; instrument totals are the sums
+  of their items (missing where an item is missing).
+
+Everything is vectorised numpy driven by ``np.random.default_rng(seed)``: same seed, same bytes.
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.special import expit, logit, ndtr, ndtri
+
+from .codebook import load_codebook
+from .errors import UserError
+from .paths import PROJECT_ROOT
+
+DEFAULT_PARAMETERS = PROJECT_ROOT / "data" / "synthetic_parameters.yml"
+STATUSES = ("published", "assumed")
+
+SERVICES = ("mbu", "general_ward", "crisis_team")
+DIAGNOSES = ("depression", "bipolar", "schizophrenia", "other_psychosis", "personality_disorder", "anxiety", "other")
+CSC_STATUS = ("none", "assessment", "child_in_need", "child_protection_plan", "looked_after")
+RELATIONSHIP = ("married_cohabiting", "partner_not_cohabiting", "single")
+EDUCATION = ("none", "school", "further", "degree")
+EMPLOYMENT = ("employed", "not_employed", "student")
+HOUSING = ("owner", "social_rent", "private_rent", "family_friends", "temporary_homeless")
+ETHNICITY = ("white", "mixed", "asian", "black", "other")
+PSYCHOSES = ("schizophrenia", "other_psychosis", "bipolar")
+
+
+class ParameterError(UserError):
+    """The synthetic parameter file is missing, malformed or inconsistent."""
+
+
+# ----------------------------------------------------------------------------------- parameters
+def load_parameters(params_path: str | Path | None = None) -> dict[str, Any]:
+    """The ``value`` of every parameter, by name, after checking that each is documented.
+
+    Each parameter must say ``status: published`` with a ``figure`` and a ``source``, or
+    ``status: assumed`` with a ``rationale``; published directions must agree with the assumed ORs.
+    """
+    path = Path(params_path) if params_path is not None else DEFAULT_PARAMETERS
+    if not path.exists():
+        raise ParameterError(f"synthetic parameter file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ParameterError(f"{path}: not valid YAML ({e})") from None
+    params = raw.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise ParameterError(f"{path}: no 'parameters' mapping")
+    problems = []
+    for name, entry in params.items():
+        if not isinstance(entry, dict) or "value" not in entry:
+            problems.append(f"parameter {name!r} has no 'value'")
+            continue
+        status = entry.get("status")
+        if status not in STATUSES:
+            problems.append(f"parameter {name!r}: status {status!r} is not one of {STATUSES}")
+        elif status == "published" and not (entry.get("figure") and entry.get("source")):
+            problems.append(f"parameter {name!r}: a published parameter needs 'figure' and 'source'")
+        elif status == "assumed" and not entry.get("rationale"):
+            problems.append(f"parameter {name!r}: an assumed parameter needs a one-line 'rationale'")
+    values = {name: entry.get("value") for name, entry in params.items() if isinstance(entry, dict)}
+    missing = sorted(set(_REQUIRED) - set(values))
+    if missing:
+        problems.append(f"missing parameters {missing}")
+    if not problems:
+        problems += _direction_problems(values)
+    if problems:
+        raise ParameterError(f"{path}: " + "; ".join(problems))
+    return values
+
+
+_REQUIRED = (
+    "cohort_size", "csc_index_involved", "service_type_counts", "readmission_1y", "n_sites", "associations_index",
+    "associations_1y", "welsh_sites", "site_size_concentration", "site_icc_csc_index", "site_effect_1y_scale",
+    "adversity_loadings", "maternal_age", "imd_quintile_shares", "prevalence", "ethnicity_shares",
+    "relationship_shares", "education_shares", "employment_shares", "housing_shares", "infant_age_weeks",
+    "diagnosis_shares", "diagnosis_adversity_log_odds", "prev_admission_odds_ratios", "mha_detention_rate",
+    "length_of_stay_median_days", "instruments", "csc_index_odds_ratios", "csc_index_category_shares",
+    "readmission_odds_ratios", "csc_1y_shares", "csc_1y_odds_ratios", "infant_not_in_care_1y", "satisfaction",
+    "needs", "service_use", "loss_to_follow_up", "item_missingness",
+)
+
+
+def _direction_problems(v: dict[str, Any]) -> list[str]:
+    out = []
+    for factor in v["associations_index"]:
+        if not v["csc_index_odds_ratios"].get(factor, 0) > 1:
+            out.append(f"published factor {factor!r} needs csc_index_odds_ratios > 1")
+    for factor in v["associations_1y"]:
+        if not v["csc_1y_odds_ratios"].get(factor, 0) > 1:
+            out.append(f"published factor {factor!r} needs csc_1y_odds_ratios > 1")
+    if not 0 < v["site_icc_csc_index"] < 1:
+        out.append("site_icc_csc_index must lie strictly between 0 and 1")
+    return out
+
+
+# ----------------------------------------------------------------------------------- helpers
+def _counts(n: int, weights: Any) -> np.ndarray:
+    """Largest-remainder allocation of n into len(weights) whole counts (ties to the earlier category)."""
+    w = np.asarray(weights, dtype=float)
+    exact = n * w / w.sum()
+    base = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - base), kind="stable")
+    base[order[: n - base.sum()]] += 1
+    return base
+
+
+def _rank_categories(score: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Category index per row: the lowest ``counts[0]`` scores get 0, the next ``counts[1]`` get 1, ..."""
+    pos = np.empty(len(score), dtype=int)
+    pos[np.argsort(score, kind="stable")] = np.arange(len(score))
+    return np.searchsorted(np.cumsum(counts), pos, side="right")
+
+
+def _top_k(score: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros(len(score), dtype=bool)
+    if k > 0:
+        out[np.argsort(-score, kind="stable")[:k]] = True
+    return out
+
+
+def _choose(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One categorical draw per row from unnormalised log-probabilities (Gumbel-max)."""
+    return np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)
+
+
+def _latent(a: np.ndarray, loading: float, rng: np.random.Generator) -> np.ndarray:
+    return loading * a + math.sqrt(1 - loading**2) * rng.standard_normal(len(a))
+
+
+def _ordinal(latent: np.ndarray, shares: list[float]) -> np.ndarray:
+    """Cut a standard-normal latent at the normal quantiles of cumulative shares (0 = lowest)."""
+    cuts = ndtri(np.cumsum(shares)[:-1] / np.sum(shares))
+    return np.searchsorted(cuts, latent)
+
+
+def _log(ors: dict[str, float]) -> dict[str, float]:
+    return {k: math.log(v) for k, v in ors.items() if not isinstance(v, dict)}
+
+
+def _int_items(mean: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return np.clip(np.rint(mean), lo, hi).astype(float)
+
+
+# ----------------------------------------------------------------------------------- the model
+def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.DataFrame:
+    """A SYNTHETIC export-like cohort of ``n`` dyads: every recorded codebook variable, in codebook order.
+
+    Values are codebook codes; missing values are NA, except unrated one-year CAN-M domains, which carry
+    the export's 'not known' code 9.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise UserError(f"synthetic cohort size must be a positive whole number, got {n!r}")
+    p = load_parameters(params_path)
+    rng = np.random.default_rng(seed)
+    c: dict[str, Any] = {}
+
+    # sites and design
+    n_sites = int(p["n_sites"])
+    site_codes = np.array([f"S{i:02d}" for i in range(1, n_sites + 1)])
+    site = rng.choice(n_sites, size=n, p=rng.dirichlet(np.full(n_sites, float(p["site_size_concentration"]))))
+    icc = float(p["site_icc_csc_index"])
+    raw_u = rng.standard_normal(n_sites)
+    u_site = (raw_u - raw_u.mean()) / raw_u.std(ddof=1) * math.sqrt(icc / (1 - icc) * math.pi**2 / 3)
+    u = u_site[site]
+    welsh = np.isin(site_codes, list(p["welsh_sites"]))
+    svc_counts = _counts(n, [p["service_type_counts"][s] for s in SERVICES])
+    service = rng.permutation(np.repeat(np.arange(3), svc_counts))
+    mbu, crisis = service == 0, service == 2
+
+    # the mother at the index admission
+    load = p["adversity_loadings"]
+    adv = rng.standard_normal(n)
+    age_cfg = p["maternal_age"]
+    z_age = _latent(adv, load["age"], rng)
+    age = np.round(np.clip(age_cfg["mean"] + age_cfg["sd"] * z_age, age_cfg["min"], age_cfg["max"]), 1)
+    age5 = (age - age_cfg["mean"]) / 5
+    imd = 1 + _ordinal(-_latent(adv, load["deprivation"], rng), p["imd_quintile_shares"])
+    deprived = imd <= 2
+    prev = p["prevalence"]
+    trauma = _latent(adv, load["childhood_trauma"], rng) > ndtri(1 - prev["childhood_trauma"])
+    abuse = _latent(adv, load["domestic_abuse"], rng) > ndtri(1 - prev["domestic_abuse"])
+    substance = _latent(adv, load["substance_misuse"], rng) > ndtri(1 - prev["substance_misuse"])
+    rel_latent = (load["single"] * adv - 0.25 * z_age
+                  + math.sqrt(1 - load["single"] ** 2 - 0.25**2) * rng.standard_normal(n))
+    relationship = _ordinal(rel_latent, [p["relationship_shares"][r] for r in RELATIONSHIP])
+    single = relationship == 2
+    edu_latent = load["education"] * adv + 0.2 * z_age + math.sqrt(1 - load["education"] ** 2 - 0.04) * rng.standard_normal(n)
+    education = _ordinal(edu_latent, [p["education_shares"][e] for e in EDUCATION])
+    emp_logits = np.log([p["employment_shares"][e] for e in EMPLOYMENT]) + np.column_stack(
+        [np.zeros(n), 0.5 * adv - 0.4 * edu_latent, -0.9 * z_age])
+    employment = _choose(emp_logits, rng)
+    housing_logits = (np.log([p["housing_shares"][h] for h in HOUSING])
+                      + np.outer(adv, [-0.7, 0.4, 0.1, 0.3, 0.9]) + np.outer(deprived, [-0.5, 0.5, 0.0, 0.0, 0.2]))
+    housing = _choose(housing_logits, rng)
+    ethnicity = _choose(np.tile(np.log([p["ethnicity_shares"][e] for e in ETHNICITY]), (n, 1)), rng)
+    first_baby = rng.random(n) < expit(logit(prev["first_baby"]) - 0.5 * z_age)
+    n_other = np.where(first_baby, 0, np.minimum(1 + rng.poisson(0.5 * np.exp(0.3 * adv)), 12))
+    multiple = rng.random(n) < prev["multiple_birth"]
+    infant_order = np.where(multiple, 1 + (rng.random(n) < 0.5), 1)
+    ia = p["infant_age_weeks"]
+    infant_age = np.round(np.clip(np.exp(math.log(ia["median"]) + ia["log_sd"] * rng.standard_normal(n)), 0.0, 52.1), 1)
+
+    # clinical
+    dshares = np.array([[p["diagnosis_shares"][s][d] for d in DIAGNOSES] for s in SERVICES])
+    adv_vec = np.array([p["diagnosis_adversity_log_odds"].get(d, 0.0) for d in DIAGNOSES])
+    diagnosis = _choose(np.log(dshares[service]) + np.outer(adv, adv_vec), rng)
+    dx = {d: diagnosis == i for i, d in enumerate(DIAGNOSES)}
+    psychosis = np.isin(diagnosis, [DIAGNOSES.index(d) for d in PSYCHOSES])
+    pa = _log(p["prev_admission_odds_ratios"])
+    lp_prev = sum(pa[d] * dx[d] for d in DIAGNOSES if d in pa) + pa["adversity_per_sd"] * adv
+    prev_adm = rng.random(n) < expit(logit(prev["prev_psych_admission"]) + lp_prev - lp_prev.mean())
+    mha = p["mha_detention_rate"]
+    psy_c = psychosis - psychosis.mean()
+    detained = rng.random(n) < expit(logit(np.array([mha[s] for s in SERVICES])[service])
+                                     + math.log(mha["psychosis_odds_ratio"]) * psy_c)
+    los = p["length_of_stay_median_days"]
+    los_days = np.clip(np.rint(np.exp(np.log(np.array([los[s] for s in SERVICES], dtype=float))[service]
+                                      + los["log_sd"] * rng.standard_normal(n))), 1, 365)
+
+    # CSC involvement during the episode: exact count, logistic latent score with site effect
+    o = _log(p["csc_index_odds_ratios"])
+    lp_idx = (o["deprived"] * deprived + o["childhood_trauma"] * trauma + o["domestic_abuse"] * abuse
+              + o["substance_misuse"] * substance + o["prev_psych_admission"] * prev_adm + o["single"] * single
+              + o["age_per_5y"] * age5 + sum(o[d] * dx[d] for d in DIAGNOSES if d in o))
+    score_idx = lp_idx + u + rng.logistic(size=n)
+    k_idx = round(n * p["csc_index_involved"]["count"] / p["csc_index_involved"]["of"])
+    involved = _top_k(score_idx, k_idx)
+    cat_shares = [p["csc_index_category_shares"][s] for s in CSC_STATUS[1:]]
+    csc_index = np.zeros(n, dtype=int)
+    csc_index[involved] = 1 + _rank_categories(score_idx[involved] + rng.logistic(size=k_idx),
+                                               _counts(k_idx, cat_shares))
+
+    # instruments at the index admission
+    ins = p["instruments"]
+    severity = (0.3 * adv + 0.5 * dx["schizophrenia"] + 0.4 * dx["other_psychosis"] + 0.3 * dx["bipolar"]
+                + 0.2 * dx["personality_disorder"] - 0.3 * dx["anxiety"] - 0.2 * dx["other"]
+                + 0.9 * rng.standard_normal(n))
+    sl = ins["severity_loading"]
+    tag_mean = np.asarray(ins["tag_item_mean"]) + sl * severity[:, None] + 0.6 * rng.standard_normal((n, 7))
+    tag_mean[:, 2] += 1.0 * abuse
+    tag_mean[:, 3] += 0.6 * psychosis
+    tag_mean[:, 6] += 0.5 * deprived + 1.0 * (housing == 4)
+    tag = _int_items(tag_mean, 0, 4)
+    tag_safe = _int_items(0.4 + ins["safeguarding_csc_shift"] * involved + 0.3 * csc_index
+                          + 0.7 * rng.standard_normal(n), 0, 4)
+    hon_mean = np.asarray(ins["honos_item_mean"]) + sl * severity[:, None] + 0.6 * rng.standard_normal((n, 12))
+    hon_mean[:, 2] += 2.0 * substance
+    hon_mean[:, 5] += 1.5 * psychosis
+    hon_mean[:, 6] += 0.8 * dx["depression"]
+    hon_mean[:, 10] += 1.0 * (housing == 4) + 0.3 * deprived
+    honos = _int_items(hon_mean, 0, 4)
+    bprs_logit = logit(ins["bprs_item_prob"]) + 0.8 * severity[:, None] + 0.5 * rng.standard_normal((n, 24))
+    bprs_logit[:, 8:11] += 2.0 * psychosis[:, None]
+    bprs_logit[:, 2:5] += 1.0 * dx["depression"][:, None]
+    bprs = (rng.random((n, 24)) < expit(bprs_logit)).astype(float)
+
+    # readmission within a year: exact count within each service type
+    r = _log(p["readmission_odds_ratios"])
+    lp_re = (r["prev_psych_admission"] * prev_adm + r["substance_misuse"] * substance
+             + sum(r[d] * dx[d] for d in DIAGNOSES if d in r))
+    score_re = lp_re + rng.logistic(size=n)
+    readmitted = np.zeros(n, dtype=bool)
+    for s_i, s in enumerate(SERVICES):
+        idx = np.flatnonzero(service == s_i)
+        readmitted[idx[_top_k(score_re[idx], round(len(idx) * p["readmission_1y"][s]))]] = True
+
+    # loss to follow-up: exact counts, driven by observed characteristics
+    lf = p["loss_to_follow_up"]
+    lo = _log(lf["odds_ratios"])
+    lp_loss = (-lo["younger_per_5y"] * age5 + lo["deprived"] * deprived + lo["single"] * single
+               + lo["csc_index_any"] * involved)
+    lost_1m = _top_k(lp_loss + rng.logistic(size=n), round(n * lf["lost_1m"]))
+    lost_1y = _top_k(lp_loss + lo["lost_1m"] * lost_1m + rng.logistic(size=n), round(n * lf["lost_1y"]))
+
+    # CSC status at one year: ordered logistic, cut at exact shares; no direct service-type effect
+    q = p["csc_1y_odds_ratios"]
+    q1 = _log(q)
+    idx_eff = np.array([0.0] + [math.log(q["index_status"][s]) for s in CSC_STATUS[1:]])
+    lp_1y = (q1["deprived"] * deprived + q1["childhood_trauma"] * trauma + q1["single"] * single
+             + q1["readmitted_1y"] * readmitted + q1["domestic_abuse"] * abuse + q1["substance_misuse"] * substance
+             + idx_eff[csc_index] + float(p["site_effect_1y_scale"]) * u)
+    csc_1y = _rank_categories(lp_1y + rng.logistic(size=n), _counts(n, [p["csc_1y_shares"][s] for s in CSC_STATUS]))
+    p_away = np.array([p["infant_not_in_care_1y"][s] for s in CSC_STATUS])[csc_1y]
+    in_care_1y = ~(rng.random(n) < p_away)
+    csc_1y_any = csc_1y > 0
+
+    # one month: satisfaction and needs
+    sat = p["satisfaction"]
+    sat_latent = sat["mbu_effect_sd"] * mbu + sat["csc_effect_sd"] * involved + rng.standard_normal(n)
+    csq = _int_items(sat["item_mean"] + sat["latent_loading"] * sat_latent[:, None]
+                     + sat["item_noise_sd"] * rng.standard_normal((n, 8)), 1, 4)
+    nd = p["needs"]
+    need_1m = 0.5 * adv + 0.3 * severity + 0.7 * rng.standard_normal(n)
+    met_1m = np.minimum(rng.poisson(nd["met_1m_mean"] * np.exp(0.2 * need_1m)), 26)
+    unmet_1m = np.minimum(rng.poisson(nd["unmet_1m_mean"] * np.exp(0.4 * need_1m + nd["csc_unmet_log_ratio"] * involved)),
+                          26 - met_1m)
+
+    # one year: CAN-M domains and service use
+    need_1y = 0.5 * adv + 0.8 * rng.standard_normal(n)
+    need_logit = (logit(np.asarray(nd["domain_need_prob"]))[None, :] + 0.6 * need_1y[:, None]
+                  + 0.3 * csc_1y_any[:, None])
+    need_logit[:, 23] += 2.0 * csc_1y_any
+    has_need = rng.random((n, 26)) < expit(need_logit)
+    has_need[:, 16] &= n_other > 0
+    unmet = rng.random((n, 26)) < expit(logit(nd["unmet_given_need"]) + 0.4 * need_1y + 0.6 * csc_1y_any)[:, None]
+    canm = np.where(has_need, np.where(unmet, 2.0, 1.0), 0.0)
+    canm[rng.random((n, 26)) < nd["canm_not_known_rate"]] = 9.0
+    su = p["service_use"]
+    shape = su["dispersion_shape"]
+    su_mult = {"su_social_worker": np.where(csc_1y_any, su["social_worker_csc_ratio"], 1.0),
+               "su_crisis": np.where(readmitted, su["crisis_readmitted_ratio"], 1.0),
+               "su_pmht": np.where(mbu, 1.3, 1.0)}
+    service_use = {}
+    for name, mean in su["mean"].items():
+        lam = mean * su_mult.get(name, 1.0) * rng.gamma(shape, 1 / shape, size=n)
+        service_use[name] = np.minimum(rng.poisson(lam), 400).astype(float)
+    inpatient = readmitted & (rng.random(n) < su["inpatient_share_of_readmissions"])
+    days = np.clip(np.rint(np.exp(math.log(su["inpatient_days_median"]) + su["inpatient_days_log_sd"]
+                                  * rng.standard_normal(n))), 1, 365)
+    service_use["su_inpatient_days"] = np.where(inpatient, days, 0.0)
+
+    # item missingness (MAR given always-observed age, service type and CSC involvement)
+    im = p["item_missingness"]
+    mo = _log(im["odds_ratios"])
+    lp_miss = -mo["younger_per_5y"] * age5 + mo["crisis_team"] * crisis + mo["csc_index_any"] * involved
+    masks = {v: _top_k(lp_miss + rng.logistic(size=n), round(n * rate)) for v, rate in im["rates"].items()}
+    lp_inst = math.log(ins["crisis_team_missing_odds_ratio"]) * crisis
+    for key, arr in (("tag", tag), ("honos", honos), ("bprs", bprs)):
+        whole = _top_k(lp_inst + rng.logistic(size=n), round(n * ins["missing_instrument"][key]))
+        arr[whole] = np.nan
+        arr[rng.random(arr.shape) < ins["missing_item_rate"]] = np.nan
+    tag_safe = np.where(np.isnan(tag).all(axis=1), np.nan, tag_safe)
+    csq[rng.random((n, 8)) < im["csq_item_rate"]] = np.nan
+    canm1m_missing = rng.random(n) < im["canm_1m_missing"]
+    canm_not_done = rng.random(n) < nd["canm_not_done_1y"]
+    canm[canm_not_done] = np.nan
+    for name in service_use:
+        service_use[name][rng.random(n) < su["item_missing_rate"]] = np.nan
+
+    # assemble in codebook order
+    width = max(4, len(str(n)))
+    m_width = max(4, len(str(10 * n)))
+    mother_num = rng.choice(10**m_width - 10 ** (m_width - 1), size=n, replace=False) + 10 ** (m_width - 1)
+    c["dyad_id"] = "SYN-" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
+    c["mother_id"] = "SYN-M-" + pd.Series(mother_num).astype(str)
+    c["site"] = site_codes[site]
+    c["nation"] = np.where(welsh[site], "wales", "england")
+    c["service_type"] = np.array(SERVICES)[service]
+    c["multiple_birth"] = multiple
+    c["index_infant_order"] = infant_order
+    c["maternal_age"] = age
+    c["ethnicity"] = _masked(np.array(ETHNICITY)[ethnicity], masks.get("ethnicity"))
+    c["relationship"] = _masked(np.array(RELATIONSHIP)[relationship], masks.get("relationship"))
+    c["education"] = _masked(np.array(EDUCATION)[education], masks.get("education"))
+    c["employment"] = _masked(np.array(EMPLOYMENT)[employment], masks.get("employment"))
+    c["imd_quintile"] = _masked(imd, masks.get("imd_quintile"))
+    c["housing"] = _masked(np.array(HOUSING)[housing], masks.get("housing"))
+    c["first_baby"] = _masked(first_baby, masks.get("first_baby"))
+    c["n_other_children"] = _masked(n_other, masks.get("n_other_children"))
+    c["infant_age_weeks"] = infant_age
+    c["diagnosis"] = np.array(DIAGNOSES)[diagnosis]
+    c["prev_psych_admission"] = _masked(prev_adm, masks.get("prev_psych_admission"))
+    c["mha_detention"] = detained
+    c["substance_misuse"] = _masked(substance, masks.get("substance_misuse"))
+    c["childhood_trauma"] = _masked(trauma, masks.get("childhood_trauma"))
+    c["domestic_abuse"] = _masked(abuse, masks.get("domestic_abuse"))
+    _items(c, "tag", tag, "tag_total")
+    c["tag_safeguarding"] = tag_safe
+    _items(c, "honos", honos, "honos_total")
+    _items(c, "bprs", bprs, "bprs_count")
+    c["length_of_stay_days"] = los_days
+    c["csc_status_index"] = np.array(CSC_STATUS)[csc_index]
+    fu1m, fu1y = ~lost_1m, ~lost_1y
+    c["followed_up_1m"] = fu1m
+    c["canm_1m_met"] = _masked(met_1m, lost_1m | canm1m_missing)
+    c["canm_1m_unmet"] = _masked(unmet_1m, lost_1m | canm1m_missing)
+    csq[lost_1m] = np.nan
+    _items(c, "csq", csq, "csq8_total")
+    c["followed_up_1y"] = fu1y
+    c["readmitted_1y"] = readmitted
+    c["csc_status_1y"] = _masked(np.array(CSC_STATUS)[csc_1y], lost_1y)
+    c["infant_in_care_1y"] = _masked(in_care_1y, lost_1y)
+    canm[lost_1y] = np.nan
+    for d in range(26):
+        c[f"canm_1y_d{d + 1:02d}"] = canm[:, d]
+    for name, arr in service_use.items():
+        c[name] = _masked(arr, lost_1y)
+    return _frame(c)
+
+
+def _masked(values: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The values as an object or float array with NaN where ``mask`` is true."""
+    if mask is None:
+        return values
+    if values.dtype.kind in "OUS":
+        return np.where(mask, None, values.astype(object))
+    return np.where(mask, np.nan, values.astype(float))
+
+
+def _items(c: dict[str, Any], prefix: str, items: np.ndarray, total: str) -> None:
+    for j in range(items.shape[1]):
+        c[f"{prefix}_{j + 1}"] = items[:, j]
+    c[total] = items.sum(axis=1)  # NaN wherever an item is missing
+
+
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """Columns in codebook order with export-like dtypes (string codes, nullable integers, floats)."""
+    cb = load_codebook()
+    recorded = cb.recorded()
+    unknown = [v.name for v in recorded if v.name not in columns]
+    if unknown:
+        raise RuntimeError(f"the synthetic generator has no values for codebook variables {unknown}")
+    out = {}
+    for v in recorded:
+        col = pd.Series(columns[v.name])
+        if v.type == "id" or (v.type == "categorical" and isinstance(v.codes[0], str)):
+            out[v.name] = col.astype("string")
+        elif v.type == "continuous":
+            out[v.name] = col.astype("float64")
+        else:
+            out[v.name] = col.astype("float64").astype("Int64")
+    return pd.DataFrame(out)
+
+
+def write_cohort(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write the cohort as CSV, byte-for-byte reproducible; returns the path.
+
+    Missing values are blank cells, floats use a fixed format, lines end in ``\\n``. The file is
+    written to a temporary name and moved into place, so a failure leaves no partial output.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, index=False, lineterminator="\n", float_format="%.10g", na_rep="")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
