@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, load_codebook
+from .derive import EXPORT_MISSING_ATTR
 from .errors import UserError
 from .mapping import FileSpec, Mapping, _key, identity_mapping, read_mapping
 from .validate import (Collector, Located, Problem, check_consistency, check_identifier_headers,
@@ -66,7 +67,7 @@ class _Part:
     frame: pd.DataFrame
     rows: pd.Series
     columns: dict[str, str]
-    n_missing_code: dict[str, int]
+    missing_code: dict[str, pd.Series]
 
 
 # ----------------------------------------------------------------------------- reading files
@@ -301,7 +302,7 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
     if sum(n for k, n in out.counts.items() if k[0] == "direct identifier") > n_ident:
         return None
     frame: dict[str, pd.Series] = {}
-    n_mc: dict[str, int] = {}
+    n_mc: dict[str, pd.Series] = {}
     id_text = text.get(next((t for t, n in colmap.items() if n == "dyad_id"), ""), None)
     for team, name in colmap.items():
         var = codebook[name]
@@ -313,7 +314,7 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
         parsed = parse_column(var, s, file=spec.name, column=_shown(team, name), rows=rows, ids=id_text,
                               extra_missing=extra, out=out)
         frame[name] = parsed.values
-        n_mc[name] = parsed.n_missing_code
+        n_mc[name] = parsed.missing_code
     df = pd.DataFrame(frame, index=raw.index)
     shown = {name: _shown(team, name) for team, name in colmap.items()}
     if "dyad_id" not in df:
@@ -445,9 +446,17 @@ def load_cohort(path: Path | str | None, mapping_path: Path | str | None = None,
     for v in codebook.recorded():
         if v.name in data:
             data[v.name] = data[v.name].astype(v.dtype())
-    n_mc = {}
+    n_mc: dict[str, int] = {}
+    derive_inputs = {i for v in codebook.derived() for i in v.inputs}
+    flags: dict[str, pd.Series] = {}
     for p in parts:
-        n_mc.update(p.n_missing_code)
+        ids = p.frame["dyad_id"].astype(str)
+        for name, mask in p.missing_code.items():
+            n_mc[name] = int(mask.sum())
+            if name in derive_inputs and n_mc[name]:
+                keyed = mask[~ids.duplicated()].set_axis(ids[~ids.duplicated()])
+                flags[name] = keyed.reindex(df.index, fill_value=False).reset_index(drop=True).astype(bool)
+    data.attrs[EXPORT_MISSING_ATTR] = pd.DataFrame(flags, index=data.index)
     return LoadResult(data=data, files=[s.path for s in mapping.files],
                       completeness=_completeness(data, codebook, n_mc), notes=notes)
 

@@ -258,7 +258,11 @@ def _is_number(x: Any) -> bool:
 @dataclass
 class ParsedColumn:
     values: pd.Series
-    n_missing_code: int
+    missing_code: pd.Series
+
+    @property
+    def n_missing_code(self) -> int:
+        return int(self.missing_code.sum())
 
 
 def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: pd.Series,
@@ -273,7 +277,7 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
     num = num.astype("float64")
     miss_code = present & _missing_mask(s, num, [*var.missing_codes, *extra_missing])
     valid_in = present & ~miss_code
-    n_mc = int(miss_code.sum())
+    n_mc = miss_code
 
     if var.type == "id":
         vals = s.astype("string").where(valid_in, pd.NA)
