@@ -1,0 +1,60 @@
+"""Model diagnostics: discrimination (C-statistic, DeLong CI), calibration (Hosmer-Lemeshow), collinearity (GVIF)."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def c_statistic(y: np.ndarray, p: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """C-statistic (area under the ROC curve) with DeLong's (1988) confidence interval, clipped to [0, 1].
+
+    Returns (c, ci_low, ci_high); ties count one half.
+    """
+    y = np.asarray(y).astype(bool)
+    p = np.asarray(p, dtype=float)
+    pos, neg = p[y], p[~y]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10 = psi.mean(axis=1)
+    v01 = psi.mean(axis=0)
+    c = float(v10.mean())
+    var = v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg)
+    z = stats.norm.ppf(0.5 + level / 2)
+    se = float(np.sqrt(var))
+    return c, max(0.0, c - z * se), min(1.0, c + z * se)
+
+
+def hosmer_lemeshow(y: np.ndarray, p: np.ndarray, groups: int = 10) -> tuple[float, int, float]:
+    """Hosmer-Lemeshow statistic over groups cut at quantiles of the predicted risk.
+
+    Returns (chi2, df = groups - 2, p). Groups follow R's ResourceSelection::hoslem.test: breaks at
+    the quantiles of ``p``, duplicate breaks merged, lowest value included in the first group.
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    breaks = np.unique(np.quantile(p, np.linspace(0, 1, groups + 1)))
+    g = np.clip(np.searchsorted(breaks, p, side="left") - 1, 0, len(breaks) - 2)
+    k = len(breaks) - 1
+    obs1 = np.bincount(g, weights=y, minlength=k)
+    exp1 = np.bincount(g, weights=p, minlength=k)
+    n = np.bincount(g, minlength=k).astype(float)
+    obs0, exp0 = n - obs1, n - exp1
+    keep = n > 0
+    chi2 = float(np.sum((obs1 - exp1)[keep] ** 2 / exp1[keep] + (obs0 - exp0)[keep] ** 2 / exp0[keep]))
+    df = int(keep.sum()) - 2
+    return chi2, df, float(stats.chi2.sf(chi2, df))
+
+
+def gvif(cov: np.ndarray, terms: list[list[int]]) -> list[float]:
+    """GVIF^(1/(2 df)) per term from the coefficients' covariance (as R's car::vif).
+
+    ``cov`` excludes the intercept; ``terms`` lists each term's column indices.
+    """
+    sd = np.sqrt(np.diag(cov))
+    R = cov / np.outer(sd, sd)
+    det_all = np.linalg.det(R)
+    out = []
+    for cols in terms:
+        rest = [j for j in range(len(R)) if j not in cols]
+        g = np.linalg.det(R[np.ix_(cols, cols)]) * (np.linalg.det(R[np.ix_(rest, rest)]) if rest else 1.0) / det_all
+        out.append(float(g ** (1 / (2 * len(cols)))))
+    return out
