@@ -1,0 +1,59 @@
+"""Participant flow: every record from the cohort to the groups analysed, with reasons for leaving.
+
+Stages (each one's ``n + excluded`` equals its parent's ``n``):
+cohort -> analysed for the episode (CSC status during the episode known) -> followed up at one month
+and, separately, followed up at one year -> analysed at one year (CSC status at one year known).
+Rows for the two episode groups (with / without CSC involvement) split the analysed dyads; there,
+``percent`` is of all analysed dyads; elsewhere it is of the parent stage in the same group.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FLOW_COLUMNS = ["stage", "stage_label", "parent", "group", "group_label", "n", "excluded", "reason", "parent_n", "percent"]
+
+WITH, WITHOUT = "With CSC involvement", "Without CSC involvement"
+
+
+def _flag(df: pd.DataFrame, name: str) -> np.ndarray:
+    return (df[name] == 1).fillna(False).to_numpy(dtype=bool) if name in df else np.zeros(len(df), dtype=bool)
+
+
+def participant_flow(cohort: pd.DataFrame) -> pd.DataFrame:
+    """The flow table: one row per stage and group (overall, with, without CSC involvement)."""
+    n_all = len(cohort)
+    known = cohort["csc_status_index"].notna().to_numpy()
+    csc = cohort["csc_any_index"]
+    with_ = (csc == 1).fillna(False).to_numpy(dtype=bool) & known
+    without = (csc == 0).fillna(False).to_numpy(dtype=bool) & known
+    fu1m, fu1y = _flag(cohort, "followed_up_1m"), _flag(cohort, "followed_up_1y")
+    known_1y = cohort["csc_status_1y"].notna().to_numpy() if "csc_status_1y" in cohort else np.zeros(n_all, bool)
+    rows = [("cohort", "Dyads in the cohort", "", "overall", "Overall", n_all, 0, "")]
+    for key, label, mask in (("overall", "Overall", known), ("1", WITH, with_), ("0", WITHOUT, without)):
+        base = int(mask.sum())
+        a1m, a1y = int((mask & fu1m).sum()), int((mask & fu1y).sum())
+        a1y_known = int((mask & fu1y & known_1y).sum())
+        if key == "overall":
+            rows.append(("analysed_episode", "Analysed for the acute episode", "cohort", key, label, base,
+                         n_all - base, "CSC status during the episode not known"))
+        else:
+            rows.append(("analysed_episode", "Analysed for the acute episode", "analysed_episode", key, label, base,
+                         0, ""))
+        rows += [
+            ("followed_up_1m", "Followed up at one month", "analysed_episode", key, label, a1m, base - a1m,
+             "Not followed up at one month"),
+            ("followed_up_1y", "Followed up at one year", "analysed_episode", key, label, a1y, base - a1y,
+             "Lost to follow-up at one year"),
+            ("analysed_1y", "Analysed at one year", "followed_up_1y", key, label, a1y_known, a1y - a1y_known,
+             "Followed up, CSC status at one year not known"),
+        ]
+    out = pd.DataFrame(rows, columns=FLOW_COLUMNS[:-2])
+    lookup = out.set_index(["stage", "group"])["n"]
+    parent_group = np.where((out.stage == "analysed_episode") | (out.stage == "cohort"), "overall", out.group)
+    keys = pd.MultiIndex.from_arrays([out.parent, parent_group])
+    parent_n = lookup.reindex(keys).to_numpy(dtype=float)
+    out["parent_n"] = pd.array(np.where(np.isnan(parent_n), pd.NA, parent_n), dtype="Int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["percent"] = 100.0 * out["n"] / parent_n
+    return out[FLOW_COLUMNS]
