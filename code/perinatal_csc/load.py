@@ -86,7 +86,7 @@ def _what(head: bytes) -> str | None:
 
 def _num_text(s: pd.Series) -> pd.Series:
     """Numbers as text: whole numbers without a decimal point, others as Python writes them."""
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    out = pd.Series(np.nan, index=s.index, dtype=object)
     x = s.astype("float64")
     ok = x.notna() & np.isfinite(x.fillna(0.0))
     whole = ok & (x == np.floor(x.fillna(0.0))) & (x.abs() < 1e15)
@@ -96,23 +96,40 @@ def _num_text(s: pd.Series) -> pd.Series:
     return out
 
 
+def by_unique(s: pd.Series, func) -> pd.Series:
+    """Apply a Series-to-Series function to the distinct values only, then spread back (fast on exports)."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    res = func(pd.Series(uniq, dtype=object)).to_numpy()
+    if len(res) == 0:
+        return pd.Series(np.nan, index=s.index, dtype=object if res.dtype == object else "float64")
+    out = res.take(np.where(codes < 0, 0, codes))
+    if (codes < 0).any():
+        out = out.astype(object) if out.dtype.kind in "biu" else out
+        out[codes < 0] = np.nan
+    return pd.Series(out, index=s.index)
+
+
+def _strip(u: pd.Series) -> pd.Series:
+    t = u.astype(str).str.strip()
+    return t.mask(t == "", np.nan)
+
+
 def _as_text(col: pd.Series) -> pd.Series:
-    """Any column as trimmed text with NA for blank (numbers from binary formats written without '.0')."""
+    """Any column as trimmed text (object dtype, NaN for blank); numbers written without '.0'."""
     if pd.api.types.is_bool_dtype(col):
         return _num_text(col.astype("float64"))
     if pd.api.types.is_numeric_dtype(col):
         return _num_text(col)
     if pd.api.types.is_datetime64_any_dtype(col):
-        t = col.astype("string")
-    elif col.dtype == object:
-        is_float = col.map(lambda v: isinstance(v, (float, np.floating)))
-        t = col.astype("string")
+        return by_unique(col.astype(object), _strip)
+
+    def text(u: pd.Series) -> pd.Series:
+        is_float = u.map(lambda v: isinstance(v, (float, np.floating)))
+        t = _strip(u)
         if is_float.any():
-            t[is_float] = _num_text(col[is_float].astype("float64"))
-    else:
-        t = col.astype("string")
-    t = t.str.strip()
-    return t.mask(t == "", pd.NA)
+            t[is_float] = _num_text(u[is_float].astype("float64"))
+        return t.astype(object)
+    return by_unique(col.astype(object), text).astype(object)
 
 
 def _header_problem(spec: FileSpec, headers: list[str], out: Collector) -> bool:
@@ -163,7 +180,7 @@ def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, 
         _encoding_problem(spec, e, raw.count(b"\n", 0, e.start), out)
         return None
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+        df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_filter=False,
                          skipinitialspace=False, skip_blank_lines=True)
     except (pd.errors.ParserError, ValueError) as e:
         out.add(Problem("unreadable file", spec.name, expected=f"well-formed CSV ({str(e).strip()})"))
@@ -309,7 +326,7 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
         s = text[team]
         trans = _translation(var, spec, labels.get(team))
         if trans:
-            s = s.where(~s.isin(list(trans)), s.map(trans)).astype("string")
+            s = s.where(~s.isin(list(trans)), s.map(trans))
         extra = [*spec.missing_codes.get("*", ()), *spec.missing_codes.get(name, ())]
         parsed = parse_column(var, s, file=spec.name, column=_shown(team, name), rows=rows, ids=id_text,
                               extra_missing=extra, out=out)
@@ -333,9 +350,17 @@ def _shown(team: str, name: str) -> str:
 # ----------------------------------------------------------------------------- joining files
 
 def _keyed(part: _Part) -> tuple[pd.DataFrame, pd.Series]:
-    ok = part.frame["dyad_id"].notna() & ~part.frame["dyad_id"].duplicated(keep="first")
-    f = part.frame[ok].set_index(part.frame.loc[ok, "dyad_id"].astype(str))
+    ids = part.frame["dyad_id"]
+    ok = ids.notna() & ~ids.duplicated(keep="first")
+    f = part.frame[ok].set_index(pd.Index(ids[ok].astype(str).to_numpy(dtype=object), dtype=object))
     return f.drop(columns="dyad_id"), part.rows[ok].set_axis(f.index)
+
+
+def _aligner(f_index: pd.Index, index: pd.Index):
+    """Reindex a file's columns onto the joined dyad order (no-op when the order is already the same)."""
+    if len(f_index) == len(index) and (f_index.get_indexer(index) == np.arange(len(index))).all():
+        return lambda s: s.set_axis(index)
+    return lambda s: s.reindex(index)
 
 
 def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.DataFrame, dict[str, Located], list[str]]:
@@ -366,7 +391,8 @@ def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.Da
             for d in orphans[:1000]:
                 out.add(Problem("ID not in every file", p.spec.name, p.columns.get("dyad_id"),
                                 int(rows[d]), str(d), None, "a dyad that is in the main file(s)"))
-        rows_full = rows.reindex(index)
+        align = _aligner(f.index, index)
+        rows_full = align(rows)
         where.setdefault("dyad_id", Located(p.spec.name, p.columns["dyad_id"], rows_full))
         for name in f.columns:
             if name in owner:
@@ -374,7 +400,7 @@ def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.Da
                                 expected=f"each codebook variable from one file only ({name} also comes from {owner[name]})"))
                 continue
             owner[name] = p.spec.name
-            columns[name] = f[name].reindex(index)
+            columns[name] = align(f[name])
             where[name] = Located(p.spec.name, p.columns[name], rows_full)
     for p in parts:
         if p.spec.role != "followup":

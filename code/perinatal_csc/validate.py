@@ -273,14 +273,16 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
     anything else that is not a valid value of the variable is a problem, never coerced.
     """
     present = s.notna()
-    num = pd.to_numeric(s, errors="coerce") if var.type != "id" else pd.Series(np.nan, index=s.index)
-    num = num.astype("float64")
+    if var.type == "id":
+        num = pd.Series(np.nan, index=s.index)
+    else:
+        num = _per_unique(s, lambda u: pd.to_numeric(u, errors="coerce").astype("float64")).astype("float64")
     miss_code = present & _missing_mask(s, num, [*var.missing_codes, *extra_missing])
     valid_in = present & ~miss_code
     n_mc = miss_code
 
     if var.type == "id":
-        vals = s.astype("string").where(valid_in, pd.NA)
+        vals = s.where(valid_in, pd.NA).astype("string")
         if var.pattern:
             ok = _fullmatch_unique(s[valid_in], var.pattern)
             bad = valid_in & ~s.isin(ok)
@@ -327,6 +329,12 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
     kept = num.where(good)
     vals = kept.astype("float64") if var.type == "continuous" else kept.astype("Int64")
     return ParsedColumn(vals, n_mc)
+
+
+def _per_unique(s: pd.Series, func) -> pd.Series:
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    res = np.append(func(pd.Series(uniq, dtype=object)).to_numpy(dtype="float64"), np.nan)
+    return pd.Series(res[np.where(codes < 0, len(res) - 1, codes)], index=s.index)
 
 
 def _is_int_code(c: Any) -> bool:
