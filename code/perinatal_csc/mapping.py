@@ -8,7 +8,7 @@ Format (YAML; documented with comments in ``config/mapping.example.yml``)::
         encoding: utf-8              # CSV only; default utf-8 (a leading byte-order mark is allowed)
         role: main                   # main (default) or followup
         flag: followed_up_1y         # followup files only: the codebook flag their presence records
-        columns: {TeamName: codebook_name, ...}
+        columns: {TeamName: codebook_name, ...}   # omit if the headers are codebook names
         codes: {codebook_name: {team_code: codebook_code, ...}}
         missing_codes: {codebook_name: [codes], "*": [codes for every column]}
         ignore: [TeamColumn, ...]    # columns deliberately not loaded
@@ -108,11 +108,11 @@ def read_mapping(path: Path, codebook: Codebook, out: Collector) -> Mapping | No
         if role == "followup" and (flag not in recorded or codebook[flag].type != "binary"):
             out.add(Problem("mapping", where, "flag", value=repr(flag),
                             expected="the codebook's binary follow-up flag this file records (e.g. followed_up_1y)"))
-        cols = f.get("columns") or {}
-        if not isinstance(cols, dict):
+        cols = f.get("columns")
+        if cols is not None and not isinstance(cols, dict):
             out.add(Problem("mapping", where, "columns", expected="a map from the file's column names to codebook names"))
             cols = {}
-        for team, name in cols.items():
+        for team, name in (cols or {}).items():
             if name not in recorded:
                 why = "it is derived by the project" if name in codebook else "not a codebook variable"
                 out.add(Problem("mapping", where, f"columns: {team}", value=repr(name),
@@ -141,7 +141,8 @@ def read_mapping(path: Path, codebook: Codebook, out: Collector) -> Mapping | No
             missing[name] = tuple(lst if isinstance(lst, list) else [lst])
         ignore = f.get("ignore") or []
         specs.append(FileSpec(path=fpath, sheet=f.get("sheet"), encoding=enc, role=role, flag=flag,
-                              columns={str(k): str(v) for k, v in cols.items()}, codes=codes,
+                              columns=None if cols is None else {str(k): str(v) for k, v in cols.items()},
+                              codes=codes,
                               missing_codes=missing, ignore=tuple(str(x) for x in ignore)))
     if specs and not any(s.role == "main" for s in specs):
         out.add(Problem("mapping", shown, expected="at least one file with role: main"))

@@ -169,6 +169,10 @@ def _show(x: Any) -> str | None:
 
 # ----------------------------------------------------------------------------- direct identifiers
 
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiouAEIOUN" else "a ") + kind
+
+
 def _tokens(header: str) -> list[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(header))
     return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
@@ -197,7 +201,7 @@ def check_identifier_headers(headers: Iterable[str], file: str, out: Collector) 
         kind = identifier_kind(h)
         if kind:
             out.add(Problem("direct identifier", file, repr(str(h)), None, None, None,
-                            f"no direct identifiers in the data: the column looks like a {kind}; "
+                            f"no direct identifiers in the data: the column looks like {_a(kind)}; "
                             "remove it from the export (values were not read)"))
 
 
@@ -216,7 +220,7 @@ def check_identifier_values(col: pd.Series, file: str, column: str, rows: pd.Ser
         if hits:
             mask = col.isin(hits)
             out.add_rows("direct identifier", file, column, mask, rows, None, None,
-                         f"no direct identifiers: the value looks like a {kind} (value withheld); "
+                         f"no direct identifiers: the value looks like {_a(kind)} (value withheld); "
                          "remove it from the export")
 
 
@@ -311,6 +315,9 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
     if var.type == "continuous":
         out.add_rows("wrong type", file, column, not_number, rows, ids, s, "a number")
         good = valid_in & ~not_number
+    elif var.type == "binary":
+        out.add_rows("unknown code", file, column, not_number, rows, ids, s, _expected_codes(var))
+        good = valid_in & ~not_number
     else:
         out.add_rows("wrong type", file, column, not_number, rows, ids, s, "a whole number")
         fraction = valid_in & ~not_number & ~whole
@@ -318,7 +325,7 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
         good = valid_in & ~not_number & ~fraction
     if var.type == "binary":
         codes = [float(c) for c in var.codes]
-        bad = good & ~num.isin(codes)
+        bad = good & ~(whole & num.isin(codes))
         out.add_rows("unknown code", file, column, bad, rows, ids, s, _expected_codes(var))
         good &= ~bad
     elif var.range is not None:
