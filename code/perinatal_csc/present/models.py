@@ -1,0 +1,255 @@
+"""Tables, forest plot and prose snippets for the logistic models: pure formatting of ``models_*`` tables.
+
+Rounding: odds ratios and confidence limits to 2 decimal places; p-values to 3, below 0.001 as "<0.001";
+events per variable to 1; C-statistic to 2.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from great_tables import GT
+
+from .style import PALETTE, setup_matplotlib, style_table
+
+DASH = "—"
+INDENT = "\u2003"
+MARKERS = ["o", "s", "^", "D"]
+
+
+def fmt_or(x: float) -> str:
+    """An odds ratio or confidence limit, 2 decimal places; a dash if missing."""
+    return DASH if x is None or pd.isna(x) else f"{x:.2f}"
+
+
+def fmt_ci(lo: float, hi: float) -> str:
+    """A confidence interval as 'lo to hi' (2 decimal places)."""
+    return DASH if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f} to {hi:.2f}"
+
+
+def fmt_p(p: float) -> str:
+    """A p-value to 3 decimal places, '<0.001' below that."""
+    if p is None or pd.isna(p):
+        return DASH
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _summary(results: dict[str, pd.DataFrame], model: str) -> pd.Series:
+    return results["models_summary"].set_index("model").loc[model]
+
+
+def _display_rows(t: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(row text, rows of t) per display line: a header line for categorical terms, one line per level."""
+    lines = []
+    for term in dict.fromkeys(t.term):
+        g = t[t.term == term]
+        if g.reference.any():
+            lines.append((g.label.iloc[0], g.iloc[0:0]))
+            for level in dict.fromkeys(g.level):
+                gl = g[g.level == level]
+                text = INDENT + gl.level_label.iloc[0] + (" (reference)" if gl.reference.iloc[0] else "")
+                lines.append((text, gl))
+        else:
+            lines.append((g.label.iloc[0], g))
+    return lines
+
+
+def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
+    """Display frame: characteristic, then OR, 95% CI and p for the unadjusted and the adjusted model."""
+    t = results[f"models_{model}"]
+    adj, una = t[t.type == "Adjusted"], t[t.type == "Unadjusted"]
+    rows = []
+    for text, g in _display_rows(adj):
+        row = {"characteristic": text}
+        for prefix, src in (("u", una), ("a", adj)):
+            hit = src[(src.term == g.term.iloc[0]) & (src.level == g.level.iloc[0])] if len(g) else src.iloc[0:0]
+            if len(hit) and hit.reference.iloc[0]:
+                row |= {f"{prefix}_or": "1.00", f"{prefix}_ci": DASH, f"{prefix}_p": DASH}
+            elif len(hit):
+                h = hit.iloc[0]
+                row |= {f"{prefix}_or": fmt_or(h["or"]), f"{prefix}_ci": fmt_ci(h.ci_low, h.ci_high),
+                        f"{prefix}_p": fmt_p(h.p)}
+            else:
+                row |= {f"{prefix}_or": "", f"{prefix}_ci": "", f"{prefix}_p": ""}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
+    """Method, sample and sparse-data notes for one model's table."""
+    s = _summary(results, model)
+    return [
+        f"{s.footnote} Unadjusted: one covariate at a time; adjusted: all covariates together; both on the same "
+        f"{s.n} dyads with every model variable recorded ({s.events} with the outcome).",
+        f"Events per variable {s.epv:.1f} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
+        f"{s.epv_note}.",
+        f"{s.separation}. {s.convergence}.",
+        "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3.",
+    ]
+
+
+def odds_ratio_table(results: dict[str, pd.DataFrame], model: str, *, is_synthetic: bool) -> GT:
+    """gtsummary-style table: unadjusted and adjusted odds ratios side by side, with method footnotes."""
+    frame = odds_ratio_frame(results, model)
+    gt = (GT(frame)
+          .tab_spanner("Unadjusted", ["u_or", "u_ci", "u_p"])
+          .tab_spanner("Adjusted", ["a_or", "a_ci", "a_p"])
+          .cols_label(characteristic="Characteristic", u_or="OR", u_ci="95% CI", u_p="p",
+                      a_or="OR", a_ci="95% CI", a_p="p")
+          .cols_align("right", ["u_or", "u_ci", "u_p", "a_or", "a_ci", "a_p"]))
+    return style_table(gt, is_synthetic=is_synthetic, footnotes=model_footnotes(results, model))
+
+
+def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
+    """Display frame: adjusted OR (95% CI) by analysis (primary first), one line per level."""
+    s = results["models_sensitivity"]
+    s = s[s.model == model]
+    analyses = list(dict.fromkeys(s.analysis))
+    base = s[s.analysis == analyses[0]]
+    main = results[f"models_{model}"]
+    cat_terms = set(main.loc[main.reference, "term"])
+    rows = []
+    for term in dict.fromkeys(base.term):
+        g = base[base.term == term]
+        categorical = term in cat_terms
+        if categorical:
+            rows.append({"characteristic": g.label.iloc[0]} | {a: "" for a in analyses})
+        for _, r in g.iterrows():
+            text = INDENT + r.level_label if categorical else r.label
+            row = {"characteristic": text}
+            for a in analyses:
+                h = s[(s.analysis == a) & (s.term == r.term) & (s.level == r.level)]
+                row[a] = DASH if h.empty else f"{fmt_or(h['or'].iloc[0])} ({fmt_ci(h.ci_low.iloc[0], h.ci_high.iloc[0])})"
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthetic: bool) -> GT:
+    """Adjusted odds ratios of the primary analysis beside the multiple-imputation, weighted and clustered variants."""
+    s = results["models_sensitivity"]
+    s = s[s.model == model]
+    frame = sensitivity_frame(results, model)
+    notes = []
+    for a, g in s.groupby("analysis", sort=False):
+        notes.append(f"{a} (n = {g.n.iloc[0]}): {g.method.iloc[0]}; {g.inference.iloc[0]}.")
+    notes.append("Adjusted OR (95% CI), rounded to 2 decimals.")
+    gt = GT(frame).cols_label(characteristic="Characteristic").cols_align("right", list(frame.columns[1:]))
+    return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
+
+
+def summary_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Display frame: per model N, events, EPV, separation, convergence, method."""
+    s = results["models_summary"]
+    return pd.DataFrame({
+        "Model": s.title, "Dyads analysed": s.n.astype(str), "With outcome": s.events.astype(str),
+        "Events per variable": s.epv.map(lambda x: f"{x:.1f}"), "Separation": s.separation,
+        "Convergence": s.convergence, "Method": s.method})
+
+
+def summary_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
+    """One line per model: sample, events, events per variable, sparse-data checks and the method used."""
+    return style_table(GT(summary_frame(results)), is_synthetic=is_synthetic, footnotes=[
+        "Events per variable = min(events, non-events) / parameters estimated (intercept not counted)."])
+
+
+def exclusions_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Display frame: the participant flow into each model, one line per exclusion reason."""
+    e = results["models_exclusions"]
+    titles = results["models_summary"].set_index("model").title
+    return pd.DataFrame({"Model": e.model.map(titles), "Step": e.reason,
+                         "Excluded": e.excluded.map(lambda x: DASH if x == 0 else str(x)),
+                         "Remaining": e.remaining.astype(str)})
+
+
+def exclusions_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
+    """Every excluded dyad by reason, in the order the reasons were applied."""
+    return style_table(GT(exclusions_frame(results), groupname_col="Model"), is_synthetic=is_synthetic,
+                       footnotes=["Reasons applied in order: a dyad is counted once, under its first reason."])
+
+
+def diagnostics_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Display frame: C-statistic (DeLong CI), Hosmer-Lemeshow test and largest GVIF per model."""
+    d = results["models_diagnostics"]
+    titles = results["models_summary"].set_index("model").title
+    return pd.DataFrame({
+        "Model": d.model.map(titles),
+        "C-statistic (95% CI)": [f"{c:.2f} ({lo:.2f} to {hi:.2f})" for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
+        "Hosmer-Lemeshow": [f"χ² = {x:.2f}, df = {k}, p = {fmt_p(p)}" for x, k, p in zip(d.hl_chi2, d.hl_df, d.hl_p)],
+        "Largest GVIF^(1/(2df))": [f"{g:.2f} ({t})" for g, t in zip(d.max_gvif, d.max_gvif_term)]})
+
+
+def diagnostics_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
+    """Discrimination, calibration and collinearity of each adjusted model."""
+    return style_table(GT(diagnostics_frame(results)), is_synthetic=is_synthetic, footnotes=[
+        "C-statistic with DeLong's confidence interval; Hosmer-Lemeshow test over 10 groups of predicted risk; "
+        "generalised variance inflation factor GVIF^(1/(2df)), comparable with the square root of a VIF."])
+
+
+def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = []
+    for model in results["models_summary"].model:
+        t = results[f"models_{model}"]
+        t = t[(t.type == "Adjusted") & ~t.reference].copy()
+        t["text"] = [f"{lab}: {lev}" if lev and lev != "Yes" else lab for lab, lev in zip(t.label, t.level_label.fillna(""))]
+        rows.append(t)
+    return pd.concat(rows, ignore_index=True)
+
+
+def forest_alt_text(results: dict[str, pd.DataFrame]) -> str:
+    """Alt text generated from the plotted numbers."""
+    f = _forest_rows(results)
+    titles = results["models_summary"].set_index("model").title
+    parts = []
+    for model, g in f.groupby("model", sort=False):
+        items = "; ".join(f"{t} {fmt_or(o)} ({fmt_ci(lo, hi)})" for t, o, lo, hi in zip(g.text, g["or"], g.ci_low, g.ci_high))
+        parts.append(f"{titles[model]}: {items}")
+    return ("Forest plot of adjusted odds ratios with 95% confidence intervals on a log scale, reference line at 1. "
+            + ". ".join(parts) + ".")
+
+
+def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
+    """Adjusted odds ratios of both models on a log scale; colour and marker shape distinguish the models."""
+    setup_matplotlib()
+    import matplotlib.pyplot as plt
+
+    f = _forest_rows(results)
+    titles = results["models_summary"].set_index("model").title
+    labels = list(dict.fromkeys(f.text))
+    models_ = list(dict.fromkeys(f.model))
+    fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(labels) + 1.4))
+    offset = np.linspace(-0.18, 0.18, len(models_)) if len(models_) > 1 else [0.0]
+    for i, model in enumerate(models_):
+        g = f[f.model == model]
+        ypos = np.array([labels.index(t) for t in g.text]) + offset[i]
+        ax.errorbar(g["or"], ypos, xerr=[g["or"] - g.ci_low, g.ci_high - g["or"]], fmt=MARKERS[i % len(MARKERS)],
+                    color=PALETTE[i], ecolor=PALETTE[i], capsize=2, markersize=5, label=titles[model])
+    ax.axvline(1.0, color="0.3", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("Adjusted odds ratio (95% CI, log scale)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / max(len(labels), 1)), ncol=1, frameon=False)
+    if is_synthetic:
+        ax.set_title("SYNTHETIC data: illustrative only", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def n_text(results: dict[str, pd.DataFrame], model: str) -> str:
+    """'N dyads, E with the outcome' for one model, for prose."""
+    s = _summary(results, model)
+    return f"{s.n} dyads ({s.events} with CSC involvement)"
+
+
+def or_text(results: dict[str, pd.DataFrame], model: str, term: str, level: str = "1") -> str:
+    """'OR x (95% CI a to b)' of the adjusted model, for prose."""
+    t = results[f"models_{model}"]
+    r = t[(t.type == "Adjusted") & (t.term == term) & (t.level == str(level))].iloc[0]
+    return f"OR {fmt_or(r['or'])} (95% CI {fmt_ci(r.ci_low, r.ci_high)})"
+
+
+def summary_value(results: dict[str, pd.DataFrame], model: str, field: str) -> str:
+    """One field of the model summary as text (numbers rounded: EPV to 1 decimal)."""
+    v = _summary(results, model)[field]
+    return f"{v:.1f}" if isinstance(v, float) else str(v)
