@@ -1,0 +1,369 @@
+"""Render the manuscript (HTML, Word, PDF) with Quarto when installed, else the built-in path.
+
+The built-in path reads the same `_quarto.yml` and `.qmd` sources: cells are executed in one
+Jupyter kernel (``render_exec``), the executed markdown goes through pandoc 3 (``pypandoc-binary``)
+with ``resources/manuscript.lua`` (cross-references, native tables for Word and Typst) and
+``--citeproc``, and the Typst source is compiled to PDF with the ``typst`` wheel. Executed results
+are cached under ``.cache/render/<key>/``; the key covers everything that feeds them.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from . import __version__
+from .config import Config
+from .errors import UserError
+from .present.style import SYNTHETIC_NOTE
+from .render_qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+PACKAGE_DIR = Path(__file__).resolve().parent
+FORMATS = ("html", "docx", "pdf")
+QUARTO_ONLY_KEYS = ("format", "execute", "project", "manuscript", "crossref", "jupyter", "engine",
+                    "number-sections", "toc", "reference-doc", "embed-resources", "csl", "bibliography",
+                    "keywords")  # pandoc's Typst template writes keywords as code and fails
+CACHE_KEEP = 4
+REAL_NOTE = "REAL data: every output must pass disclosure checks before it leaves the secure environment."
+Progress = Callable[[str], None]
+
+
+class RenderError(UserError):
+    """pandoc, Typst or Quarto failed; the message carries their own words."""
+
+
+def render(config: Config, formats: list[str] | tuple[str, ...] = FORMATS, *, use_cache: bool = True,
+           progress: Progress = lambda s: None, project_dir: Path | None = None,
+           builtin: bool | None = None) -> list[Path]:
+    """Render ``index.qmd`` of the project into ``config.output_dir``; return the written files."""
+    wanted = _formats(formats)
+    root = Path(project_dir or config.root).resolve()
+    if builtin is None:
+        builtin = bool(os.environ.get("PERINATAL_CSC_BUILTIN_RENDER")) or shutil.which("quarto") is None
+    if not builtin:
+        return _render_quarto(config, wanted, root, progress)
+    return _render_builtin(config, wanted, root, use_cache, progress)
+
+
+def _formats(formats: list[str] | tuple[str, ...]) -> list[str]:
+    out = []
+    for f in formats:
+        f = {"typst": "pdf", "word": "docx"}.get(f.lower(), f.lower())
+        if f not in FORMATS:
+            raise UserError(f"unknown output format {f!r}: choose from {', '.join(FORMATS)}")
+        if f not in out:
+            out.append(f)
+    if not out:
+        raise UserError("no output format given (choose from html, docx, pdf)")
+    return out
+
+
+# -- provenance -------------------------------------------------------------------------------
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _data_files(config: Config) -> list[Path]:
+    p = config.data_path
+    if p is None or not p.exists():
+        return []
+    if p.is_dir():
+        return sorted(q for q in p.rglob("*") if q.is_file())
+    return [p]
+
+
+def git_state(root: Path) -> str:
+    """Short commit, with "(modified)" when tracked files differ from it."""
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], check=True,
+                                capture_output=True, text=True, timeout=20).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               check=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} (modified)" if dirty else commit
+
+
+def provenance(config: Config, root: Path, renderer: str) -> dict[str, str]:
+    """What every output states about where it came from (flat keys for `{{< meta >}}`)."""
+    files = _data_files(config)
+    digest = ", ".join(f"{f.name} (SHA-256 {sha256_file(f)})" for f in files) or "file not found"
+    data = f"SYNTHETIC cohort: {digest}" if config.is_synthetic else f"REAL data: {digest}"
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return {
+        "data-label": "SYNTHETIC" if config.is_synthetic else "REAL",
+        "data-notice": SYNTHETIC_NOTE if config.is_synthetic else REAL_NOTE,
+        "provenance-data": data,
+        "provenance-commit": git_state(root),
+        "provenance-version": f"perinatal-csc {__version__}",
+        "provenance-rendered": now,
+        "provenance-renderer": renderer,
+    }
+
+
+# -- cache key --------------------------------------------------------------------------------
+
+def _feed(h: "hashlib._Hash", label: str, path: Path | None) -> None:
+    h.update(label.encode() + b"\0")
+    if path is None or not path.exists():
+        h.update(b"<missing>\0")
+        return
+    for f in ([path] if path.is_file() else sorted(q for q in path.rglob("*") if q.is_file())):
+        if "__pycache__" in f.parts:
+            continue
+        h.update(str(f.name).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+
+
+def kernel_env(config: Config, run_dir: Path) -> dict[str, str]:
+    """The per-run settings the chapters' kernel reads (see ``report.config_from_environment``)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_file = run_dir / "config.yml"
+    cfg_file.write_text(yaml.safe_dump(config.raw, sort_keys=True), encoding="utf-8")
+    env = {
+        "PERINATAL_CSC_CONFIG": str(cfg_file),
+        "PERINATAL_CSC_SOURCE": config.source,
+        "PERINATAL_CSC_DATA": str(config.data_path) if config.data_path else "",
+        "PERINATAL_CSC_MAPPING": str(config.mapping_path) if config.mapping_path else "",
+    }
+    return env
+
+
+def cache_key(config: Config, doc: Document, root: Path, env: dict[str, str]) -> str:
+    """Hash of everything that feeds the executed results."""
+    h = hashlib.sha256()
+    h.update(f"python {sys.version}\0perinatal-csc {__version__}\0".encode())
+    h.update(json.dumps({k: v for k, v in env.items() if k != "PERINATAL_CSC_CONFIG"}, sort_keys=True).encode())
+    h.update(json.dumps(config.raw, sort_keys=True, default=str).encode())
+    _feed(h, "package", PACKAGE_DIR)
+    for name in ("requirements.lock", "pyproject.toml", "_quarto.yml"):
+        _feed(h, name, root / name)
+        if root != config.root:
+            _feed(h, "project " + name, config.root / name)
+    for label in ("codebook_path", "analysis_plan_path", "synthetic_parameters_path", "disclosure_policy_path",
+                  "mapping_path"):
+        _feed(h, label, getattr(config, label))
+    for f in _data_files(config):
+        _feed(h, "data", f)
+    for src in doc.sources:
+        _feed(h, "source " + str(src.relative_to(root)), src)
+    return h.hexdigest()[:24]
+
+
+# -- built-in path ----------------------------------------------------------------------------
+
+def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: bool, progress: Progress) -> list[Path]:
+    import pypandoc
+
+    t0 = time.perf_counter()
+    main = _main_file(root)
+    doc = read_document(main, root)
+    if root == config.root:
+        from .pipeline import ensure_synthetic
+        ensure_synthetic(config, progress)
+    cache_root = root / ".cache" / "render"
+    env = {**os.environ, **kernel_env(config, cache_root / "run"), "PYTHONHASHSEED": "0"}
+    key = cache_key(config, doc, root, {k: env[k] for k in env if k.startswith("PERINATAL_CSC_")})
+    build = cache_root / key
+    executed = build / "executed.md"
+    if use_cache and executed.exists():
+        progress(f"reusing executed results (cache {key}): nothing that feeds them changed")
+    else:
+        progress(f"executing {sum(c.kind == 'code' for c in doc.chunks)} cells from "
+                 f"{len(doc.sources)} source files in one kernel")
+        from .render_exec import execute
+        tmp = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=_mkdir(cache_root)))
+        try:
+            body = execute(doc.chunks, doc.execute, root=root, fig_dir=tmp / "figures", env=env, progress=progress)
+            (tmp / "executed.md").write_text(body, encoding="utf-8")
+            if build.exists():
+                shutil.rmtree(build)
+            tmp.rename(build)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _prune(cache_root, keep=build)
+    pandoc = pypandoc.get_pandoc_path()
+    renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
+                f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
+    prov = provenance(config, root, renderer)
+    meta = _pandoc_metadata(doc, root, prov)
+    body = substitute_meta(executed.read_text(encoding="utf-8"), {**flatten(doc.metadata), **prov})
+    src = build / "render.md"
+    src.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body,
+                   encoding="utf-8")
+    out_dir = _mkdir(config.output_dir)
+    (build / "header.typ").write_text(_typst_header(prov["data-notice"]), encoding="utf-8")
+    written = _run_pandoc(pandoc, src, build, formats, doc, root, progress)
+    final = []
+    for fmt, path in written.items():
+        target = out_dir / f"index.{ 'pdf' if fmt == 'pdf' else fmt}"
+        shutil.copyfile(path, target)
+        final.append(target)
+    progress(f"rendered {', '.join(formats)} in {time.perf_counter() - t0:.1f} s -> {out_dir}")
+    return final
+
+
+def _mkdir(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _prune(cache_root: Path, keep: Path) -> None:
+    entries = sorted((p for p in cache_root.iterdir() if p.is_dir() and p.name not in ("run",) and p != keep
+                      and (p / "executed.md").exists()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[CACHE_KEEP - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _typst_version() -> str:
+    try:
+        import typst
+        return getattr(typst, "__version__", "")
+    except ImportError:
+        return "(not installed)"
+
+
+def _main_file(root: Path) -> Path:
+    project = read_yaml(root / "_quarto.yml") if (root / "_quarto.yml").exists() else {}
+    article = ((project.get("manuscript") or {}).get("article")) or "index.qmd"
+    main = root / article
+    if not main.exists():
+        raise SourceError(f"manuscript article not found: {main}")
+    return main
+
+
+def _author(a: Any) -> str:
+    if not isinstance(a, dict):
+        return str(a)
+    name = a.get("name")
+    name = " ".join(str(name.get(k, "")) for k in ("given", "family")).strip() if isinstance(name, dict) else str(name or "")
+    affs = a.get("affiliations") or a.get("affiliation") or []
+    affs = affs if isinstance(affs, list) else [affs]
+    aff = "; ".join(str(x.get("name", "")) if isinstance(x, dict) else str(x) for x in affs)
+    return f"{name} ({aff})" if aff else name
+
+
+def _pandoc_metadata(doc: Document, root: Path, prov: dict[str, str]) -> dict[str, Any]:
+    """Quarto front matter reduced to what pandoc's own templates understand."""
+    meta = {k: v for k, v in doc.metadata.items() if k not in QUARTO_ONLY_KEYS}
+    authors = doc.metadata.get("author")
+    if authors is not None:
+        meta["author"] = [_author(a) for a in (authors if isinstance(authors, list) else [authors])]
+    if str(meta.get("date", "")).lower() in ("today", "now", "last-modified"):
+        meta["date"] = _dt.date.today().isoformat()
+    typst = _format_options(doc, "pdf")
+    meta.update({k: typst[k] for k in ("papersize", "fontsize", "mainfont", "margin") if k in typst})
+    meta.update(prov)
+    meta["lang"] = meta.get("lang", "en-GB")
+    return meta
+
+
+def _typst_header(notice: str) -> str:
+    """Typst set-up: our own "Table N:" captions (no second number) and the data notice on every page."""
+    safe = notice.replace("\\", "").replace("]", "").replace("[", "").replace("#", "")
+    return ("#set figure(numbering: none)\n"
+            "#show table: set text(size: 8.5pt)\n"
+            "#show figure.where(kind: table): set block(breakable: true)\n"
+            f"#set page(header: align(right, text(size: 8pt, fill: rgb(\"#8a0015\"))[{safe}]))\n")
+
+
+def _format_options(doc: Document, fmt: str) -> dict[str, Any]:
+    formats = doc.metadata.get("format") or {}
+    key = {"pdf": "typst"}.get(fmt, fmt)
+    opts = formats.get(key) or {}
+    return opts if isinstance(opts, dict) else {}
+
+
+def _resolve(root: Path, value: Any) -> list[Path]:
+    vals = value if isinstance(value, list) else [value]
+    return [root / str(v) for v in vals if v]
+
+
+def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Document, root: Path,
+                progress: Progress) -> dict[str, Path]:
+    """pandoc for every format at once, then Typst for the PDF."""
+    common = [pandoc, str(src), "--from", "markdown", "--standalone", "--resource-path", str(build),
+              "--lua-filter", str(RESOURCES / "manuscript.lua")]
+    bib = _resolve(root, doc.metadata.get("bibliography"))
+    csl = _resolve(root, doc.metadata.get("csl"))
+    tail = ["--citeproc"] + [f"--bibliography={b}" for b in bib] + [f"--csl={c}" for c in csl[:1]]
+    jobs: dict[str, tuple[list[str], Path]] = {}
+    for fmt in formats:
+        opts = _format_options(doc, fmt)
+        if fmt == "html":
+            out = build / "index.html"
+            css = _resolve(root, opts.get("css")) or [RESOURCES / "manuscript.css"]
+            args = ["--to", "html5", "--embed-resources", "--section-divs"] + [f"--css={c}" for c in css]
+            if opts.get("toc", True):
+                args.append("--toc")
+        elif fmt == "docx":
+            out = build / "index.docx"
+            ref = _resolve(root, opts.get("reference-doc")) or [RESOURCES / "reference.docx"]
+            args = ["--to", "docx", f"--reference-doc={ref[0]}"]
+        else:
+            out = build / "index.typ"
+            args = ["--to", "typst", f"--include-in-header={build / 'header.typ'}"]
+        jobs[fmt] = (common + args + tail + ["--output", str(out)], out)
+    procs = {fmt: subprocess.Popen(cmd, cwd=build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for fmt, (cmd, _) in jobs.items()}
+    failures = []
+    for fmt, p in procs.items():
+        _, err = p.communicate()
+        if p.returncode != 0:
+            failures.append(f"pandoc ({fmt}) failed with exit code {p.returncode}:\n{err.strip()}")
+        elif err.strip():
+            progress(f"pandoc ({fmt}): {err.strip()}")
+    if failures:
+        raise RenderError("\n\n".join(failures))
+    written = {fmt: out for fmt, (_, out) in jobs.items()}
+    if "pdf" in written:
+        written["pdf"] = _typst_pdf(written["pdf"], build)
+    return written
+
+
+def _typst_pdf(typ: Path, build: Path) -> Path:
+    import typst
+
+    pdf = typ.with_suffix(".pdf")
+    try:
+        typst.compile(str(typ), output=str(pdf), root=str(build), ignore_system_fonts=True)
+    except Exception as e:  # typst raises its own TypstError with the compiler's diagnostics
+        detail = getattr(e, "diagnostic", "") or str(e)
+        raise RenderError(f"Typst could not compile {typ}:\n{detail}") from None
+    return pdf
+
+
+# -- Quarto path ------------------------------------------------------------------------------
+
+def _render_quarto(config: Config, formats: list[str], root: Path, progress: Progress) -> list[Path]:
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        raise RenderError("quarto is not on PATH")
+    version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
+    prov = provenance(config, root, f"Quarto {version}")
+    out_dir = config.output_dir
+    to = ",".join("typst" if f == "pdf" else f for f in formats)
+    cmd = [quarto, "render", "--to", to, "--output-dir", str(out_dir)]
+    for k, v in prov.items():
+        cmd += ["-M", f"{k}:{v}"]
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable, **kernel_env(config, root / ".cache" / "render" / "run")}
+    progress(f"rendering with Quarto {version}")
+    p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RenderError(f"quarto render failed (exit {p.returncode}):\n{p.stderr.strip()[-6000:]}")
+    return [out_dir / f"index.{f}" for f in formats]
