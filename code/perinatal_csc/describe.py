@@ -50,7 +50,7 @@ def _as_codes(s: pd.Series, var: Variable) -> np.ndarray:
     if isinstance(s.dtype, pd.CategoricalDtype) and list(s.cat.categories) == codes:
         idx = s.cat.codes.to_numpy(dtype=np.int64)
     else:
-        idx = pd.Categorical(s, categories=codes).codes.astype(np.int64)
+        idx = pd.Index(codes).get_indexer(pd.Index(s.to_numpy(dtype=object, na_value=None))).astype(np.int64)
     n_bad = int((idx < 0).sum() - s.isna().sum())
     if n_bad:
         bad = sorted(map(str, pd.unique(s[(idx < 0) & s.notna().to_numpy()])))[:5]
