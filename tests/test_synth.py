@@ -510,3 +510,20 @@ def test_generation_is_fast(large_raw):
     generate(278, 5)
     assert time.perf_counter() - t0 < 1.0
     assert large_raw.attrs["seconds"] < 10.0
+
+
+def test_a_failed_write_leaves_no_partial_output(tmp_path):
+    target = tmp_path / "cohort.csv"
+    target.mkdir()
+    with pytest.raises(OSError):
+        write_cohort(generate(50, 1), target)
+    assert [p.name for p in tmp_path.iterdir()] == ["cohort.csv"]
+    assert list(target.iterdir()) == []
+
+
+def test_written_file_has_ordinary_permissions(tmp_path):
+    import os
+    umask = os.umask(0)
+    os.umask(umask)
+    path = write_cohort(generate(50, 1), tmp_path / "cohort.csv")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
