@@ -1,0 +1,95 @@
+"""describe.results on the default synthetic cohort through the real pipeline: names, schema, speed, accounting."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from perinatal_csc import describe
+
+EXPECTED = {"table1_sociodemographic", "table2_clinical", "table3_needs", "table4_transitions",
+            "table4_paired_tests", "table4_needs_change", "table5_subgroups", "flow"}
+
+
+@pytest.fixture(scope="module")
+def run():
+    from perinatal_csc.config import load_config
+    from perinatal_csc.pipeline import cohort
+    cfg = load_config(source="synthetic")
+    df = cohort(cfg)
+    t0 = time.perf_counter()
+    out = describe.results(df, cfg)
+    return df, out, time.perf_counter() - t0
+
+
+def test_every_table_is_there_and_tidy(run):
+    _, out, _ = run
+    assert set(out) == EXPECTED
+    for name in ("table1_sociodemographic", "table2_clinical", "table3_needs", "table5_subgroups"):
+        t = out[name]
+        assert list(t.columns[: len(describe.COLUMNS)]) == describe.COLUMNS
+        assert not t.duplicated(["variable", "level", "group", *(["comparison"] if "comparison" in t else [])]).any()
+
+
+def test_results_take_well_under_two_seconds(run):
+    assert run[2] < 2.0
+
+
+def test_group_sizes_match_the_cohort(run):
+    df, out, _ = run
+    t = out["table1_sociodemographic"]
+    sizes = t.drop_duplicates("group").set_index("group").group_n
+    assert sizes["1"] == int((df.csc_any_index == 1).sum())
+    assert sizes["0"] == int((df.csc_any_index == 0).sum())
+    assert sizes["overall"] == int(df.csc_any_index.notna().sum())
+
+
+def test_table2_diagnosis_counts_and_test_from_raw_data(run):
+    df, out, _ = run
+    t = out["table2_clinical"]
+    known = df[df.csc_any_index.notna() & df.diagnosis.notna()]
+    ct = pd.crosstab(known.csc_any_index.astype(int), known.diagnosis.astype(str))
+    for lvl in ct.columns:
+        r = t[(t.variable == "diagnosis") & (t.level == lvl) & (t.group == "1")].iloc[0]
+        assert r.n == ct.loc[1, lvl]
+        assert r.percent == pytest.approx(100 * ct.loc[1, lvl] / ct.loc[1].sum())
+    r = t[(t.variable == "diagnosis")].iloc[0]
+    e = stats.contingency.expected_freq(ct.to_numpy())
+    if (e >= 5).all():
+        assert r.p == pytest.approx(stats.chi2_contingency(ct.to_numpy(), correction=False).pvalue, rel=1e-10)
+    else:
+        assert "Monte Carlo" in r.test
+
+
+def test_table3_unmet_needs_mann_whitney_from_raw_data(run):
+    df, out, _ = run
+    t = out["table3_needs"]
+    a = df.loc[df.csc_any_index == 1, "canm_1y_unmet"].dropna().astype(float)
+    b = df.loc[df.csc_any_index == 0, "canm_1y_unmet"].dropna().astype(float)
+    r = t[(t.variable == "canm_1y_unmet") & (t.group == "1") & (t.row_type == "summary")].iloc[0]
+    assert r.n == len(a)
+    assert r.p == pytest.approx(stats.mannwhitneyu(a, b, method="asymptotic", use_continuity=True).pvalue, rel=1e-10)
+    assert r.n + r.n_missing + r.n_not_applicable == r.group_n
+
+
+def test_needs_change_pairs_and_wilcoxon(run):
+    df, out, _ = run
+    ch = out["table4_needs_change"]
+    both = df.canm_1m_unmet.notna() & df.canm_1y_unmet.notna()
+    r = ch[(ch.variable == "canm_unmet") & (ch.group == "overall") & (ch.level == "change")].iloc[0]
+    d = (df.loc[both & df.csc_any_index.notna(), "canm_1y_unmet"] - df.loc[both & df.csc_any_index.notna(), "canm_1m_unmet"]).astype(float)
+    assert r.n == len(d)
+    assert r["median"] == pytest.approx(float(np.median(d)))
+    nz = d[d != 0]
+    assert r.p == pytest.approx(stats.wilcoxon(nz, zero_method="wilcox", correction=True, method="asymptotic").pvalue, rel=1e-8)
+
+
+def test_results_write_as_csv(run, tmp_path):
+    from perinatal_csc.pipeline import write_results
+    paths = write_results(run[1], tmp_path)
+    assert {p.stem for p in paths} == EXPECTED
+    back = pd.read_csv(tmp_path / "table1_sociodemographic.csv")
+    assert len(back) == len(run[1]["table1_sociodemographic"])
