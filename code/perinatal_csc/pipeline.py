@@ -16,7 +16,7 @@ from .config import Config
 
 # Analysis stages, in order. Each module exposes
 #   results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]
-ANALYSIS_MODULES: list[str] = ["models"]
+ANALYSIS_MODULES: list[str] = ["describe", "models"]
 
 
 def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s: None) -> Path:
