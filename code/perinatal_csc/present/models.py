@@ -253,3 +253,52 @@ def summary_value(results: dict[str, pd.DataFrame], model: str, field: str) -> s
     """One field of the model summary as text (numbers rounded: EPV to 1 decimal)."""
     v = _summary(results, model)[field]
     return f"{v:.1f}" if isinstance(v, float) else str(v)
+
+
+def plan_facts(config, codebook) -> dict[str, str]:
+    """Settings of the analysis plan as text for the Methods (read from the plan file, never typed)."""
+    from ..plan import load_plan
+
+    plan = load_plan(config.analysis_plan_path, codebook)
+    w = plan.weights
+    return {
+        "strategy": plan.strategy,
+        "strategy_text": ("a replication of the published model: the factors published for this cohort plus maternal age"
+                          if plan.strategy == "prespecified" else
+                          f"bivariable screening of candidate covariates at p < {plan.screen_p:g}, then one multivariable model"),
+        "screen_p": f"{plan.screen_p:g}",
+        "level": f"{plan.confidence_level:.0%}",
+        "epv_threshold": f"{plan.epv_warning_below:g}",
+        "method_rule": plan.method_rule,
+        "m": str(plan.mi.get("m")), "iterations": str(plan.mi.get("iterations")), "seed": str(plan.mi.get("seed")),
+        "auxiliary": ", ".join(codebook[c].label.lower() for c in plan.mi.get("auxiliary", [])),
+        "weight_predictors": ", ".join(codebook[c].label.lower() for c in w.get("predictors", [])),
+        "weight_outcome": codebook[w.get("model", "followed_up_1y")].label.lower(),
+        "cluster": codebook[plan.cluster].label,
+        "hl_groups": str(plan.hl_groups),
+        "plan_file": str(config.analysis_plan_path.relative_to(config.root)) if config.analysis_plan_path.is_relative_to(config.root)
+        else config.analysis_plan_path.name,
+    }
+
+
+def plan_markdown(config, codebook) -> str:
+    """The plan's models and covariate coding as a Markdown list, quoted from the plan file."""
+    from ..plan import load_plan
+
+    plan = load_plan(config.analysis_plan_path, codebook)
+    lines = []
+    for spec in plan.models:
+        covs = spec.covariates if plan.strategy == "prespecified" else plan.screen_candidates
+        lines.append(f"- **{spec.title}** (outcome: {codebook[spec.outcome].label.lower()}; population: "
+                     f"{spec.population}). {'Covariates' if plan.strategy == 'prespecified' else 'Candidates'}: "
+                     + "; ".join(codebook[c].label for c in covs) + ".")
+    lines.append("")
+    used = list(dict.fromkeys([c for s in plan.models for c in s.covariates]
+                              + (list(plan.screen_candidates) if plan.strategy == "screen" else [])))
+    for name in used:
+        var = codebook[name]
+        spec = plan.covariates.get(name, {})
+        ref = spec.get("reference")
+        ref_text = f" Reference level: {var.level_label(ref)}." if ref is not None else ""
+        lines.append(f"- *{var.label}*: {spec.get('how', 'as recorded')}.{ref_text}")
+    return "\n".join(lines)
