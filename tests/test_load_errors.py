@@ -172,3 +172,24 @@ def _config(_capsys) -> Path:
     d = Path(tempfile.mkdtemp())
     (d / "project.yml").write_text(yaml.safe_dump({"codebook": str(CB)}), encoding="utf-8")
     return d / "project.yml"
+
+
+def test_the_documented_example_mapping_is_valid():
+    from perinatal_csc.codebook import load_codebook
+    from perinatal_csc.mapping import read_mapping
+    from perinatal_csc.paths import PROJECT_ROOT
+    from perinatal_csc.validate import Collector
+
+    out = Collector()
+    m = read_mapping(PROJECT_ROOT / "config" / "mapping.example.yml", load_codebook(), out)
+    assert out.problems == [] and [f.role for f in m.files] == ["main", "followup"]
+
+
+def test_mapping_mistakes_are_reported(tmp_path):
+    (tmp_path / "m.yml").write_text(
+        "files:\n  - path: x.csv\n    columns: {A: not_a_variable, B: deprived}\n    role: later\n"
+        "    codes: {nation: {1: scotland}}\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_cohort(None, tmp_path / "m.yml")
+    assert {p.column for p in info.value.problems} == {"columns: A", "columns: B", "role", "codes: nation",
+                                                         None}  # no file left with role: main
