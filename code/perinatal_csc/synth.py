@@ -17,7 +17,9 @@ marked ``published`` (the figure it reproduces) or ``assumed`` (why it is plausi
 * outcomes of dyads lost to follow-up are missing, never invented; instrument totals are the sums
   of their items (missing where an item is missing).
 
-Everything is vectorised numpy driven by ``np.random.default_rng(seed)``: same seed, same bytes.
+Every number of the model lives in the parameter file; the code holds only its structure (which
+item an effect touches, the codebook's ranges). Everything is vectorised numpy driven by
+``np.random.default_rng(seed)``: same seed, same bytes.
 """
 from __future__ import annotations
 
@@ -101,7 +103,7 @@ _REQUIRED = (
     "diagnosis_shares", "diagnosis_adversity_log_odds", "prev_admission_odds_ratios", "mha_detention_rate",
     "length_of_stay_median_days", "instruments", "csc_index_odds_ratios", "csc_index_category_shares",
     "readmission_odds_ratios", "csc_1y_shares", "csc_1y_odds_ratios", "infant_not_in_care_1y", "satisfaction",
-    "needs", "service_use", "loss_to_follow_up", "item_missingness",
+    "needs", "service_use", "couplings", "loss_to_follow_up", "item_missingness",
 )
 
 
@@ -194,6 +196,7 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
 
     # the mother at the index admission
     load = p["adversity_loadings"]
+    k = p["couplings"]
     adv = rng.standard_normal(n)
     age_cfg = p["maternal_age"]
     z_age = _latent(adv, load["age"], rng)
@@ -205,23 +208,28 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     trauma = _latent(adv, load["childhood_trauma"], rng) > ndtri(1 - prev["childhood_trauma"])
     abuse = _latent(adv, load["domestic_abuse"], rng) > ndtri(1 - prev["domestic_abuse"])
     substance = _latent(adv, load["substance_misuse"], rng) > ndtri(1 - prev["substance_misuse"])
-    rel_latent = (load["single"] * adv - 0.25 * z_age
-                  + math.sqrt(1 - load["single"] ** 2 - 0.25**2) * rng.standard_normal(n))
+    rel_latent = (load["single"] * adv - k["single_per_younger_sd"] * z_age
+                  + math.sqrt(1 - load["single"] ** 2 - k["single_per_younger_sd"] ** 2) * rng.standard_normal(n))
     relationship = _ordinal(rel_latent, [p["relationship_shares"][r] for r in RELATIONSHIP])
     single = relationship == 2
-    edu_latent = load["education"] * adv + 0.2 * z_age + math.sqrt(1 - load["education"] ** 2 - 0.04) * rng.standard_normal(n)
+    edu_latent = (load["education"] * adv + k["education_per_older_sd"] * z_age
+                  + math.sqrt(1 - load["education"] ** 2 - k["education_per_older_sd"] ** 2) * rng.standard_normal(n))
     education = _ordinal(edu_latent, [p["education_shares"][e] for e in EDUCATION])
     emp_logits = np.log([p["employment_shares"][e] for e in EMPLOYMENT]) + np.column_stack(
-        [np.zeros(n), 0.5 * adv - 0.4 * edu_latent, -0.9 * z_age])
+        [np.zeros(n), k["not_employed"]["adversity"] * adv + k["not_employed"]["education"] * edu_latent,
+         -k["student_per_younger_sd"] * z_age])
     employment = _choose(emp_logits, rng)
     housing_logits = (np.log([p["housing_shares"][h] for h in HOUSING])
-                      + np.outer(adv, [-0.7, 0.4, 0.1, 0.3, 0.9]) + np.outer(deprived, [-0.5, 0.5, 0.0, 0.0, 0.2]))
+                      + np.outer(adv, [k["housing_adversity"][h] for h in HOUSING])
+                      + np.outer(deprived, [k["housing_deprived"][h] for h in HOUSING]))
     housing = _choose(housing_logits, rng)
     ethnicity = _choose(np.tile(np.log([p["ethnicity_shares"][e] for e in ETHNICITY]), (n, 1)), rng)
-    first_baby = rng.random(n) < expit(logit(prev["first_baby"]) - 0.5 * z_age)
-    n_other = np.where(first_baby, 0, np.minimum(1 + rng.poisson(0.5 * np.exp(0.3 * adv)), 12))
+    first_baby = rng.random(n) < expit(logit(prev["first_baby"]) - k["first_baby_per_younger_sd"] * z_age)
+    oc = k["other_children"]
+    n_other = np.where(first_baby, 0, np.minimum(1 + rng.poisson(oc["extra_mean"] * np.exp(oc["adversity"] * adv)),
+                                                 oc["max"]))
     multiple = rng.random(n) < prev["multiple_birth"]
-    infant_order = np.where(multiple, 1 + (rng.random(n) < 0.5), 1)
+    infant_order = np.where(multiple, 1 + (rng.random(n) < k["twin_index_second_prob"]), 1)
     ia = p["infant_age_weeks"]
     infant_age = np.round(np.clip(np.exp(math.log(ia["median"]) + ia["log_sd"] * rng.standard_normal(n)), 0.0, 52.1), 1)
 
@@ -257,26 +265,30 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
 
     # instruments at the index admission
     ins = p["instruments"]
-    severity = (0.3 * adv + 0.5 * dx["schizophrenia"] + 0.4 * dx["other_psychosis"] + 0.3 * dx["bipolar"]
-                + 0.2 * dx["personality_disorder"] - 0.3 * dx["anxiety"] - 0.2 * dx["other"]
-                + 0.9 * rng.standard_normal(n))
-    sl = ins["severity_loading"]
-    tag_mean = np.asarray(ins["tag_item_mean"]) + sl * severity[:, None] + 0.6 * rng.standard_normal((n, 7))
-    tag_mean[:, 2] += 1.0 * abuse
-    tag_mean[:, 3] += 0.6 * psychosis
-    tag_mean[:, 6] += 0.5 * deprived + 1.0 * (housing == 4)
+    sv = k["severity"]
+    severity = (sv["adversity"] * adv + sum(sv[d] * dx[d] for d in DIAGNOSES if d in sv)
+                + sv["noise_sd"] * rng.standard_normal(n))
+    sl, noise, sh = ins["severity_loading"], k["item_noise_sd"], k["item_shifts"]
+    temporary = housing == HOUSING.index("temporary_homeless")
+    tag_mean = np.asarray(ins["tag_item_mean"]) + sl * severity[:, None] + noise * rng.standard_normal((n, 7))
+    tag_mean[:, 2] += sh["tag3_domestic_abuse"] * abuse
+    tag_mean[:, 3] += sh["tag4_psychosis"] * psychosis
+    tag_mean[:, 6] += sh["tag7_deprived"] * deprived + sh["tag7_temporary_housing"] * temporary
     tag = _int_items(tag_mean, 0, 4)
-    tag_safe = _int_items(0.4 + ins["safeguarding_csc_shift"] * involved + 0.3 * csc_index
-                          + 0.7 * rng.standard_normal(n), 0, 4)
-    hon_mean = np.asarray(ins["honos_item_mean"]) + sl * severity[:, None] + 0.6 * rng.standard_normal((n, 12))
-    hon_mean[:, 2] += 2.0 * substance
-    hon_mean[:, 5] += 1.5 * psychosis
-    hon_mean[:, 6] += 0.8 * dx["depression"]
-    hon_mean[:, 10] += 1.0 * (housing == 4) + 0.3 * deprived
+    sg = k["safeguarding_item"]
+    tag_safe = _int_items(sg["base"] + ins["safeguarding_csc_shift"] * involved + sg["per_category"] * csc_index
+                          + sg["noise_sd"] * rng.standard_normal(n), 0, 4)
+    hon_mean = np.asarray(ins["honos_item_mean"]) + sl * severity[:, None] + noise * rng.standard_normal((n, 12))
+    hon_mean[:, 2] += sh["honos3_substance"] * substance
+    hon_mean[:, 5] += sh["honos6_psychosis"] * psychosis
+    hon_mean[:, 6] += sh["honos7_depression"] * dx["depression"]
+    hon_mean[:, 10] += sh["honos11_temporary_housing"] * temporary + sh["honos11_deprived"] * deprived
     honos = _int_items(hon_mean, 0, 4)
-    bprs_logit = logit(ins["bprs_item_prob"]) + 0.8 * severity[:, None] + 0.5 * rng.standard_normal((n, 24))
-    bprs_logit[:, 8:11] += 2.0 * psychosis[:, None]
-    bprs_logit[:, 2:5] += 1.0 * dx["depression"][:, None]
+    bp = k["bprs"]
+    bprs_logit = (logit(ins["bprs_item_prob"]) + bp["severity"] * severity[:, None]
+                  + bp["noise_sd"] * rng.standard_normal((n, 24)))
+    bprs_logit[:, 8:11] += sh["bprs_psychotic_items_psychosis"] * psychosis[:, None]
+    bprs_logit[:, 2:5] += sh["bprs_mood_items_depression"] * dx["depression"][:, None]
     bprs = (rng.random((n, 24)) < expit(bprs_logit)).astype(float)
 
     # readmission within a year: exact count within each service type
@@ -315,26 +327,30 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     csq = _int_items(sat["item_mean"] + sat["latent_loading"] * sat_latent[:, None]
                      + sat["item_noise_sd"] * rng.standard_normal((n, 8)), 1, 4)
     nd = p["needs"]
-    need_1m = 0.5 * adv + 0.3 * severity + 0.7 * rng.standard_normal(n)
-    met_1m = np.minimum(rng.poisson(nd["met_1m_mean"] * np.exp(0.2 * need_1m)), 26)
-    unmet_1m = np.minimum(rng.poisson(nd["unmet_1m_mean"] * np.exp(0.4 * need_1m + nd["csc_unmet_log_ratio"] * involved)),
+    n1 = k["need_1m"]
+    need_1m = n1["adversity"] * adv + n1["severity"] * severity + n1["noise_sd"] * rng.standard_normal(n)
+    met_1m = np.minimum(rng.poisson(nd["met_1m_mean"] * np.exp(n1["met_loading"] * need_1m)), 26)
+    unmet_1m = np.minimum(rng.poisson(nd["unmet_1m_mean"] * np.exp(n1["unmet_loading"] * need_1m
+                                                                  + nd["csc_unmet_log_ratio"] * involved)),
                           26 - met_1m)
 
     # one year: CAN-M domains and service use
-    need_1y = 0.5 * adv + 0.8 * rng.standard_normal(n)
-    need_logit = (logit(np.asarray(nd["domain_need_prob"]))[None, :] + 0.6 * need_1y[:, None]
-                  + 0.3 * csc_1y_any[:, None])
-    need_logit[:, 23] += 2.0 * csc_1y_any
+    ny = k["need_1y"]
+    need_1y = ny["adversity"] * adv + ny["noise_sd"] * rng.standard_normal(n)
+    need_logit = (logit(np.asarray(nd["domain_need_prob"]))[None, :] + ny["need_loading"] * need_1y[:, None]
+                  + ny["csc_need"] * csc_1y_any[:, None])
+    need_logit[:, 23] += ny["infant_safety_csc"] * csc_1y_any
     has_need = rng.random((n, 26)) < expit(need_logit)
     has_need[:, 16] &= n_other > 0
-    unmet = rng.random((n, 26)) < expit(logit(nd["unmet_given_need"]) + 0.4 * need_1y + 0.6 * csc_1y_any)[:, None]
+    unmet = rng.random((n, 26)) < expit(logit(nd["unmet_given_need"]) + ny["unmet_loading"] * need_1y
+                                         + ny["unmet_csc"] * csc_1y_any)[:, None]
     canm = np.where(has_need, np.where(unmet, 2.0, 1.0), 0.0)
     canm[rng.random((n, 26)) < nd["canm_not_known_rate"]] = 9.0
     su = p["service_use"]
     shape = su["dispersion_shape"]
     su_mult = {"su_social_worker": np.where(csc_1y_any, su["social_worker_csc_ratio"], 1.0),
                "su_crisis": np.where(readmitted, su["crisis_readmitted_ratio"], 1.0),
-               "su_pmht": np.where(mbu, 1.3, 1.0)}
+               "su_pmht": np.where(mbu, k["pmht_after_mbu_ratio"], 1.0)}
     service_use = {}
     for name, mean in su["mean"].items():
         lam = mean * su_mult.get(name, 1.0) * rng.gamma(shape, 1 / shape, size=n)
