@@ -19,9 +19,17 @@ INLINE_MIME = "application/x-perinatal-csc-inline+json"
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 KERNEL_SETUP = f"""\
-%config InlineBackend.figure_formats = ['png']
-%config InlineBackend.rc = {{'figure.dpi': 150, 'savefig.dpi': 150}}
 from IPython.display import display as _pcsc_display
+
+def _pcsc_figure_png(fig):
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+# A matplotlib Figure shown as a cell's value becomes a PNG whatever the backend (even Agg).
+get_ipython().display_formatter.formatters["image/png"].for_type_by_name(
+    "matplotlib.figure", "Figure", _pcsc_figure_png)
 
 def _pcsc_inline_value(v):
     if isinstance(v, str):

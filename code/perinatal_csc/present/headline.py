@@ -78,7 +78,7 @@ def associated_factors(models: pd.DataFrame, kind: str = "Adjusted") -> list[str
     for _, r in hits.iterrows():
         level = str(r.get("level_label") or "")
         label = str(r["label"])
-        out.append(f"{label}: {level}" if level and level not in ("Yes", "nan") else label)
+        out.append(f"{level} ({label[0].lower() + label[1:]})" if level and level not in ("Yes", "nan") else label)
     return out
 
 
@@ -99,3 +99,31 @@ def data_notice(is_synthetic: bool) -> str:
     from .style import SYNTHETIC_NOTE
 
     return SYNTHETIC_NOTE if is_synthetic else REAL_NOTICE
+
+
+def summary_figure(h: Headline, *, is_synthetic: bool):
+    """Bar chart of the headline proportions, for the plain-English summary."""
+    from matplotlib.figure import Figure
+
+    from .style import PALETTE, SYNTHETIC_NOTE, setup_matplotlib
+
+    setup_matplotlib()
+    bars = [
+        ("Children's social care involved\nduring the acute episode", h.csc_index, h.n),
+        ("Children's social care involved\none year after discharge", h.csc_1y, h.followed_1y),
+        ("Infant not in mother's care\none year after discharge", h.not_in_care_1y, h.followed_1y),
+        ("Child Protection Plan\none year after discharge", h.cpp_1y, h.followed_1y),
+    ]
+    fig = Figure(figsize=(6.4, 2.8))
+    ax = fig.subplots()
+    labels = [b[0] for b in bars][::-1]
+    pct = [100 * k / n if n else 0 for _, k, n in bars][::-1]
+    ax.barh(labels, pct, color=PALETTE[0])
+    for y, (p, (_, k, n)) in enumerate(zip(pct, bars[::-1])):
+        ax.text(p + 1, y, f"{k} of {n}", va="center", fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Percentage of families")
+    if is_synthetic:
+        fig.text(0.99, 0.01, SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="#8a0015")
+    fig.tight_layout()
+    return fig
