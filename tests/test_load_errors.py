@@ -193,3 +193,12 @@ def test_mapping_mistakes_are_reported(tmp_path):
         load_cohort(None, tmp_path / "m.yml")
     assert {p.column for p in info.value.problems} == {"columns: A", "columns: B", "role", "codes: nation",
                                                          None}  # no file left with role: main
+
+
+def test_a_row_longer_than_the_header_is_not_silently_shifted(tmp_path):
+    text = (FIX / "valid.csv").read_text(encoding="utf-8").splitlines()
+    text[2] += ",surplus"
+    (tmp_path / "long.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_cohort(tmp_path / "long.csv", codebook_path=CB)
+    assert [p.kind for p in info.value.problems] == ["unreadable file"]

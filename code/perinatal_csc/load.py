@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,8 +181,13 @@ def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, 
         _encoding_problem(spec, e, raw.count(b"\n", 0, e.start), out)
         return None
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_filter=False,
-                         skipinitialspace=False, skip_blank_lines=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_filter=False,
+                             skipinitialspace=False, skip_blank_lines=True, index_col=False)
+    except pd.errors.ParserWarning:
+        out.add(Problem("unreadable file", spec.name, expected="well-formed CSV: a row has more fields than the header"))
+        return None
     except (pd.errors.ParserError, ValueError) as e:
         out.add(Problem("unreadable file", spec.name, expected=f"well-formed CSV ({str(e).strip()})"))
         return None
