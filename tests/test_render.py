@@ -1,0 +1,283 @@
+"""The built-in render path on small self-contained Quarto projects: cell options, includes,
+inline code, cross-references, citations, caching and loud failure."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import docx
+import pytest
+
+from perinatal_csc.config import load_config
+from perinatal_csc.errors import UserError
+from perinatal_csc.render import RenderError, cache_key, kernel_env, render
+from perinatal_csc.render_exec import CellError
+from perinatal_csc.render_qmd import (INLINE_RE, SourceError, expand_includes, parse_options, read_document,
+                                      substitute_meta)
+
+QUARTO_YML = """\
+project:
+  type: manuscript
+  output-dir: _output
+manuscript:
+  article: index.qmd
+execute:
+  echo: false
+  warning: false
+bibliography: references.bib
+format:
+  html: {embed-resources: true}
+  docx: default
+  typst: default
+"""
+
+INDEX = """\
+---
+title: "Fixture manuscript"
+author:
+  - name: "Author to be added"
+---
+
+```{python}
+#| label: setup
+answer = 6 * 7
+import warnings
+warnings.warn("WARNTEXT-should-not-appear")
+print("STDOUT-visible")
+```
+
+The answer is `{python} answer`. See @tbl-demo and @fig-line, as shown before [@smith2020].
+
+```{python}
+#| label: hidden
+#| include: false
+print("INCLUDE-FALSE-TEXT")
+```
+
+```{python}
+#| label: not-run
+#| eval: false
+raise RuntimeError("this cell must not run")
+```
+
+```{python}
+#| label: shown
+#| echo: true
+#| output: false
+shown_value = answer + 1
+print("OUTPUT-" + "FALSE-TEXT")
+```
+
+{{< include chapters/_part.qmd >}}
+
+Renderer: {{< meta provenance-renderer >}}.
+"""
+
+PART = """\
+## Part
+
+```{python}
+#| label: tbl-demo
+#| tbl-cap: "Demo table"
+import pandas as pd
+from great_tables import GT
+GT(pd.DataFrame({"Group": ["A", "B"], "Value": ["12 (34.5%)", str(shown_value)]}))
+```
+
+```{python}
+#| label: fig-line
+#| fig-cap: "A line"
+#| fig-alt: "A rising line"
+from matplotlib.figure import Figure
+fig = Figure(figsize=(3, 2))
+fig.subplots().plot([1, 2, 3])
+fig
+```
+"""
+
+BIB = "@article{smith2020, author={Smith, Ann}, title={A title}, journal={Journal}, year={2020}}\n"
+
+
+def make_project(root: Path, index: str = INDEX, part: str = PART) -> Path:
+    (root / "chapters").mkdir(parents=True, exist_ok=True)
+    (root / "_quarto.yml").write_text(QUARTO_YML)
+    (root / "index.qmd").write_text(index)
+    (root / "chapters" / "_part.qmd").write_text(part)
+    (root / "references.bib").write_text(BIB)
+    (root / "data.csv").write_text("a,b\n1,2\n")
+    return root
+
+
+def fixture_config(root: Path):
+    return replace(load_config(), data_path=root / "data.csv", output_root=root / "_output")
+
+
+def docx_text(path: Path) -> str:
+    d = docx.Document(str(path))
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        parts += [c.text for r in t.rows for c in r.cells]
+    return "\n".join(parts)
+
+
+# -- pure parsing -----------------------------------------------------------------------------
+
+def test_cell_options_are_parsed_from_leading_pipe_lines():
+    opts, code = parse_options('#| label: tbl-x\n#| tbl-cap: "A: caption"\n#| echo: true\nx = 1\n#| not: option', Path("f"))
+    assert opts == {"label": "tbl-x", "tbl-cap": "A: caption", "echo": True}
+    assert code == "x = 1\n#| not: option"
+
+
+def test_bad_cell_options_are_a_source_error():
+    with pytest.raises(SourceError, match="not valid YAML"):
+        parse_options("#| label: [unclosed\nx = 1", Path("f"))
+
+
+def test_inline_expressions_are_found_in_order():
+    assert INLINE_RE.findall("a `{python} x + 1` b `{python} f('y')` c `x`") == ["x + 1", "f('y')"]
+
+
+def test_includes_expand_relative_to_main_document(tmp_path):
+    root = make_project(tmp_path)
+    segments = expand_includes(root / "index.qmd", root, root)
+    assert [p.name for p, _ in segments] == ["index.qmd", "_part.qmd", "index.qmd"]
+    assert "## Part" in segments[1][1]
+
+
+def test_include_cycle_and_missing_include_are_errors(tmp_path):
+    root = make_project(tmp_path, part="{{< include chapters/_part.qmd >}}\n")
+    with pytest.raises(SourceError, match="include cycle"):
+        expand_includes(root / "index.qmd", root, root)
+    (root / "chapters" / "_part.qmd").write_text("{{< include chapters/_nope.qmd >}}\n")
+    with pytest.raises(SourceError, match="_nope.qmd"):
+        expand_includes(root / "index.qmd", root, root)
+
+
+def test_meta_shortcode_needs_a_value():
+    assert substitute_meta("by {{< meta a-b >}}.", {"a-b": "X"}) == "by X."
+    with pytest.raises(SourceError, match="missing-key"):
+        substitute_meta("{{< meta missing-key >}}", {})
+
+
+def test_execute_defaults_come_from_project_then_front_matter(tmp_path):
+    root = make_project(tmp_path, index=INDEX.replace('title: "Fixture manuscript"',
+                                                      'title: "F"\nexecute:\n  echo: true'))
+    doc = read_document(root / "index.qmd", root)
+    assert doc.execute["echo"] is True and doc.execute["warning"] is False
+
+
+def test_cache_key_follows_data_and_sources(tmp_path):
+    root = make_project(tmp_path)
+    cfg = fixture_config(root)
+    env = kernel_env(cfg, tmp_path / ".run")
+    key = cache_key(cfg, read_document(root / "index.qmd", root), root, env)
+    assert key == cache_key(cfg, read_document(root / "index.qmd", root), root, env)
+    (root / "data.csv").write_text("a,b\n1,3\n")
+    key_data = cache_key(cfg, read_document(root / "index.qmd", root), root, env)
+    assert key_data != key
+    (root / "chapters" / "_part.qmd").write_text(PART + "\nMore prose.\n")
+    assert cache_key(cfg, read_document(root / "index.qmd", root), root, env) != key_data
+
+
+# -- a full fixture render (one kernel per test below) ----------------------------------------
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("fixture"))
+    messages: list[str] = []
+    paths = render(fixture_config(root), ["html", "docx", "pdf"], progress=messages.append, project_dir=root,
+                   builtin=True)
+    return root, {p.suffix[1:]: p for p in paths}, messages
+
+
+def test_fixture_renders_all_formats(rendered):
+    _, paths, _ = rendered
+    assert set(paths) == {"html", "docx", "pdf"}
+    assert all(p.stat().st_size > 1000 for p in paths.values())
+
+
+def test_cell_options_are_honoured(rendered):
+    _, paths, _ = rendered
+    html = paths["html"].read_text()
+    assert "The answer is 42." in html
+    assert "STDOUT-visible" in html
+    assert "WARNTEXT" not in html                       # warning: false
+    assert "INCLUDE-FALSE-TEXT" not in html             # include: false
+    assert "must not run" not in html                   # eval: false (and echo: false)
+    assert "sourceCode python" in html and "shown_value" in html   # echo: true
+    assert "OUTPUT-FALSE-TEXT" not in html              # output: false
+    assert "43" in html                                 # the not-shown cell still ran
+
+
+def test_cross_references_and_citations_resolve_in_every_format(rendered):
+    _, paths, _ = rendered
+    import pypdf
+    html = paths["html"].read_text()
+    word = docx_text(paths["docx"])
+    pdf = " ".join(p.extract_text() for p in pypdf.PdfReader(paths["pdf"]).pages)
+    for text in (html, word, pdf):
+        assert "Table 1" in text and "Figure 1" in text
+        assert "Table 1: Demo table" in " ".join(text.split())
+        assert "@tbl-" not in text and "@fig-" not in text and "??" not in text
+        assert "Smith" in text                      # the bibliography entry
+    assert 'href="#tbl-demo"' in html
+    assert 'alt="A rising line"' in html or 'aria-label="A rising line"' in html
+    assert "data:image/png;base64" in html          # self-contained
+
+
+def test_word_gets_a_real_table_from_great_tables_html(rendered):
+    _, paths, _ = rendered
+    d = docx.Document(str(paths["docx"]))
+    cells = [[c.text for c in r.cells] for t in d.tables for r in t.rows]
+    assert ["Group", "Value"] in cells and ["A", "12 (34.5%)"] in cells and ["B", "43"] in cells
+    assert len(d.inline_shapes) == 1
+
+
+def test_provenance_meta_shortcode_names_the_renderer(rendered):
+    _, paths, _ = rendered
+    assert "built-in renderer" in paths["html"].read_text()
+
+
+def test_unchanged_render_reuses_the_cache_and_a_change_does_not(rendered):
+    root, _, messages = rendered
+    assert not any("reusing" in m for m in messages)
+    again: list[str] = []
+    render(fixture_config(root), ["html"], progress=again.append, project_dir=root, builtin=True)
+    assert any("reusing executed results" in m for m in again)
+    (root / "data.csv").write_text("a,b\n5,6\n")
+    third: list[str] = []
+    render(fixture_config(root), ["html"], progress=third.append, project_dir=root, builtin=True)
+    assert not any("reusing" in m for m in third)
+
+
+# -- failure is loud --------------------------------------------------------------------------
+
+def test_an_exception_in_a_cell_names_chapter_label_and_traceback(tmp_path):
+    part = PART.replace("fig = Figure(figsize=(3, 2))", "fig = Figure(figsize=(3, 2))\n1 / 0")
+    root = make_project(tmp_path, part=part)
+    with pytest.raises(CellError) as e:
+        render(fixture_config(root), ["html"], project_dir=root, builtin=True)
+    msg = str(e.value)
+    assert "_part.qmd" in msg and "fig-line" in msg and "ZeroDivisionError" in msg and "1 / 0" in msg
+    assert isinstance(e.value, UserError)
+    assert not (root / "_output" / "index.html").exists()
+
+
+def test_unresolved_cross_reference_or_citation_is_an_error(tmp_path):
+    root = make_project(tmp_path, index=INDEX.replace("@fig-line", "@fig-nowhere").replace("smith2020", "nobody1999"))
+    with pytest.raises(RenderError) as e:
+        render(fixture_config(root), ["docx"], project_dir=root, builtin=True)
+    assert "@fig-nowhere" in str(e.value) and "@nobody1999" in str(e.value)
+
+
+def test_labelled_table_without_caption_is_an_error(tmp_path):
+    root = make_project(tmp_path, part=PART.replace('#| tbl-cap: "Demo table"\n', ""))
+    with pytest.raises(SourceError, match="tbl-cap"):
+        render(fixture_config(root), ["html"], project_dir=root, builtin=True)
+
+
+def test_unknown_format_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="unknown output format"):
+        render(fixture_config(tmp_path), ["pptx"], project_dir=tmp_path, builtin=True)
