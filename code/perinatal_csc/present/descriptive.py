@@ -272,3 +272,10 @@ def group_summary(results: Results, table: str, variable: str, group: str, level
     if level is not None:
         sel &= t["level"] == level
     return fmt_summary(t[sel].iloc[0])
+
+
+def monte_carlo_text() -> str:
+    """The Monte Carlo settings for the Methods, e.g. '100,000 resampled tables (seed 20230)'."""
+    from ..compare import MC_RESAMPLES, MC_SEED
+
+    return f"{MC_RESAMPLES:,} resampled tables (fixed seed {MC_SEED})"
