@@ -277,7 +277,10 @@ def _typst_header(notice: str) -> str:
     """Typst set-up: our own "Table N:" captions (no second number) and the data notice on every page."""
     safe = notice.replace("\\", "").replace("]", "").replace("[", "").replace("#", "")
     return ("#set figure(numbering: none)\n"
+            "#set text(hyphenate: false)\n"
             "#show table: set text(size: 8.5pt)\n"
+            "#show table: set par(justify: false)\n"
+            "#set table.cell(breakable: false)\n"
             "#show figure.where(kind: table): set block(breakable: true)\n"
             f"#set page(header: align(right, text(size: 8pt, fill: rgb(\"#8a0015\"))[{safe}]))\n")
 
