@@ -182,9 +182,13 @@ def test_a_badly_documented_parameter_file_is_rejected_by_name(tmp_path, breakag
     assert isinstance(err.value, UserError)
 
 
-def test_non_positive_n_is_a_user_error():
+def test_non_positive_n_and_negative_seed_are_user_errors():
     with pytest.raises(UserError, match="positive"):
         generate(0, 1)
+    with pytest.raises(UserError, match="seed"):
+        generate(10, -1)
+    result = CliRunner().invoke(cli, ["synth", "--n", "50", "--seed", "-3", "--out", "unused.csv"])
+    assert result.exit_code != 0
 
 
 def test_load_parameters_returns_the_file_values():

@@ -177,6 +177,8 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise UserError(f"synthetic cohort size must be a positive whole number, got {n!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UserError(f"synthetic cohort seed must be a non-negative whole number, got {seed!r}")
     p = load_parameters(params_path)
     rng = np.random.default_rng(seed)
     c: dict[str, Any] = {}
