@@ -93,3 +93,10 @@ def test_results_write_as_csv(run, tmp_path):
     assert {p.stem for p in paths} == EXPECTED
     back = pd.read_csv(tmp_path / "table1_sociodemographic.csv")
     assert len(back) == len(run[1]["table1_sociodemographic"])
+
+
+def test_table3_q_values_are_bh_over_its_tests(run):
+    from statsmodels.stats.multitest import multipletests
+    t = run[1]["table3_needs"].drop_duplicates("variable")
+    ok = t.p.notna().to_numpy()
+    np.testing.assert_allclose(t.q.to_numpy()[ok], multipletests(t.p.to_numpy()[ok], method="fdr_bh")[1], rtol=1e-12)

@@ -396,7 +396,7 @@ def table3_needs(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED) ->
     sections = ({n: SECTION_LABELS["needs"] for n in needs} | {n: SECTION_LABELS["service_use"] for n in service}
                 | {n: SECTION_LABELS["canm_domain"] for n in domains})
     names = _present(df, [*needs, *service, *domains])
-    return _by_csc(df, names, cb, dichotomous={d: CANM_UNMET for d in domains}, sections=sections, seed=seed)
+    return _by_csc(df, names, cb, q=True, dichotomous={d: CANM_UNMET for d in domains}, sections=sections, seed=seed)
 
 
 def csc_involved(df: pd.DataFrame) -> pd.Series:

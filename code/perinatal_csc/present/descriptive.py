@@ -108,7 +108,7 @@ def _group_headers(t: pd.DataFrame, groups: Sequence[str]) -> dict[str, str]:
 
 
 def _test_notes(tests: list[str]) -> list[str]:
-    return [f"Tests: " + "; ".join(f"({chr(ord('a') + i)}) {name}" for i, name in enumerate(tests))] if tests else []
+    return ["Tests: " + "; ".join(f"({chr(ord('a') + i)}) {name}" for i, name in enumerate(tests))] if tests else []
 
 
 def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
