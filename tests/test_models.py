@@ -198,8 +198,6 @@ def synthetic():
     return df, models.results(df, cfg), load_plan(cfg.analysis_plan_path, load_codebook(cfg.codebook_path))
 
 
-@pytest.mark.xfail(strict=True, reason="synthetic cohort (synth.py, seed 2023): readmission within a year shows a crude "
-                   "one-year OR of about 0.98, below 1; the generator must be recalibrated (reported to the synth stage)")
 def test_synthetic_cohort_both_models_run_with_every_published_factor_above_one(synthetic):
     _, out, plan = synthetic
     for spec in plan.models:

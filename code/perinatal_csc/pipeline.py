@@ -6,6 +6,7 @@ as CSV into the data source's own results folder.
 """
 from __future__ import annotations
 
+import filecmp
 import importlib
 from pathlib import Path
 from typing import Callable
@@ -20,12 +21,23 @@ ANALYSIS_MODULES: list[str] = ["describe", "models"]
 
 
 def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s: None) -> Path:
-    """Build the synthetic cohort file if it is missing; return its path."""
+    """Make the configured synthetic cohort file match the current generator and parameters; return its path.
+
+    The file is rebuilt in every run (it takes milliseconds) and rewritten only when its bytes would
+    change, so an edit to the parameters or to ``synth.py`` can never leave a stale cohort behind.
+    """
     path = config.data_path
-    if config.is_synthetic and not path.exists():
-        from .synth import generate, write_cohort
-        progress(f"building the synthetic cohort (n={config.synthetic_n}, seed={config.synthetic_seed}) -> {path}")
-        write_cohort(generate(config.synthetic_n, config.synthetic_seed, config.synthetic_parameters_path), path)
+    if not config.is_synthetic:
+        return path
+    from .synth import generate, write_cohort
+
+    fresh = write_cohort(generate(config.synthetic_n, config.synthetic_seed, config.synthetic_parameters_path),
+                         path.with_name(path.name + ".new"))
+    if path.exists() and filecmp.cmp(fresh, path, shallow=False):
+        fresh.unlink()
+    else:
+        progress(f"built the SYNTHETIC cohort (n={config.synthetic_n}, seed={config.synthetic_seed}) -> {path}")
+        fresh.replace(path)
     return path
 
 
