@@ -70,10 +70,12 @@ def headline(cohort: pd.DataFrame) -> Headline:
     )
 
 
-def associated_factors(models: pd.DataFrame, kind: str = "Adjusted") -> list[str]:
-    """Labels of terms whose adjusted 95% CI lies wholly above or below 1, as the model table states them."""
+def associated_factors(models: pd.DataFrame, direction: str, kind: str = "Adjusted") -> list[str]:
+    """Labels of terms whose 95% CI lies wholly above 1 (``direction="higher"``) or below 1 (``"lower"``)."""
+    if direction not in ("higher", "lower"):
+        raise ValueError(f"direction must be 'higher' or 'lower', not {direction!r}")
     rows = models[(models["type"] == kind) & ~models["reference"].astype(bool) & models["ci_low"].notna()]
-    hits = rows[(rows["ci_low"] > 1) | (rows["ci_high"] < 1)]
+    hits = rows[rows["ci_low"] > 1] if direction == "higher" else rows[rows["ci_high"] < 1]
     out = []
     for _, r in hits.iterrows():
         level = str(r.get("level_label") or "")
