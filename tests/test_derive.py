@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from perinatal_csc.codebook import load_codebook
-from perinatal_csc.derive import EXPORT_MISSING_ATTR, derive
+from perinatal_csc.derive import derive
+from perinatal_csc.load import EXPORT_MISSING_ATTR
 from perinatal_csc.load import load_cohort
 from perinatal_csc.synth import generate, write_cohort
 

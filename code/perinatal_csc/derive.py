@@ -10,10 +10,8 @@ from typing import Callable
 import pandas as pd
 
 from .codebook import Codebook, Variable, load_codebook
+from .load import EXPORT_MISSING_ATTR
 
-# Set by the loader: for recorded inputs of derived variables, which cells held an export missing code
-# (e.g. CAN-M 9 = not known), as a boolean DataFrame aligned on the cohort's index.
-EXPORT_MISSING_ATTR = "export_missing_codes"
 
 Rule = Callable[[pd.DataFrame, Variable, Codebook], pd.Series]
 

@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, load_codebook
-from .derive import EXPORT_MISSING_ATTR
 from .errors import UserError
 from .mapping import FileSpec, Mapping, _key, identity_mapping, read_mapping
 from .validate import (Collector, Located, Problem, check_consistency, check_identifier_headers,
                        check_identifier_values, check_ids, parse_column)
+
+# For recorded inputs of derived variables: which cells held an export missing code (e.g. CAN-M 9 =
+# not known), as a boolean DataFrame aligned on the cohort's index, in ``LoadResult.data.attrs``.
+EXPORT_MISSING_ATTR = "export_missing_codes"
 
 SUPPORTED = {".csv": "CSV", ".xlsx": "Excel", ".xlsm": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
 _MAGIC = {b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (perhaps Excel)",
