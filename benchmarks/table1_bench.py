@@ -2,7 +2,7 @@
 
 Not part of `make test`. Cohorts of 278, 10^4 and 10^6 dyads are drawn with replacement (fixed seed)
 from the default SYNTHETIC cohort, so every size has the codebook's dtypes and missing values.
-Run:  .venv/bin/python scripts/bench_table1.py [--sizes 278,10000,1000000] [--repeat 3]
+Run:  .venv/bin/python benchmarks/table1_bench.py [--sizes 278,10000,1000000] [--repeat 3]
 Needs tableone (pinned in requirements.lock).
 """
 from __future__ import annotations
