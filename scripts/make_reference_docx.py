@@ -1,11 +1,11 @@
-"""Build code/perinatal_csc/resources/reference.docx: pandoc's default reference document with a
-table style that survives in Word (ruled header and bottom, compact text).
+"""Build code/perinatal_csc/resources/reference.docx: pandoc's default reference document on A4 with
+a table style that survives in Word (booktabs-like rules: top, under the header, bottom; 9 pt text),
+a small "Table Note" paragraph style for source notes under tables, and upright bold table captions.
 
 Run again only to change the Word look:  .venv/bin/python scripts/make_reference_docx.py
 """
 from __future__ import annotations
 
-import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +34,23 @@ TABLE_STYLE_PR = f"""
 FIRST_ROW = f"""
 <w:tblStylePr {W} w:type="firstRow">
   <w:rPr><w:b/></w:rPr>
-  <w:tcPr><w:tcBorders><w:bottom w:val="single" w:sz="6" w:space="0" w:color="000000"/></w:tcBorders></w:tcPr>
+  <w:tcPr><w:tcBorders><w:bottom w:val="single" w:sz="6" w:space="0" w:color="000000"/></w:tcBorders>
+    <w:vAlign w:val="bottom"/></w:tcPr>
 </w:tblStylePr>"""
+
+TABLE_NOTE = f"""
+<w:style {W} w:type="paragraph" w:customStyle="1" w:styleId="TableNote">
+  <w:name w:val="Table Note"/><w:basedOn w:val="Normal"/><w:qFormat/>
+  <w:pPr><w:spacing w:before="20" w:after="40" w:line="240" w:lineRule="auto"/></w:pPr>
+  <w:rPr><w:sz w:val="16"/><w:szCs w:val="16"/></w:rPr>
+</w:style>"""
+
+A4_PAGE = f"""
+<w:sectPr {W}>
+  <w:footnotePr><w:numRestart w:val="eachSect"/></w:footnotePr>
+  <w:pgSz w:w="11906" w:h="16838"/>
+  <w:pgMar w:top="1247" w:right="1247" w:bottom="1247" w:left="1247" w:header="709" w:footer="709" w:gutter="0"/>
+</w:sectPr>"""
 
 
 def main() -> None:
@@ -51,9 +66,17 @@ def main() -> None:
     el.append(parse_xml(TABLE_STYLE_PR))
     el.append(parse_xml(FIRST_ROW))
     style.font.size = docx.shared.Pt(9)
-    for name in ("Table Caption", "Image Caption"):
-        if name in [s.name for s in d.styles]:
-            d.styles[name].font.bold = True if name == "Table Caption" else None
+    names = [s.name for s in d.styles]
+    if "Table Caption" in names:
+        cap = d.styles["Table Caption"]
+        cap.font.bold, cap.font.italic = True, False
+        cap.paragraph_format.space_before = docx.shared.Pt(12)
+    if "Table Note" not in names:
+        d.styles.element.append(parse_xml(TABLE_NOTE))
+    body = d.element.body
+    for old in body.findall(qn("w:sectPr")):
+        body.remove(old)
+    body.append(parse_xml(A4_PAGE))
     d.save(str(OUT))
     print(f"wrote {OUT}", file=sys.stderr)
 

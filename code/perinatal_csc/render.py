@@ -3,8 +3,8 @@
 The built-in path reads the same `_quarto.yml` and `.qmd` sources: cells are executed in one
 Jupyter kernel (``render_exec``), the executed markdown goes through pandoc 3 (``pypandoc-binary``)
 with ``resources/manuscript.lua`` (cross-references, native tables for Word and Typst) and
-``--citeproc``, and the Typst source is compiled to PDF with the ``typst`` wheel. Executed results
-are cached under ``.cache/render/<key>/``; the key covers everything that feeds them.
+``--citeproc``; ``render_docx`` finishes the Word tables and the Typst source is compiled to PDF
+with the ``typst`` wheel. Executed results are cached under ``.cache/render/<key>/``; the key covers everything that feeds them.
 """
 from __future__ import annotations
 
@@ -274,14 +274,18 @@ def _pandoc_metadata(doc: Document, root: Path, prov: dict[str, str]) -> dict[st
 
 
 def _typst_header(notice: str) -> str:
-    """Typst set-up: our own "Table N:" captions (no second number) and the data notice on every page."""
+    """Typst set-up: our own "Table N:" captions (no second number), booktabs-like table rules, and the
+    data notice on every page."""
     safe = notice.replace("\\", "").replace("]", "").replace("[", "").replace("#", "")
     return ("#set figure(numbering: none)\n"
             "#set text(hyphenate: false)\n"
             "#show table: set text(size: 8.5pt)\n"
             "#show table: set par(justify: false)\n"
+            "#set table(inset: (x: 4pt, y: 3.5pt), stroke: (x, y) => if y == 0 { (top: 0.8pt) })\n"
+            "#set table.hline(stroke: 0.6pt)\n"
             "#set table.cell(breakable: false)\n"
             "#show figure.where(kind: table): set block(breakable: true)\n"
+            "#show figure.caption.where(kind: table): set align(left)\n"
             f"#set page(header: align(right, text(size: 8pt, fill: rgb(\"#8a0015\"))[{safe}]))\n")
 
 
@@ -334,6 +338,9 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
     if failures:
         raise RenderError("\n\n".join(failures))
     written = {fmt: out for fmt, (_, out) in jobs.items()}
+    if "docx" in written:
+        from .render_docx import polish
+        polish(written["docx"])
     if "pdf" in written:
         written["pdf"] = _typst_pdf(written["pdf"], build)
     return written

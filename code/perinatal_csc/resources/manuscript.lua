@@ -5,7 +5,11 @@ Runs BEFORE --citeproc. It
   1. numbers fig-/tbl- floats (Divs, or pandoc Figures, whose id starts with fig- or tbl-) in
      document order and prefixes their captions with "Figure N: " / "Table N: ";
   2. for every format but HTML, turns great-tables HTML (a raw HTML block) into a real pandoc table,
-     so Word and Typst get native tables; HTML keeps the great-tables markup as it is;
+     so Word and Typst get native tables; HTML keeps the great-tables markup as it is. The table
+     spans the text width (column widths from content length), the stub column is left-aligned and
+     the others follow great-tables' gt_left/gt_right/gt_center classes, header and row-group
+     heading text is bold, gt_indent_N cells keep their indent as em spaces, and the source notes
+     (the table foot) become small paragraphs under the table;
   3. replaces @fig-x / @tbl-x by "Figure N" / "Table N" (a link where the format supports it);
   4. fails the render on any cross-reference or citation that does not resolve.
 ]]
@@ -63,6 +67,229 @@ local function html_table(blocks)
   return nil
 end
 
+local GT_ALIGN = { gt_left = pandoc.AlignLeft, gt_right = pandoc.AlignRight, gt_center = pandoc.AlignCenter }
+local EM_SPACE = "\u{2003}"
+local WIDTH_CAP = 36   -- characters: a longer text wraps rather than taking more width
+local WIDTH_MIN = 5
+local WIDTH_PAD = 3   -- characters of room for the cell margins
+local BOLD = 1.15     -- a bold header word is wider than its character count
+-- characters of table text across the text width: Word 9 pt sans serif, Typst 8.5 pt serif
+local LINE_CHARS = is_typst and 125 or 100
+local NUMBER_CHARS = 12  -- a right-aligned or centred value up to this long is kept on one line
+
+local function has_class(attr, cls)
+  for _, c in ipairs(attr.classes) do
+    if c == cls then return true end
+  end
+  return false
+end
+
+local function gt_align(attr)
+  for _, c in ipairs(attr.classes) do
+    if GT_ALIGN[c] then return GT_ALIGN[c] end
+  end
+  return nil
+end
+
+local function gt_indent(attr)
+  for _, c in ipairs(attr.classes) do
+    local n = c:match("^gt_indent_(%d+)$")
+    if n then return tonumber(n) end
+  end
+  return 0
+end
+
+-- Each cell of `rows` with its first column (1-based), honouring row and column spans.
+local function place(rows, ncols)
+  local out, taken = {}, {}
+  for r, row in ipairs(rows) do
+    taken[r] = taken[r] or {}
+    local col = 1
+    for _, cell in ipairs(row.cells) do
+      while taken[r][col] do col = col + 1 end
+      table.insert(out, { row = r, col = col, cell = cell })
+      for dr = 0, cell.row_span - 1 do
+        taken[r + dr] = taken[r + dr] or {}
+        for dc = 0, cell.col_span - 1 do taken[r + dr][col + dc] = true end
+      end
+      col = col + cell.col_span
+    end
+  end
+  return out
+end
+
+local function text_len(cell)
+  return utf8.len(pandoc.utils.stringify(cell.contents)) or 0
+end
+
+local function longest_word(cell)
+  local n = 0
+  for w in pandoc.utils.stringify(cell.contents):gmatch("%S+") do n = math.max(n, utf8.len(w) or #w) end
+  return n
+end
+
+local function body_rows(tbl)
+  local rows = {}
+  for _, body in ipairs(tbl.bodies) do
+    for _, r in ipairs(body.head) do table.insert(rows, r) end
+    for _, r in ipairs(body.body) do table.insert(rows, r) end
+  end
+  return rows
+end
+
+local function bold(cell)
+  cell.contents = cell.contents:walk({
+    Plain = function(p) return pandoc.Plain({ pandoc.Strong(p.content) }) end,
+    Para = function(p) return pandoc.Para({ pandoc.Strong(p.content) }) end,
+  })
+end
+
+local function indent(cell, n)
+  if n < 1 then return end
+  local first = cell.contents[1]
+  if first and (first.t == "Plain" or first.t == "Para") then
+    first.content:insert(1, pandoc.Str(string.rep(EM_SPACE, n)))
+  end
+end
+
+-- Column alignments, widths and cell emphasis of a table read from great-tables HTML.
+-- Shares of the text width: each column gets room for its longest word (so no word is broken) and
+-- the rest goes by text length, as a browser's automatic table layout does.
+local function column_shares(least, want)
+  local n, share = #want, {}
+  local sum_least, sum_want = 0, 0
+  for c = 1, n do sum_least, sum_want = sum_least + least[c], sum_want + want[c] end
+  if sum_least >= LINE_CHARS then
+    for c = 1, n do share[c] = least[c] / sum_least end
+    return share
+  end
+  local fixed = {}
+  for _ = 1, n do
+    local free, free_want = 1, 0
+    for c = 1, n do
+      if fixed[c] then free = free - fixed[c] else free_want = free_want + want[c] end
+    end
+    local changed = false
+    for c = 1, n do
+      if not fixed[c] then
+        share[c] = free * want[c] / free_want
+        if share[c] < least[c] / LINE_CHARS then
+          fixed[c], changed = least[c] / LINE_CHARS, true
+        end
+      end
+    end
+    if not changed then break end
+  end
+  for c = 1, n do share[c] = fixed[c] or share[c] end
+  return share
+end
+
+-- Column alignments, widths and cell emphasis of a table read from great-tables HTML.
+local function shape_table(tbl)
+  local ncols = #tbl.colspecs
+  local rows = body_rows(tbl)
+  local votes, least, want = {}, {}, {}
+  for c = 1, ncols do votes[c], least[c], want[c] = {}, WIDTH_MIN, WIDTH_MIN end
+  for _, p in ipairs(place(rows, ncols)) do
+    local cell = p.cell
+    if cell.col_span == ncols and ncols > 1 then
+      bold(cell)
+      cell.alignment = pandoc.AlignLeft
+    elseif cell.col_span == 1 then
+      local a = gt_align(cell.attr)
+      if a then votes[p.col][a] = (votes[p.col][a] or 0) + 1 end
+      indent(cell, gt_indent(cell.attr))
+      local whole = a and a ~= pandoc.AlignLeft and text_len(cell) <= NUMBER_CHARS and text_len(cell)
+      least[p.col] = math.max(least[p.col], whole or longest_word(cell))
+      want[p.col] = math.max(want[p.col], math.min(text_len(cell), WIDTH_CAP))
+    end
+  end
+  for _, p in ipairs(place(tbl.head.rows, ncols)) do
+    bold(p.cell)
+    if p.cell.col_span == 1 then
+      least[p.col] = math.max(least[p.col], BOLD * longest_word(p.cell))
+    else
+      p.cell.alignment = pandoc.AlignCenter
+    end
+  end
+  for c = 1, ncols do
+    least[c] = least[c] + WIDTH_PAD
+    want[c] = math.max(want[c] + WIDTH_PAD, least[c])
+  end
+  local share = column_shares(least, want)
+  for c = 1, ncols do
+    local best, n = pandoc.AlignLeft, -1
+    if c > 1 then
+      for a, k in pairs(votes[c]) do
+        if k > n then best, n = a, k end
+      end
+    end
+    tbl.colspecs[c] = { best, share[c] }
+  end
+  for _, body in ipairs(tbl.bodies) do
+    local merged = pandoc.List({})
+    merged:extend(body.head)
+    merged:extend(body.body)
+    body.head, body.body = {}, merged
+  end
+  return tbl
+end
+
+-- The table foot (great-tables source notes) as paragraphs, removed from the table.
+local function take_notes(tbl)
+  local notes = pandoc.Blocks({})
+  for _, row in ipairs(tbl.foot.rows) do
+    for _, cell in ipairs(row.cells) do
+      for _, b in ipairs(cell.contents) do
+        if b.t == "Plain" or b.t == "Para" then notes:insert(pandoc.Para(b.content))
+        elseif b.t == "Div" or b.t == "Span" then notes:extend(pandoc.Blocks({ pandoc.Para(pandoc.utils.blocks_to_inlines(b.content)) }))
+        else notes:insert(b) end
+      end
+    end
+  end
+  tbl.foot = pandoc.TableFoot()
+  return notes
+end
+
+local function header_rows(tbl)
+  local n = 0
+  for _, r in ipairs(tbl.head.rows) do
+    local span = 1
+    for _, c in ipairs(r.cells) do span = math.max(span, c.row_span) end
+    n = math.max(n, span)
+  end
+  return math.max(n, #tbl.head.rows)
+end
+
+-- A native table plus its notes, laid out for Word or Typst.
+local function native_table(tbl, id, cap_inlines)
+  tbl = shape_table(tbl)
+  local notes = take_notes(tbl)
+  tbl.caption = { long = { pandoc.Plain(cap_inlines) } }
+  tbl.attr = pandoc.Attr(id, {}, {})
+  local out = pandoc.Blocks({})
+  if is_typst then
+    local rules = { "#[" }
+    for y = 0, header_rows(tbl) - 1 do
+      table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
+    end
+    out:insert(pandoc.RawBlock("typst", table.concat(rules, "\n")))
+    out:insert(tbl)
+    if #notes > 0 then
+      out:insert(pandoc.RawBlock("typst", "#block(above: 0.6em, below: 1.4em, width: 100%)[#set text(size: 7.5pt)\n#set par(justify: false, spacing: 0.5em)"))
+      out:extend(notes)
+      out:insert(pandoc.RawBlock("typst", "]"))
+    end
+    out:insert(pandoc.RawBlock("typst", "]"))
+    return out
+  end
+  out:insert(tbl)
+  if #notes > 0 then
+    out:insert(pandoc.Div(notes, pandoc.Attr("", {}, { ["custom-style"] = "Table Note" })))
+  end
+  return out
+end
+
 local function number(id)
   local k = kind_of(id)
   if not k then return nil end
@@ -83,11 +310,7 @@ local function float_div(div)
   if k == "tbl" then
     if not is_html then
       local tbl = html_table(body)
-      if tbl then
-        tbl.caption = { long = { pandoc.Plain(cap_inlines) } }
-        tbl.attr = pandoc.Attr(div.identifier, {}, {})
-        return tbl
-      end
+      if tbl then return native_table(tbl, div.identifier, cap_inlines) end
     end
     local caption = pandoc.Div({ pandoc.Para(cap_inlines) }, pandoc.Attr("", { "table-caption" }))
     local out = pandoc.Blocks({ caption })
