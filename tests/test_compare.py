@@ -100,6 +100,9 @@ def test_larger_sparse_table_uses_seeded_monte_carlo_close_to_exact():
     # fixed seed: same answer twice; a different seed gives a (slightly) different estimate
     assert compare.contingency_test(t).p == res.p
     assert compare.fisher_monte_carlo(t, seed=1).p != res.p
+    # the test's name states the settings actually used, not the defaults
+    other = compare.fisher_monte_carlo(t, seed=1, n_resamples=2_000)
+    assert other.test.endswith("(2,000 resampled tables, seed 1)")
 
 
 def test_monte_carlo_agrees_with_scipy_permutation_machinery():

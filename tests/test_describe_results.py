@@ -11,7 +11,7 @@ from scipy import stats
 from perinatal_csc import describe
 
 EXPECTED = {"table1_sociodemographic", "table2_clinical", "table3_needs", "table4_transitions",
-            "table4_paired_tests", "table4_needs_change", "table5_subgroups", "flow"}
+            "table4_paired_tests", "table4_needs_change", "table5_subgroups", "flow", "headline"}
 
 
 @pytest.fixture(scope="module")

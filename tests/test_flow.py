@@ -57,3 +57,26 @@ def test_percent_of_parent(frame):
     r = _n(f, "followed_up_1y", "1")
     assert r.percent == pytest.approx(100 * r.n / _n(f, "analysed_episode", "1").n)
     assert _n(f, "analysed_episode", "1").percent == pytest.approx(100 * 3 / 7)
+
+
+def test_headline_counts_against_pandas(frame):
+    from perinatal_csc.flow import headline_counts
+
+    df = frame.assign(
+        site=pd.array(["a", "b", "a", "c", "c", "c", "b", "a"], dtype="string"),
+        csc_any_1y=pd.array([0, pd.NA, pd.NA, 0, 1, pd.NA, 1, pd.NA], dtype="Int64"),
+        infant_not_in_care_1y=pd.array([0, 0, 1, 0, 1, pd.NA, 0, pd.NA], dtype="Int64"),
+        cpp_1y=pd.array([0, 1, 0, 0, pd.NA, pd.NA, 0, pd.NA], dtype="Int64"),
+    )
+    h = headline_counts(df).set_index("measure")
+    followed = df[df.followed_up_1y == 1]
+    assert h.at["dyads", "n"] == 8 and pd.isna(h.at["dyads", "denominator"])
+    assert h.at["sites", "n"] == 3
+    assert (h.at["csc_index", "n"], h.at["csc_index", "denominator"]) == (3, 7)
+    assert (h.at["followed_1y", "n"], h.at["followed_1y", "denominator"]) == (6, 8)
+    for measure, col in (("csc_1y", "csc_any_1y"), ("not_in_care_1y", "infant_not_in_care_1y"), ("cpp_1y", "cpp_1y")):
+        known = followed[col].dropna()
+        assert h.at[measure, "n"] == int((known == 1).sum()), measure
+        assert h.at[measure, "denominator"] == len(known), measure
+        assert h.at[measure, "percent"] == pytest.approx(100 * (known == 1).mean())
+    assert (h.at["csc_1y", "n"], h.at["csc_1y", "denominator"]) == (2, 4)     # rows 0, 3, 4, 6 known

@@ -33,3 +33,19 @@ def test_unknown_direction_is_an_error(models):
 def test_list_text():
     assert as_list_text([]) == "none"
     assert as_list_text(["Domestic abuse", "CSC status", "Bipolar"]) == "domestic abuse, CSC status and bipolar"
+
+
+def test_headline_formats_the_result_table_only():
+    from perinatal_csc.present.headline import headline
+
+    table = pd.DataFrame({
+        "measure": ["dyads", "sites", "csc_index", "followed_1y", "csc_1y", "not_in_care_1y", "cpp_1y"],
+        "n": [200, 30, 70, 150, 45, 12, 9],
+        "denominator": pd.array([pd.NA, pd.NA, 196, 200, 148, 150, 149], dtype="Int64"),
+    })
+    h = headline({"headline": table})
+    assert (h.n, h.n_sites) == (200, 30)
+    assert h.csc_index_text == "70 (35.7%)"          # of 196 with status known, not of 200
+    assert h.followed_1y_text == "150 (75.0%)"
+    assert h.csc_1y_text == "45 (30.4%)" and h.not_in_care_1y_text == "12 (8.0%)" and h.cpp_1y_text == "9 (6.0%)"
+    assert h.one_in(h.csc_index, h.csc_index_of) == "about 1 in 3"

@@ -30,6 +30,9 @@ def test_format_rules():
     assert pdx.fmt_p(0.0004) == "<0.001" and pdx.fmt_p(0.0126) == "0.013" and pdx.fmt_p(np.nan) == pdx.DASH
     assert pdx.fmt_n_pct(12, 100 * 12 / 35) == "12 (34.3%)"
     assert pdx.fmt_n_pct(3, None) == "3"
+    assert pdx.fmt_median_iqr(2.0, 0.0, 3.0, whole=True) == "2 [0, 3]"
+    assert pdx.fmt_median_iqr(2.0, 0.25, 3.0) == "2.0 [0.2, 3.0]"
+    assert pdx.all_whole([1.0, 2.0, np.nan]) and not pdx.all_whole([1.0, 2.5]) and not pdx.all_whole([np.nan])
 
 
 def test_table1_cells_match_raw_counts(run):
@@ -48,8 +51,14 @@ def test_table1_cells_match_raw_counts(run):
     assert age["1"] == f"{a.mean():.1f} ({a.std(ddof=1):.1f})"
     assert "mean (SD)" in age.characteristic and "(years)" in age.characteristic
     kids = frame[frame.variable == "n_other_children"].iloc[0]
-    q = np.percentile(known.n_other_children.dropna().astype(float), [50, 25, 75])
-    assert kids["overall"] == f"{q[0]:.1f} [{q[1]:.1f}, {q[2]:.1f}]"
+    qs = {g: np.percentile(sub.n_other_children.dropna().astype(float), [50, 25, 75])
+          for g, sub in (("1", g1), ("0", known[known.csc_any_index == 0]), ("overall", known))}
+    dp = 0 if all(float(v).is_integer() for q in qs.values() for v in q) else 1
+    for g, q in qs.items():
+        assert kids[g] == f"{q[0]:.{dp}f} [{q[1]:.{dp}f}, {q[2]:.{dp}f}]"
+    infant = frame[frame.variable == "infant_age_weeks"].iloc[0]
+    q = np.percentile(known.infant_age_weeks.dropna().astype(float), [50, 25, 75])
+    assert infant["overall"] == f"{q[0]:.1f} [{q[1]:.1f}, {q[2]:.1f}]"
     assert set(tests) <= {"Pearson's chi-square test", "Fisher's exact test", "Welch's t-test"} | {
         t for t in tests if "Monte Carlo" in t or "Mann" in t}
 
@@ -85,11 +94,100 @@ def test_prose_helpers(run):
 
 def test_figures_and_alt_text_from_the_data(run):
     df, r = run
-    assert isinstance(pfig.csc_status_figure(r, is_synthetic=True), Figure)
     assert isinstance(pfig.unmet_need_figure(r, is_synthetic=True), Figure)
     both = df.csc_status_index.notna() & df.csc_status_1y.notna()
     alt = pfig.csc_status_alt(r)
     assert f"the {int(both.sum())} dyads" in alt
     n_cpp = int((df.loc[both, "csc_status_1y"] == "child_protection_plan").sum())
-    assert f"One year after discharge: " in alt and f"Child Protection Plan {n_cpp}" in alt.split("One year")[1]
+    assert "One year after discharge: " in alt and f"Child Protection Plan {n_cpp}" in alt.split("One year")[1]
+    same = int((df.loc[both, "csc_status_index"].astype(str) == df.loc[both, "csc_status_1y"].astype(str)).sum())
+    assert f"{same} were in the same category" in alt
     assert "26 CAN-M domains" in pfig.unmet_need_alt(r)
+
+
+LETTER = {"Pearson's chi-square test": "a", "Fisher's exact test": "b", "Welch's t-test": "d"}
+
+
+def _expected_letter(test: str) -> str:
+    if test.startswith("Fisher–Freeman–Halton exact test, Monte Carlo"):
+        return "c"
+    if test.startswith("Mann–Whitney U"):
+        return "e"
+    return LETTER.get(test, "")
+
+
+def test_one_letter_per_test_in_every_table(run):
+    _, r = run
+    seen = {}
+    for key in ("table1_sociodemographic", "table2_clinical", "table3_needs"):
+        t = r[key]
+        frame, tests = pdx.display_frame(t, ("1", "0", "overall"))
+        for variable, letter in frame.loc[frame.Test != "", ["variable", "Test"]].itertuples(index=False):
+            test = t.loc[t.variable == variable, "test"].iloc[0]
+            assert letter == _expected_letter(test), (key, variable, test)
+            assert seen.setdefault(test, letter) == letter
+        used = sorted(set(frame.Test) - {""})
+        html = pdx.characteristics_table(t, is_synthetic=False).as_raw_html()
+        note = re.search(r"Tests: ([^<]+)", html).group(1)
+        assert re.findall(r"\(([a-e])\) ", note) == used             # only the letters used, in order
+    assert len(set(seen.values())) == len(seen)                       # different tests, different letters
+    html5 = pdx.table5(r, is_synthetic=False).as_raw_html()
+    t5 = r["table5_subgroups"]
+    expected5 = sorted({_expected_letter(x) for x in t5.test.dropna()} - {""})
+    assert re.findall(r"\(([a-e])\) ", re.search(r"Tests: ([^<]+)", html5).group(1)) == expected5
+
+
+def test_canm_domains_are_named_by_domain_under_one_heading(run):
+    _, r = run
+    frame, _ = pdx.display_frame(r["table3_needs"], ("1", "0", "overall"))
+    domains = [v.name for v in CB.select(group="canm_domain", timepoint="1y")]
+    lines = frame[frame.variable.isin(domains) & ~frame.characteristic.str.startswith(pdx.INDENT)]
+    assert len(lines) == 26
+    for variable, shown in zip(lines.variable, lines.characteristic):
+        full = CB[variable].label                         # 'CAN-M domain 7: Psychotic symptoms (one year)'
+        assert shown == full.split(": ", 1)[1].rsplit(" (", 1)[0]
+    assert set(lines.section) == {"Unmet need at one year, by CAN-M domain, n (%)"}
+    assert not frame.characteristic.str.contains("CAN-M domain").any()
+
+
+def test_flow_figure_counts_equal_the_flow_table(run):
+    df, r = run
+    fig = pfig.flow_figure(r, is_synthetic=True)
+    texts = {t.get_gid(): t.get_text().replace("\n", " ") for ax in fig.axes for t in ax.texts if t.get_gid()}
+    f = r["flow"].set_index(["stage", "group"])
+    allowed = set()
+    for (_, _), row in f.iterrows():
+        allowed |= {str(int(row.n)), str(int(row.excluded))}
+        if pd.notna(row.percent):
+            allowed.add(f"{row.percent:.1f}")
+    for gid, text in texts.items():
+        for tok in re.findall(r"\d+(?:\.\d+)?", text):
+            assert tok in allowed, (gid, tok, text)
+    with_ = df.csc_any_index == 1
+    fu = df.followed_up_1y == 1
+    assert f"n = {len(df)}" in texts["flow-box-cohort-overall-main"]
+    assert f"n = {int(with_.sum())} (" in texts["flow-box-analysed_episode-1-group"]
+    assert f"n = {int((with_ & fu).sum())} (" in texts["flow-box-followed_up_1y-1-main"]
+    assert f"n = {int((with_ & ~fu).sum())}" in texts["flow-box-followed_up_1y-1-excluded"]
+    known_1y = df.csc_status_1y.notna()
+    assert texts["flow-box-analysed_1y-0-main"].endswith(f"n = {int(((df.csc_any_index == 0) & fu & known_1y).sum())}")
+    alt = pfig.flow_alt(r)
+    assert f"{len(df)} dyads in the cohort" in alt and f"followed up at one year {int((with_ & fu).sum())}" in alt
+
+
+def test_alluvial_flow_widths_equal_transition_counts(run):
+    df, r = run
+    fig = pfig.csc_status_figure(r, is_synthetic=True)
+    both = df[df.csc_status_index.notna() & df.csc_status_1y.notna()]
+    codes = CB["csc_status_index"].codes
+    ct = pd.crosstab(pd.Categorical(both.csc_status_index.astype(str), codes),
+                     pd.Categorical(both.csc_status_1y.astype(str), codes), dropna=False)
+    bands = {c.get_gid(): c for ax in fig.axes for c in ax.collections if (c.get_gid() or "").startswith("flow-")}
+    expected = {f"flow-{i}-{j}": int(ct.iloc[i, j]) for i in range(len(codes)) for j in range(len(codes)) if ct.iloc[i, j]}
+    assert set(bands) == set(expected)
+    for gid, n in expected.items():
+        v = bands[gid].get_paths()[0].vertices
+        for x in (v[:, 0].min(), v[:, 0].max()):              # the band's width where it leaves and arrives
+            ys = v[np.isclose(v[:, 0], x), 1]
+            assert ys.max() - ys.min() == pytest.approx(n), gid
+    assert sum(expected.values()) == len(both)

@@ -24,7 +24,15 @@ EXPECTED_MIN = 5.0
 
 CHISQ = "Pearson's chi-square test"
 FISHER = "Fisher's exact test"
-FISHER_MC = (f"Fisher's exact test, Monte Carlo p-value ({MC_RESAMPLES:,} resampled tables, seed {MC_SEED})")
+FISHER_MC_STEM = "Fisher–Freeman–Halton exact test, Monte Carlo p-value"
+
+
+def fisher_mc_name(n_resamples: int = MC_RESAMPLES, seed: int = MC_SEED) -> str:
+    """The Monte Carlo test's name with the settings that produced its p-value."""
+    return f"{FISHER_MC_STEM} ({n_resamples:,} resampled tables, seed {seed})"
+
+
+FISHER_MC = fisher_mc_name()
 WELCH = "Welch's t-test"
 MANN_WHITNEY = "Mann–Whitney U test (normal approximation, tie and continuity correction)"
 MCNEMAR = "Exact McNemar test (binomial)"
@@ -134,7 +142,7 @@ def fisher_monte_carlo(table: np.ndarray, *, n_resamples: int = MC_RESAMPLES, se
     p = (1 + hits) / (n_resamples + 1)
     n = rows.sum()
     log_prob = (obs + special.gammaln(rows + 1).sum() + special.gammaln(cols + 1).sum() - special.gammaln(n + 1))
-    return TestResult(float(np.exp(log_prob)), float(p), FISHER_MC, n=int(t.sum()))
+    return TestResult(float(np.exp(log_prob)), float(p), fisher_mc_name(n_resamples, seed), n=int(t.sum()))
 
 
 def contingency_test(table: np.ndarray, *, n_resamples: int = MC_RESAMPLES, seed: int = MC_SEED) -> TestResult:

@@ -349,7 +349,7 @@ def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
 SECTION_LABELS = {
     "sociodemographic": "Sociodemographic", "clinical": "Clinical", "needs": "Needs and satisfaction",
     "service_use": "Service use over the year after discharge", "followup": "After discharge",
-    "canm_domain": "Unmet need by CAN-M domain at one year",
+    "canm_domain": "Unmet need at one year, by CAN-M domain",
 }
 TABLE3_EXTRA = ("readmitted_1y",)
 SUBGROUPS = {"infant_not_in_care_1y": "Infant not in mother's care at one year",
@@ -512,7 +512,7 @@ def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
     """Every descriptive table of the manuscript, by stable name (written to CSV by ``analyse``)."""
-    from .flow import participant_flow
+    from .flow import headline_counts, participant_flow
 
     cb = load_codebook(config.codebook_path)
     seed = int((config.raw.get("descriptive") or {}).get("seed", compare.MC_SEED))
@@ -528,4 +528,5 @@ def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
         "table4_needs_change": change,
         "table5_subgroups": table5_subgroups(cohort, cb, seed),
         "flow": participant_flow(cohort),
+        "headline": headline_counts(cohort),
     }

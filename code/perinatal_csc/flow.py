@@ -57,3 +57,44 @@ def participant_flow(cohort: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         out["percent"] = 100.0 * out["n"] / parent_n
     return out[FLOW_COLUMNS]
+
+
+HEADLINE_COLUMNS = ["measure", "label", "population", "n", "denominator", "percent"]
+
+
+def _yes_among(cohort: pd.DataFrame, name: str, population: np.ndarray) -> tuple[int, int]:
+    """Dyads with ``name == 1`` and dyads with ``name`` known, within ``population``."""
+    if name not in cohort:
+        return 0, 0
+    col = cohort[name]
+    known = col.notna().to_numpy() & population
+    return int(((col == 1).fillna(False).to_numpy(dtype=bool) & known).sum()), int(known.sum())
+
+
+def headline_counts(cohort: pd.DataFrame) -> pd.DataFrame:
+    """The counts the abstract and the plain-English summary quote, one row per measure.
+
+    Percentages are of ``denominator``: the dyads in ``population`` with the measure known (for
+    the cohort and the number of organisations there is no denominator)."""
+    n_all = len(cohort)
+    everyone = np.ones(n_all, dtype=bool)
+    followed = _flag(cohort, "followed_up_1y")
+    csc_index, analysed = _yes_among(cohort, "csc_any_index", everyone)
+    rows = [
+        ("dyads", "Dyads in the cohort", "cohort", n_all, pd.NA),
+        ("sites", "NHS organisations", "cohort", int(cohort["site"].nunique()) if "site" in cohort else 0, pd.NA),
+        ("csc_index", "CSC involvement during the acute episode", "cohort", csc_index, analysed),
+        ("followed_1y", "Followed up at one year", "cohort", int(followed.sum()), n_all),
+        ("csc_1y", "CSC involvement at one year", "followed up at one year", *_yes_among(cohort, "csc_any_1y", followed)),
+        ("not_in_care_1y", "Infant not in mother's care at one year", "followed up at one year",
+         *_yes_among(cohort, "infant_not_in_care_1y", followed)),
+        ("cpp_1y", "Child Protection Plan at one year", "followed up at one year",
+         *_yes_among(cohort, "cpp_1y", followed)),
+    ]
+    out = pd.DataFrame(rows, columns=HEADLINE_COLUMNS[:-1])
+    out["n"] = out["n"].astype("Int64")
+    out["denominator"] = pd.array(out["denominator"].tolist(), dtype="Int64")
+    den = out["denominator"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["percent"] = np.where(den > 0, 100.0 * out["n"].to_numpy(dtype=float) / den, np.nan)
+    return out[HEADLINE_COLUMNS]

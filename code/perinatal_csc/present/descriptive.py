@@ -1,25 +1,34 @@
 """The descriptive tables of the manuscript: pure formatting of ``describe.results`` tables.
 
 Rounding rules (stated in the table notes): n as integers; percentages, means, SDs, medians and
-quartiles to 1 decimal place; SMD to 2; p and q to 3, below 0.001 as "<0.001"; a dash where a
-value is not defined. Percentages use the non-missing denominator; "Not known" rows show n only.
+quartiles to 1 decimal place, except that medians and quartiles are shown without decimals when
+every median and quartile of the variable in the table is a whole number; SMD to 2; p and q to 3, below 0.001 as
+"<0.001"; a dash where a value is not defined. Percentages use the non-missing denominator;
+"Not known" rows show n only. Tests carry one letter each, the same in every table (``TEST_ORDER``).
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+import re
+from typing import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from great_tables import GT
 
+from .. import compare
 from .style import style_table
 
 DASH = "—"
 INDENT = "\u2003"
 TEST_COLUMN = "Test"
+NOT_KNOWN_TEXT = "Not known"
 SUMMARY_TEXT = {"n_pct": "n (%)", "mean_sd": "mean (SD)", "median_iqr": "median [IQR]"}
 ROUNDING_NOTE = ("Percentages of non-missing values, to 1 decimal place; 'Not known' rows give n only. Means, SDs, "
-                 "medians and quartiles (R type 7) to 1 decimal place; SMD (absolute standardised difference) to 2; "
+                 "medians and quartiles (R type 7) to 1 decimal place, medians and quartiles without decimals where "
+                 "all those of the variable are whole numbers; SMD (absolute standardised difference) to 2; "
                  "p to 3 (<0.001 below that). Tests are two-sided; 'Not known' rows and empty levels are left out of tests.")
+TEST_ORDER = (compare.CHISQ, compare.FISHER, compare.FISHER_MC_STEM, compare.WELCH, compare.MANN_WHITNEY)
+NOT_TESTED_NOTE = "A dash for p: no test was possible (fewer than two groups or levels observed, or no variation)."
 Results = Mapping[str, pd.DataFrame]
 
 
@@ -43,8 +52,20 @@ def fmt_n_pct(n, pct) -> str:
     return f"{int(n)}" if pct is None or pd.isna(pct) else f"{int(n)} ({pct:.1f}%)"
 
 
-def fmt_summary(row: pd.Series) -> str:
-    """The cell of one tidy row, as its codebook summary type says."""
+def all_whole(values: Iterable[float]) -> bool:
+    """True when every defined value is a whole number (medians and quartiles of counts often are)."""
+    a = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=float)
+    return bool(a.size) and bool(np.all(a == np.round(a)))
+
+
+def fmt_median_iqr(median: float, q1: float, q3: float, *, whole: bool = False) -> str:
+    """'median [q1, q3]', to 1 decimal place or, with ``whole``, without decimals."""
+    dp = 0 if whole else 1
+    return f"{fmt_num(median, dp)} [{fmt_num(q1, dp)}, {fmt_num(q3, dp)}]"
+
+
+def fmt_summary(row: pd.Series, *, whole: bool = False) -> str:
+    """The cell of one tidy row, as its codebook summary type says (``whole``: see ``fmt_median_iqr``)."""
     if row["row_type"] == "level":
         return fmt_n_pct(row["n"], row["percent"])
     if row["row_type"] == "not_known":
@@ -53,7 +74,31 @@ def fmt_summary(row: pd.Series) -> str:
         return DASH
     if row["summary"] == "mean_sd":
         return f"{fmt_num(row['mean'])} ({fmt_num(row['sd'])})"
-    return f"{fmt_num(row['median'])} [{fmt_num(row['q1'])}, {fmt_num(row['q3'])}]"
+    return fmt_median_iqr(row["median"], row["q1"], row["q3"], whole=whole)
+
+
+def test_letter(test: str | None) -> str:
+    """The test's letter, the same in every table ('' when no test was done)."""
+    if not isinstance(test, str) or not test or test == compare.NOT_TESTED:
+        return ""
+    for i, name in enumerate(TEST_ORDER):
+        if test == name or (name == compare.FISHER_MC_STEM and test.startswith(name)):
+            return chr(ord("a") + i)
+    raise ValueError(f"no letter for the test {test!r}; add it to TEST_ORDER")
+
+
+_NUMBERED = re.compile(r"^(?P<stem>.+?)\s*\d+:\s*(?P<name>.+?)(?P<tail>\s*\([^()]*\))?$")
+
+
+def short_labels(labels: Sequence[str]) -> list[str] | None:
+    """Names of a numbered series of codebook labels ('CAN-M domain 7: Psychotic symptoms (one year)'
+    -> 'Psychotic symptoms') when every label has the same stem and tail; None otherwise."""
+    matches = [_NUMBERED.match(str(lab)) for lab in labels]
+    if not matches or not all(matches):
+        return None
+    if len({(m["stem"], m["tail"]) for m in matches}) != 1:
+        return None
+    return [m["name"] for m in matches]
 
 
 # ---- characteristic tables ----------------------------------------------------------------------
@@ -66,28 +111,56 @@ def _header(first: pd.Series, single_level: bool) -> str:
     return f"{label}{unit}, {SUMMARY_TEXT.get(first['summary'], '')}".rstrip(", ")
 
 
+def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
+    """Short labels for sections that are a numbered series of one-level n (%) variables (CAN-M
+    domains): variable -> name; the section heading then carries the level and the summary."""
+    out: dict[str, str] = {}
+    for section in dict.fromkeys(t["section"]):
+        if not isinstance(section, str) or not section:
+            continue
+        sec = t[(t["section"] == section) & (t["row_type"] == "level")]
+        per_var = sec.drop_duplicates("variable")
+        if len(per_var) < 2 or sec.groupby("variable", sort=False)["level"].nunique().max() != 1:
+            continue
+        if set(per_var["summary"]) != {"n_pct"}:
+            continue
+        names = short_labels(per_var["label"].tolist())
+        if names:
+            out |= dict(zip(per_var["variable"], names))
+    return out
+
+
 def display_frame(t: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """One display line per variable (with p, SMD, test marker) and per level / "Not known" (indented).
+    """One display line per variable (with p, SMD, test letter) and per level / "Not known" (indented).
 
     Returns the frame (columns: section, characteristic, one per group, p, SMD, Test) and the test
-    names in the order of their markers."""
-    tests: list[str] = []
+    names used, in letter order."""
+    tests: dict[str, str] = {}
     lines = []
+    short = _compact_sections(t)
     for variable in dict.fromkeys(t["variable"]):
         v = t[t["variable"] == variable]
         first = v.iloc[0]
-        test = first["test"] if isinstance(first["test"], str) else None
-        if test and test not in tests:
-            tests.append(test)
-        stats = {"p": fmt_p(first["p"]), "SMD": fmt_num(first["smd"], 2),
-                 TEST_COLUMN: chr(ord("a") + tests.index(test)) if test else ""}
+        letter = test_letter(first["test"])
+        if letter:
+            tests.setdefault(letter, first["test"])
+        stats = {"p": fmt_p(first["p"]), "SMD": fmt_num(first["smd"], 2), TEST_COLUMN: letter}
         main = v[v["row_type"] != "not_known"]
         levels = list(dict.fromkeys(main["level"]))
         single = len(levels) == 1
-        base = {"section": first["section"], "variable": variable}
-        cells = lambda rows: {g: fmt_summary(rows[rows["group"] == g].iloc[0]) if (rows["group"] == g).any() else DASH  # noqa: E731
-                              for g in groups}
-        if single:
+        section = first["section"]
+        if variable in short:
+            section = f"{section}, {SUMMARY_TEXT['n_pct']}"
+        base = {"section": section, "variable": variable}
+        whole = first["summary"] == "median_iqr" and all_whole(main[["median", "q1", "q3"]].to_numpy().ravel())
+
+        def cells(rows: pd.DataFrame) -> dict[str, str]:
+            return {g: fmt_summary(rows[rows["group"] == g].iloc[0], whole=whole) if (rows["group"] == g).any()
+                    else DASH for g in groups}
+
+        if variable in short:
+            lines.append({**base, "characteristic": short[variable], **cells(main), **stats})
+        elif single:
             lines.append({**base, "characteristic": _header(first, True), **cells(main), **stats})
         else:
             lines.append({**base, "characteristic": _header(first, False), **{g: "" for g in groups}, **stats})
@@ -97,9 +170,9 @@ def display_frame(t: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame,
                               "p": "", "SMD": "", TEST_COLUMN: ""})
         nk = v[v["row_type"] == "not_known"]
         if len(nk):
-            lines.append({**base, "characteristic": INDENT + "Not known", **cells(nk), "p": "", "SMD": "",
+            lines.append({**base, "characteristic": INDENT + NOT_KNOWN_TEXT, **cells(nk), "p": "", "SMD": "",
                           TEST_COLUMN: ""})
-    return pd.DataFrame(lines), tests
+    return pd.DataFrame(lines), [tests[k] for k in sorted(tests)]
 
 
 def _group_headers(t: pd.DataFrame, groups: Sequence[str]) -> dict[str, str]:
@@ -107,8 +180,13 @@ def _group_headers(t: pd.DataFrame, groups: Sequence[str]) -> dict[str, str]:
     return {g: f"{first.at[g, 'group_label']}, N = {int(first.at[g, 'group_n'])}" for g in groups}
 
 
-def _test_notes(tests: list[str]) -> list[str]:
-    return ["Tests: " + "; ".join(f"({chr(ord('a') + i)}) {name}" for i, name in enumerate(tests))] if tests else []
+def _test_notes(tests: Sequence[str], t: pd.DataFrame | None = None) -> list[str]:
+    """'Tests: (a) ...; (d) ...' for the letters used, in the fixed order; a note on untested rows."""
+    by_letter = {test_letter(x): x for x in tests if test_letter(x)}
+    notes = ["Tests: " + "; ".join(f"({k}) {by_letter[k]}" for k in sorted(by_letter))] if by_letter else []
+    if t is not None and (t["test"] == compare.NOT_TESTED).any():
+        notes.append(NOT_TESTED_NOTE)
+    return notes
 
 
 def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
@@ -133,7 +211,7 @@ def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | N
     gt = gt.cols_align(align="right", columns=[*groups, "p", "SMD"]).cols_align(align="center", columns=[TEST_COLUMN])
     if title:
         gt = gt.tab_header(title=title)
-    notes = [*_test_notes(tests), *_follow_up_note(t, [g for g in groups if g != "overall"]), *extra_notes, ROUNDING_NOTE]
+    notes = [*_test_notes(tests, t), *_follow_up_note(t, [g for g in groups if g != "overall"]), *extra_notes, ROUNDING_NOTE]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -156,25 +234,31 @@ def table3(results: Results, *, is_synthetic: bool) -> GT:
 def table5(results: Results, *, is_synthetic: bool) -> GT:
     """Table 5: each sub-group with the most serious involvement against the other CSC-involved dyads."""
     t = results["table5_subgroups"]
-    frames, tests_all, headers, spanners = [], [], {}, []
+    frames, tests_all, headers, spanners, columns = [], [], {}, [], []
     for comp in dict.fromkeys(t["comparison"]):
         sub = t[t["comparison"] == comp]
         frame, tests = display_frame(sub, ("1", "0"))
         tests_all += [x for x in tests if x not in tests_all]
-        frame[TEST_COLUMN] = [chr(ord("a") + tests_all.index(tests[ord(m) - ord("a")])) if m else "" for m in frame[TEST_COLUMN]]
         cols = {"1": f"{comp}__1", "0": f"{comp}__0", "p": f"{comp}__p", "SMD": f"{comp}__smd", TEST_COLUMN: f"{comp}__test"}
         frame = frame.rename(columns=cols)
-        labels = _group_headers(sub, ("1", "0"))
-        headers |= {cols["1"]: labels["1"].replace(sub["comparison_label"].iloc[0], "Yes"),
-                    cols["0"]: labels["0"], cols["p"]: "p", cols["SMD"]: "SMD", cols[TEST_COLUMN]: TEST_COLUMN}
+        sizes = sub.drop_duplicates("group").set_index("group")["group_n"]
+        headers |= {cols["1"]: f"Yes, N = {int(sizes['1'])}", cols["0"]: f"Others, N = {int(sizes['0'])}",
+                    cols["p"]: "p", cols["SMD"]: "SMD", cols[TEST_COLUMN]: TEST_COLUMN}
         spanners.append((sub["comparison_label"].iloc[0], list(cols.values())))
-        frames.append(frame.drop(columns=["section", "variable"]).set_index("characteristic"))
-    wide = pd.concat(frames, axis=1).reset_index()
+        columns += [cols["1"], cols["0"], cols["p"], cols["SMD"]]
+        frames.append(frame.drop(columns=["section"]).assign(_k=frame.groupby(["variable", "characteristic"]).cumcount())
+                      .set_index(["variable", "characteristic", "_k"]))
+    wide = frames[0].join(frames[1:], how="outer", sort=False) if len(frames) > 1 else frames[0]
+    order = list(dict.fromkeys(i for f in frames for i in f.index))
+    wide = wide.reindex(order).fillna("").reset_index().drop(columns=["variable", "_k"])
     gt = GT(wide, rowname_col="characteristic").tab_stubhead(label="Characteristic").cols_label(**headers)
+    gt = gt.cols_align(align="right", columns=columns).cols_align(
+        align="center", columns=[c for c in wide.columns if c.endswith("__test")])
     for label, cols in spanners:
         gt = gt.tab_spanner(label=label, columns=cols)
-    notes = [*_test_notes(tests_all),
-             "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known.",
+    notes = [*_test_notes(tests_all, t),
+             "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
+             "Others: the other dyads with CSC involvement.",
              ROUNDING_NOTE]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
@@ -211,9 +295,11 @@ def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
     """Table 4b: CAN-M needs at one month and one year, and their change, among dyads with both, by group."""
     t = results["table4_needs_change"]
     rows = []
+    whole = {v: all_whole(g[["median", "q1", "q3"]].to_numpy().ravel()) for v, g in t.groupby("variable", sort=False)}
     for (variable, group), g in t.groupby(["variable", "group"], sort=False):
         first = g.iloc[0]
-        cells = {lv: f"{fmt_num(r['median'])} [{fmt_num(r['q1'])}, {fmt_num(r['q3'])}]" for lv, r in g.set_index("level").iterrows()}
+        cells = {lv: fmt_median_iqr(r["median"], r["q1"], r["q3"], whole=whole[variable])
+                 for lv, r in g.set_index("level").iterrows()}
         rows.append({"measure": first["label"], "group": first["group_label"], "n": str(int(first["n"])), **cells,
                      "p": fmt_p(first["p"])})
     frame = pd.DataFrame(rows)
@@ -268,10 +354,19 @@ def p_value(results: Results, table: str, variable: str) -> str:
 def group_summary(results: Results, table: str, variable: str, group: str, level: str | None = None) -> str:
     """One group's cell of a table for the text (the same format as the table)."""
     t = results[table]
-    sel = (t["variable"] == variable) & (t["group"] == group) & (t["row_type"] != "not_known")
+    rows = t[(t["variable"] == variable) & (t["row_type"] != "not_known")]
+    whole = all_whole(rows[["median", "q1", "q3"]].to_numpy().ravel())
+    sel = rows["group"] == group
     if level is not None:
-        sel &= t["level"] == level
-    return fmt_summary(t[sel].iloc[0])
+        sel &= rows["level"] == level
+    return fmt_summary(rows[sel].iloc[0], whole=whole)
+
+
+def test_letters_text() -> str:
+    """The fixed letter of each test for the Methods: '(a) Pearson's chi-square test; (b) ...'."""
+    short = {compare.FISHER_MC_STEM: "Fisher–Freeman–Halton exact test with a Monte Carlo p-value",
+             compare.MANN_WHITNEY: "Mann–Whitney U test"}
+    return "; ".join(f"({chr(ord('a') + i)}) {short.get(n, n)}" for i, n in enumerate(TEST_ORDER))
 
 
 def monte_carlo_text() -> str:

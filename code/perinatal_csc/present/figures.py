@@ -4,8 +4,10 @@ Okabe-Ito colours with hatching, so every series can be told apart in greyscale.
 """
 from __future__ import annotations
 
+import textwrap
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -19,43 +21,100 @@ def _synthetic(fig: Figure, is_synthetic: bool) -> None:
         fig.text(0.01, 0.005, SYNTHETIC_NOTE, fontsize=7, ha="left", va="bottom", style="italic")
 
 
-def _status_counts(results: Results) -> tuple[list[str], list[int], list[int], int]:
-    """Status labels, counts during the episode and at one year, among the dyads with both known."""
+def _transitions(results: Results) -> tuple[list[str], list[str], np.ndarray, int]:
+    """Episode labels, one-year labels, the counts (episode x one year) and the number of pairs."""
     t = results["table4_transitions"]
-    rows = t[t["row_type"] == "level"].drop_duplicates("level")
-    totals = t[t["row_type"] == "total"]
-    labels = rows["level_label"].tolist()
-    return labels, [int(x) for x in rows["denominator"]], [int(x) for x in totals["n"]], int(t["n_pairs"].iloc[0])
+    cells = t[t["row_type"] == "level"]
+    rows = list(dict.fromkeys(cells["level"]))
+    cols = list(dict.fromkeys(cells["group"]))
+    counts = (cells.pivot_table(index="level", columns="group", values="n", aggfunc="sum", sort=False)
+              .reindex(index=rows, columns=cols).fillna(0).to_numpy(dtype=int))
+    row_labels = cells.drop_duplicates("level")["level_label"].tolist()
+    col_labels = cells.drop_duplicates("group")["group_label"].tolist()
+    return row_labels, col_labels, counts, int(t["n_pairs"].iloc[0])
+
+
+ALLUVIAL_BAR = 0.1
+
+
+def _stack(sizes: np.ndarray, gap: float) -> np.ndarray:
+    """Top edge of each block stacked from the top (block 0 highest), with ``gap`` between blocks."""
+    total = sizes.sum() + gap * (len(sizes) - 1)
+    return total - np.concatenate([[0], np.cumsum(sizes[:-1] + gap)])
+
+
+def alluvial_flows(counts: np.ndarray, gap: float) -> list[tuple[int, int, float, float, int]]:
+    """(from, to, bottom on the left, bottom on the right, width) of each non-empty flow: flows leave
+    each episode category in one-year order and enter each one-year category in episode order."""
+    counts = np.asarray(counts, dtype=int)
+    left_top, right_top = _stack(counts.sum(axis=1), gap), _stack(counts.sum(axis=0), gap)
+    left_used, right_used = np.zeros(len(left_top)), np.zeros(len(right_top))
+    flows = []
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            n = counts[i, j]
+            if n == 0:
+                continue
+            left_used[i] += n
+            right_top_j = right_top[j] - (counts[:i, j].sum() + n)
+            flows.append((i, j, float(left_top[i] - left_used[i]), float(right_top_j), int(n)))
+    return flows
 
 
 def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
-    """Stacked bars: CSC status during the acute episode and at one year, among dyads with both known."""
+    """Alluvial diagram: CSC status during the acute episode (left) and at one year (right), with a band
+    for each change of category whose width is the number of dyads, among dyads with both known."""
     setup_matplotlib()
-    labels, during, one_year, n = _status_counts(results)
-    fig = Figure(figsize=(6.5, 3.6))
+    row_labels, col_labels, counts, n = _transitions(results)
+    gap = 0.04 * max(n, 1)
+    fig = Figure(figsize=(6.5, 4.6))
     ax = fig.add_subplot()
-    bars = ["During the acute episode", "One year after discharge"]
-    left = [0, 0]
-    for i, lab in enumerate(labels):
-        vals = [during[i], one_year[i]]
-        ax.barh(bars, vals, left=left, color=PALETTE[i % len(PALETTE)], hatch=HATCHES[i % len(HATCHES)],
-                edgecolor="black", linewidth=0.5, label=lab)
-        left = [a + b for a, b in zip(left, vals)]
-    ax.invert_yaxis()
-    ax.set_xlabel(f"Dyads (N = {n}, followed up with status known at both timepoints)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False, fontsize=8)
+    ax.set_axis_off()
+    x0, x1 = ALLUVIAL_BAR, 1 - ALLUVIAL_BAR
+    xs = np.linspace(x0, x1, 60)
+    ease = 3 * ((xs - x0) / (x1 - x0)) ** 2 - 2 * ((xs - x0) / (x1 - x0)) ** 3
+    for i, j, yl, yr, w in alluvial_flows(counts, gap):
+        low = yl + (yr - yl) * ease
+        band = ax.fill_between(xs, low, low + w, facecolor=PALETTE[i % len(PALETTE)], alpha=0.35,
+                               hatch=HATCHES[i % len(HATCHES)], edgecolor="#444444", linewidth=0.3)
+        band.set_gid(f"flow-{i}-{j}")
+    for side, sizes, labels, x in (("left", counts.sum(axis=1), row_labels, 0.0),
+                                   ("right", counts.sum(axis=0), col_labels, x1)):
+        tops = _stack(sizes, gap)
+        for k, (size, top, lab) in enumerate(zip(sizes, tops, labels)):
+            ax.bar(x, size, width=ALLUVIAL_BAR, bottom=top - size, align="edge", color=PALETTE[k % len(PALETTE)],
+                   hatch=HATCHES[k % len(HATCHES)], edgecolor="black", linewidth=0.6)
+            tx, ha = (-0.02, "right") if side == "left" else (1.02, "left")
+            ax.text(tx, top - size / 2, textwrap.fill(f"{lab}: {size}", 24), ha=ha, va="center", fontsize=7.5,
+                    linespacing=1.0)
+    top = counts.sum() + gap * (counts.shape[0] - 1)
+    ax.text(ALLUVIAL_BAR / 2, top + gap, "During the\nacute episode", ha="center", va="bottom", fontsize=8.5,
+            fontweight="bold")
+    ax.text(1 - ALLUVIAL_BAR / 2, top + gap, "One year after\ndischarge", ha="center", va="bottom", fontsize=8.5,
+            fontweight="bold")
+    ax.set_xlim(-0.45, 1.45)
+    ax.set_ylim(-gap, top + 4 * gap)
+    ax.set_title(f"Dyads followed up with CSC status known at both timepoints, N = {n}", fontsize=8.5, loc="center")
     _synthetic(fig, is_synthetic)
     fig.tight_layout(rect=(0, 0.04 if is_synthetic else 0, 1, 1))
     return fig
 
 
 def csc_status_alt(results: Results) -> str:
-    """Alt text for the CSC status figure, from the same counts."""
-    labels, during, one_year, n = _status_counts(results)
-    d = "; ".join(f"{lab} {x}" for lab, x in zip(labels, during))
-    y = "; ".join(f"{lab} {x}" for lab, x in zip(labels, one_year))
-    return (f"Two stacked horizontal bars for the {n} dyads followed up with children's social care status known "
-            f"at both timepoints. During the acute episode: {d}. One year after discharge: {y}.")
+    """Text description of the CSC status figure, with every count of the transition table."""
+    row_labels, col_labels, counts, n = _transitions(results)
+    d = "; ".join(f"{lab} {x}" for lab, x in zip(row_labels, counts.sum(axis=1)))
+    y = "; ".join(f"{lab} {x}" for lab, x in zip(col_labels, counts.sum(axis=0)))
+    moves = []
+    for i, lab in enumerate(row_labels):
+        if counts[i].sum() == 0:
+            continue
+        to = ", ".join(f"{col_labels[j]} {counts[i, j]}" for j in range(len(col_labels)) if counts[i, j])
+        moves.append(f"{lab} during the episode ({counts[i].sum()}) to {to}")
+    same = int(np.trace(counts)) if counts.shape[0] == counts.shape[1] else 0
+    return (f"Alluvial diagram of children's social care status for the {n} dyads followed up with status known "
+            f"at both timepoints; {same} were in the same category at both. During the acute episode: {d}. "
+            f"One year after discharge: {y}. From each category during the episode to one year: " + "; ".join(moves) + ".")
 
 
 def _domains(results: Results) -> pd.DataFrame:
@@ -101,3 +160,122 @@ def unmet_need_alt(results: Results, top: int = 3) -> str:
     return ("Horizontal bars of the percentage of mothers with an unmet need in each of the "
             f"{d['domain'].nunique()} CAN-M domains at one year, by children's social care involvement during the "
             f"episode. Domains most often unmet: " + "; ".join(parts) + ".")
+
+
+# ---- participant flow -------------------------------------------------------------------------------
+
+FLOW_GROUP_X = {"1": 14.0, "0": 63.0}
+FLOW_MAIN_W, FLOW_SIDE_W, FLOW_BOX_H, FLOW_SIDE_GAP = 24.0, 21.0, 7.0, 2.0
+AXES_WIDTH_PT = 6.5 * 72 * 0.95
+EXCLUDED_FACE = "#EEEEEE"
+
+
+def _flow_row(results: Results, stage: str, group: str = "overall") -> pd.Series:
+    f = results["flow"]
+    return f[(f["stage"] == stage) & (f["group"] == group)].iloc[0]
+
+
+def flow_boxes(results: Results) -> list[dict]:
+    """The boxes of the flow diagram (stage, group, kind, text), all text made from the ``flow`` table."""
+    def n_text(r: pd.Series, pct: bool = True) -> str:
+        return f"n = {int(r['n'])}" + (f" ({r['percent']:.1f}%)" if pct and pd.notna(r["percent"]) else "")
+
+    cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
+    boxes = [{"stage": "cohort", "group": "overall", "kind": "main", "text": f"{cohort['stage_label']}\n{n_text(cohort, False)}"},
+             {"stage": "analysed_episode", "group": "overall", "kind": "excluded",
+              "text": f"Not analysed: {analysed['reason']}\nn = {int(analysed['excluded'])}"},
+             {"stage": "analysed_episode", "group": "overall", "kind": "main",
+              "text": f"{analysed['stage_label']}\n{n_text(analysed, False)}"}]
+    for g in FLOW_GROUP_X:
+        grp, m1 = _flow_row(results, "analysed_episode", g), _flow_row(results, "followed_up_1m", g)
+        y1, a1 = _flow_row(results, "followed_up_1y", g), _flow_row(results, "analysed_1y", g)
+        boxes += [
+            {"stage": "analysed_episode", "group": g, "kind": "group", "text": f"{grp['group_label']}\n{n_text(grp)}"},
+            {"stage": "followed_up_1m", "group": g, "kind": "note",
+             "text": f"{m1['stage_label']}\n{n_text(m1)}\n{m1['reason']}: n = {int(m1['excluded'])}"},
+            {"stage": "followed_up_1y", "group": g, "kind": "excluded", "text": f"{y1['reason']}\nn = {int(y1['excluded'])}"},
+            {"stage": "followed_up_1y", "group": g, "kind": "main", "text": f"{y1['stage_label']}\n{n_text(y1)}"},
+            {"stage": "analysed_1y", "group": g, "kind": "excluded", "text": f"{a1['reason']}\nn = {int(a1['excluded'])}"},
+            {"stage": "analysed_1y", "group": g, "kind": "main", "text": f"{a1['stage_label']}\n{n_text(a1, False)}"},
+        ]
+    return boxes
+
+
+def _draw_box(ax, cx: float, cy: float, w: float, h: float, text: str, *, face: str = "white",
+              dashed: bool = False, gid: str = "", size: float = 7.5) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.8",
+                                facecolor=face, edgecolor="black", linewidth=0.8, linestyle="--" if dashed else "-"))
+    chars = max(10, int(w * AXES_WIDTH_PT / 100 / (0.55 * size)) - 2)
+    wrapped = "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+    ax.text(cx, cy, wrapped, ha="center", va="center", fontsize=size, linespacing=1.1, gid=gid)
+
+
+def _arrow(ax, start: tuple[float, float], end: tuple[float, float], dashed: bool = False) -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8,
+                                                      "linestyle": "--" if dashed else "-", "shrinkA": 0, "shrinkB": 0})
+
+
+def flow_figure(results: Results, *, is_synthetic: bool) -> Figure:
+    """Participant flow diagram: cohort, analysed for the episode, the two groups, follow-up at one
+    month (beside the main path: counted separately) and one year, analysed at one year; exclusion
+    boxes (grey) give the reasons. Every number comes from the ``flow`` result table."""
+    setup_matplotlib()
+    fig = Figure(figsize=(6.5, 6.4))
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    y = {"cohort": 94, "excl_episode": 84.5, "analysed_episode": 75, "group": 59, "followed_up_1m": 46.5,
+         "excl_1y": 35.5, "followed_up_1y": 25, "excl_analysed_1y": 15, "analysed_1y": 5}
+    centre, h = sum(FLOW_GROUP_X.values()) / 2, FLOW_BOX_H
+    side_y = {("analysed_episode", "excluded"): y["excl_episode"], ("followed_up_1y", "excluded"): y["excl_1y"],
+              ("analysed_1y", "excluded"): y["excl_analysed_1y"], ("followed_up_1m", "note"): y["followed_up_1m"]}
+    for b in flow_boxes(results):
+        gid = f"flow-box-{b['stage']}-{b['group']}-{b['kind']}"
+        face = EXCLUDED_FACE if b["kind"] == "excluded" else "white"
+        if b["group"] == "overall" and b["kind"] == "main":
+            _draw_box(ax, centre, y[b["stage"]], FLOW_MAIN_W, h, b["text"], gid=gid)
+            continue
+        if b["group"] == "overall":
+            gx, w = centre, FLOW_SIDE_W * 1.4
+        else:
+            gx, w = FLOW_GROUP_X[b["group"]], FLOW_SIDE_W
+        if b["kind"] == "group":
+            k = list(FLOW_GROUP_X).index(b["group"])
+            _draw_box(ax, gx, y["group"], FLOW_MAIN_W, h, b["text"], face=PALETTE[k] + "40", gid=gid)
+        elif b["kind"] == "main":
+            _draw_box(ax, gx, y[b["stage"]], FLOW_MAIN_W, h, b["text"], gid=gid)
+        else:
+            yy, left = side_y[(b["stage"], b["kind"])], gx + FLOW_MAIN_W / 2 + FLOW_SIDE_GAP
+            note = b["kind"] == "note"
+            _draw_box(ax, left + w / 2, yy, w, h * (1.45 if note else 1.0), b["text"], face=face, dashed=note,
+                      gid=gid, size=6.5)
+            _arrow(ax, (gx, yy), (left, yy), dashed=note)
+    _arrow(ax, (centre, y["cohort"] - h / 2), (centre, y["analysed_episode"] + h / 2))
+    split = (y["analysed_episode"] - h / 2 + y["group"] + h / 2) / 2
+    ax.plot([centre, centre], [y["analysed_episode"] - h / 2, split], color="black", lw=0.8)
+    ax.plot(list(FLOW_GROUP_X.values()), [split, split], color="black", lw=0.8)
+    for gx in FLOW_GROUP_X.values():
+        _arrow(ax, (gx, split), (gx, y["group"] + h / 2))
+        _arrow(ax, (gx, y["group"] - h / 2), (gx, y["followed_up_1y"] + h / 2))
+        _arrow(ax, (gx, y["followed_up_1y"] - h / 2), (gx, y["analysed_1y"] + h / 2))
+    _synthetic(fig, is_synthetic)
+    fig.tight_layout(rect=(0, 0.03 if is_synthetic else 0, 1, 1))
+    return fig
+
+
+def flow_alt(results: Results) -> str:
+    """Text description of the flow diagram, from the ``flow`` table."""
+    cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
+    parts = [f"Flow diagram. {int(cohort['n'])} dyads in the cohort; {int(analysed['excluded'])} not analysed "
+             f"({analysed['reason'].lower()}); {int(analysed['n'])} analysed for the acute episode."]
+    for g in FLOW_GROUP_X:
+        grp, m1 = _flow_row(results, "analysed_episode", g), _flow_row(results, "followed_up_1m", g)
+        y1, a1 = _flow_row(results, "followed_up_1y", g), _flow_row(results, "analysed_1y", g)
+        parts.append(f"{grp['group_label']}: {int(grp['n'])}; followed up at one month {int(m1['n'])} "
+                     f"(not followed up {int(m1['excluded'])}); followed up at one year {int(y1['n'])} "
+                     f"(lost to follow-up {int(y1['excluded'])}); analysed at one year {int(a1['n'])} "
+                     f"(CSC status at one year not known {int(a1['excluded'])}).")
+    return " ".join(parts)

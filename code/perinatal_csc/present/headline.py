@@ -1,10 +1,12 @@
 """The handful of counts the abstract and the plain-English summary quote, as text.
 
-Counts only (no modelling): every figure is computed from the cohort and result tables of the run.
+Pure formatting: the counts come from the ``headline`` result table (``flow.headline_counts``),
+computed in the analysis stage and written as CSV with the other results.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pandas as pd
 
@@ -14,25 +16,25 @@ def n_pct(k: int, n: int, digits: int = 1) -> str:
     return f"{k} ({100 * k / n:.{digits}f}%)" if n else f"{k}"
 
 
-def count(cohort: pd.DataFrame, name: str, where: pd.Series | None = None) -> int:
-    """Number of dyads with ``name == 1`` (missing counts as not 1)."""
-    col = cohort[name] if where is None else cohort.loc[where, name]
-    return int((col == 1).sum())
-
-
 @dataclass(frozen=True)
 class Headline:
+    """Headline counts; each ``*_of`` is the denominator of the count of the same name."""
+
     n: int
     n_sites: int
     csc_index: int
+    csc_index_of: int
     followed_1y: int
     csc_1y: int
+    csc_1y_of: int
     not_in_care_1y: int
+    not_in_care_1y_of: int
     cpp_1y: int
+    cpp_1y_of: int
 
     @property
     def csc_index_text(self) -> str:
-        return n_pct(self.csc_index, self.n)
+        return n_pct(self.csc_index, self.csc_index_of)
 
     @property
     def followed_1y_text(self) -> str:
@@ -40,15 +42,15 @@ class Headline:
 
     @property
     def csc_1y_text(self) -> str:
-        return n_pct(self.csc_1y, self.followed_1y)
+        return n_pct(self.csc_1y, self.csc_1y_of)
 
     @property
     def not_in_care_1y_text(self) -> str:
-        return n_pct(self.not_in_care_1y, self.followed_1y)
+        return n_pct(self.not_in_care_1y, self.not_in_care_1y_of)
 
     @property
     def cpp_1y_text(self) -> str:
-        return n_pct(self.cpp_1y, self.followed_1y)
+        return n_pct(self.cpp_1y, self.cpp_1y_of)
 
     def one_in(self, k: int, n: int) -> str:
         """'about 1 in 3' style wording for a plain-English summary."""
@@ -57,17 +59,21 @@ class Headline:
         return f"about 1 in {max(1, round(n / k))}"
 
 
-def headline(cohort: pd.DataFrame) -> Headline:
-    """Headline counts of the analysed cohort."""
-    followed = cohort["followed_up_1y"] == 1
-    return Headline(
-        n=len(cohort), n_sites=int(cohort["site"].nunique()),
-        csc_index=count(cohort, "csc_any_index"),
-        followed_1y=int(followed.sum()),
-        csc_1y=count(cohort, "csc_any_1y", followed),
-        not_in_care_1y=count(cohort, "infant_not_in_care_1y", followed),
-        cpp_1y=count(cohort, "cpp_1y", followed),
-    )
+def headline(results: Mapping[str, pd.DataFrame]) -> Headline:
+    """The headline counts of the run, read from its ``headline`` result table."""
+    t = results["headline"].set_index("measure")
+
+    def n(measure: str) -> int:
+        return int(t.at[measure, "n"])
+
+    def of(measure: str) -> int:
+        d = t.at[measure, "denominator"]
+        return 0 if pd.isna(d) else int(d)
+
+    return Headline(n=n("dyads"), n_sites=n("sites"), csc_index=n("csc_index"), csc_index_of=of("csc_index"),
+                    followed_1y=n("followed_1y"), csc_1y=n("csc_1y"), csc_1y_of=of("csc_1y"),
+                    not_in_care_1y=n("not_in_care_1y"), not_in_care_1y_of=of("not_in_care_1y"),
+                    cpp_1y=n("cpp_1y"), cpp_1y_of=of("cpp_1y"))
 
 
 def associated_factors(models: pd.DataFrame, direction: str, kind: str = "Adjusted") -> list[str]:
@@ -111,10 +117,10 @@ def summary_figure(h: Headline, *, is_synthetic: bool):
 
     setup_matplotlib()
     bars = [
-        ("Children's social care involved\nduring the acute episode", h.csc_index, h.n),
-        ("Children's social care involved\none year after discharge", h.csc_1y, h.followed_1y),
-        ("Infant not in mother's care\none year after discharge", h.not_in_care_1y, h.followed_1y),
-        ("Child Protection Plan\none year after discharge", h.cpp_1y, h.followed_1y),
+        ("Children's social care involved\nduring the acute episode", h.csc_index, h.csc_index_of),
+        ("Children's social care involved\none year after discharge", h.csc_1y, h.csc_1y_of),
+        ("Infant not in mother's care\none year after discharge", h.not_in_care_1y, h.not_in_care_1y_of),
+        ("Child Protection Plan\none year after discharge", h.cpp_1y, h.cpp_1y_of),
     ]
     fig = Figure(figsize=(6.4, 2.8))
     ax = fig.subplots()
