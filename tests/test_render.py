@@ -2,6 +2,7 @@
 inline code, cross-references, citations, caching and loud failure."""
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from dataclasses import replace
@@ -84,6 +85,17 @@ PART = """\
 import pandas as pd
 from great_tables import GT
 GT(pd.DataFrame({"Group": ["A", "B"], "Value": ["12 (34.5%)", str(shown_value)]}))
+```
+
+```{python}
+#| label: tbl-shape
+#| tbl-cap: "Shaped table"
+frame = pd.DataFrame({"grp": ["Needs", "Needs", "Use"],
+                      "Characteristic": ["A long characteristic label that needs room", "Level label", "Visits"],
+                      "With CSC involvement, N = 99": ["12 (34.5%)", "3 (1.0%)", "5 (2.0%)"],
+                      "p": ["0.012", "", "0.500"]})
+(GT(frame, rowname_col="Characteristic", groupname_col="grp").tab_stubhead(label="Characteristic")
+ .tab_stub_indent(rows=[1], indent=2).tab_source_note("NOTE-TEXT: a source note."))
 ```
 
 ```{python}
@@ -233,6 +245,107 @@ def test_word_gets_a_real_table_from_great_tables_html(rendered):
     cells = [[c.text for c in r.cells] for t in d.tables for r in t.rows]
     assert ["Group", "Value"] in cells and ["A", "12 (34.5%)"] in cells and ["B", "43"] in cells
     assert len(d.inline_shapes) == 1
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def shaped_word_table(path: Path):
+    d = docx.Document(str(path))
+    table = next(t for t in d.tables if any("Visits" in c.text for r in t.rows for c in r.cells))
+    return d, table
+
+
+def test_word_table_spans_the_text_width_with_the_stub_widest(rendered):
+    _, paths, _ = rendered
+    d, table = shaped_word_table(paths["docx"])
+    section = d.sections[-1]
+    text_width = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU -> twips
+    grid = [int(g.get(f"{W}w")) for g in table._tbl.iter(f"{W}gridCol")]
+    assert len(grid) == 3
+    assert abs(sum(grid) - text_width) <= 0.01 * text_width
+    assert grid[0] > grid[1] and grid[0] > grid[2]
+    assert table._tbl.find(f"{W}tblPr/{W}tblW").get(f"{W}type") == "pct"
+
+
+def test_word_table_header_repeats_is_bold_and_bottom_aligned(rendered):
+    _, paths, _ = rendered
+    _, table = shaped_word_table(paths["docx"])
+    first = table.rows[0]
+    assert first._tr.find(f"{W}trPr/{W}tblHeader") is not None
+    assert [c.text for c in first.cells] == ["Characteristic", "With CSC involvement, N = 99", "p"]
+    for cell in first.cells:
+        assert cell._tc.find(f"{W}tcPr/{W}vAlign").get(f"{W}val") == "bottom"
+        assert all(r.bold for r in cell.paragraphs[0].runs)
+        assert cell._tc.find(f"{W}tcPr/{W}tcBorders/{W}bottom").get(f"{W}val") == "single"
+
+
+def test_word_table_aligns_stub_left_numbers_right_and_keeps_the_indent(rendered):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    _, paths, _ = rendered
+    _, table = shaped_word_table(paths["docx"])
+    row = next(r for r in table.rows if r.cells[0].text == "Visits")
+    assert row.cells[0].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+    assert row.cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert row.cells[2].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    level = next(r for r in table.rows if "Level label" in r.cells[0].text)
+    assert level.cells[0].text == "\u2003\u2003Level label"          # tab_stub_indent(indent=2)
+
+
+def test_word_row_group_heading_spans_the_row_in_bold(rendered):
+    _, paths, _ = rendered
+    _, table = shaped_word_table(paths["docx"])
+    row = next(r for r in table.rows if r.cells[0].text == "Needs")
+    assert len({c._tc for c in row.cells}) == 1                      # one cell across all columns
+    assert all(r.bold for r in row.cells[0].paragraphs[0].runs)
+
+
+def test_word_source_note_is_a_small_paragraph_under_the_table(rendered):
+    _, paths, _ = rendered
+    d, table = shaped_word_table(paths["docx"])
+    assert not any("NOTE-TEXT" in c.text for r in table.rows for c in r.cells)
+    following = table._tbl.getnext()
+    while following.tag != f"{W}p":                                  # past pandoc's bookmark end
+        following = following.getnext()
+    note = docx.text.paragraph.Paragraph(following, d)
+    assert note.text == "NOTE-TEXT: a source note."
+    assert note.style.name == "Table Note"
+    assert note.style.font.size.pt <= 8.5
+
+
+def shaped_typst_table(root: Path) -> tuple[str, str]:
+    """(the Typst source before the shaped table, the table and what follows it)."""
+    (typ,) = root.glob(".cache/render/*/index.typ")
+    source = typ.read_text(encoding="utf-8")
+    at = source.index("#table(", source.index("Demo table"))
+    return source[:at], source[at:]
+
+
+def test_typst_table_aligns_columns_and_sizes_them_to_the_text_width(rendered):
+    root, _, _ = rendered
+    _, table = shaped_typst_table(root)
+    head = table[:table.index("table.header")]
+    assert "align:(left,right,right,)" in head.replace(" ", "")
+    widths = [float(w) for w in re.findall(r"([\d.]+)%", re.search(r"columns: \(([^)]*)\)", head).group(1))]
+    assert len(widths) == 3 and abs(sum(widths) - 100) < 0.5 and widths[0] == max(widths)
+
+
+def test_typst_header_is_bottom_aligned_and_repeats(rendered):
+    root, _, _ = rendered
+    before, table = shaped_typst_table(root)
+    scope = before[before.rindex("#["):]
+    assert "#show table.cell.where(y: 0): set align(bottom)" in scope
+    assert "table.header(" in table[:table.index("Visits")]
+
+
+def test_typst_group_heading_is_bold_and_notes_sit_under_the_table(rendered):
+    root, _, _ = rendered
+    _, table = shaped_typst_table(root)
+    body = table[:table.index("caption:")]
+    assert re.search(r"table\.cell\((align: left, )?colspan: 3\)\[#strong\[Needs\]\]", body)
+    assert "table.footer" not in body and "NOTE-TEXT" not in body
+    after = table[table.index("caption:"):]
+    assert re.search(r"#set text\(size: 7\.5pt\)[^\]]*NOTE-TEXT", after, flags=re.S)
 
 
 def test_provenance_meta_shortcode_names_the_renderer(rendered):

@@ -25,6 +25,7 @@ from perinatal_csc.render import render
 
 pytestmark = pytest.mark.slow
 NUM_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+SYNTHETIC = "SYNTHETIC data: illustrative only, not study findings."
 BAD_TEXT = ("Traceback (most recent call last)", "UserWarning", "FutureWarning", "RuntimeWarning",
             "DeprecationWarning", "SettingWithCopyWarning", "ConvergenceWarning", "Error:", "??")
 
@@ -174,6 +175,54 @@ def test_every_word_table_is_captioned_numbered_and_backed_by_results(manuscript
                     assert shown_matches(tok, values), f"{label}: {tok!r} in {cell!r} is not in {path.name}"
         checked += 1
     assert checked == len(tables) - 1
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def next_paragraph(table):
+    el = table._tbl.getnext()
+    while el is not None and el.tag != f"{W}p":
+        el = el.getnext()
+    return el
+
+
+def test_every_word_table_spans_the_text_width_repeats_its_header_and_has_notes_below(manuscript):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.text.paragraph import Paragraph
+    d = manuscript["docx"]
+    section = d.sections[-1]
+    text_width = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU -> twips
+    tables = docx_tables(d)
+    noted = 0
+    for cap, table in tables:
+        grid = [int(g.get(f"{W}w")) for g in table._tbl.iter(f"{W}gridCol")]
+        assert abs(sum(grid) - text_width) <= 0.01 * text_width, cap
+        assert is_header(table.rows[0]), cap
+        first_body = next(r for r in table.rows if not is_header(r))
+        assert first_body.cells[0].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT, cap
+        assert not any(norm(SYNTHETIC) in norm(c.text) for r in table.rows for c in r.cells), cap
+        note = Paragraph(next_paragraph(table), d)
+        assert note.style.name == "Table Note", cap
+        while note.style.name == "Table Note":
+            noted += norm(note.text) == SYNTHETIC
+            note = Paragraph(next_paragraph_after(note), d)
+    assert noted >= len(tables) - 1                                   # all but the codebook
+
+
+def next_paragraph_after(paragraph):
+    el = paragraph._p.getnext()
+    while el is not None and el.tag != f"{W}p":
+        el = el.getnext()
+    return el
+
+
+def test_stub_column_of_the_characteristics_table_is_the_widest(manuscript):
+    tables = docx_tables(manuscript["docx"])
+    n = next(i for i in range(1, len(tables) + 1) if label_of(manuscript["html"], i) == "tbl-sociodemographic")
+    _, table = tables[n - 1]
+    grid = [int(g.get(f"{W}w")) for g in table._tbl.iter(f"{W}gridCol")]
+    assert grid[0] == max(grid) and grid[0] > 0.25 * sum(grid)
 
 
 def test_every_word_table_cell_appears_in_html_and_pdf(manuscript):
