@@ -75,6 +75,7 @@ local WIDTH_PAD = 3   -- characters of room for the cell margins
 local BOLD = 1.15     -- a bold header word is wider than its character count
 -- characters of table text across the text width: Word 9 pt sans serif, Typst 8.5 pt serif
 local LINE_CHARS = is_typst and 125 or 100
+local UNBROKEN_ROWS = 30  -- a Typst table this short moves whole to the next page, caption and all
 local NUMBER_CHARS = 12  -- a right-aligned or centred value up to this long is kept on one line
 
 local function has_class(attr, cls)
@@ -272,6 +273,9 @@ local function native_table(tbl, id, cap_inlines)
     local rules = { "#[" }
     for y = 0, header_rows(tbl) - 1 do
       table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
+    end
+    if #body_rows(tbl) <= UNBROKEN_ROWS then
+      table.insert(rules, "#show figure.where(kind: table): set block(breakable: false, sticky: true)")
     end
     out:insert(pandoc.RawBlock("typst", table.concat(rules, "\n")))
     out:insert(tbl)
