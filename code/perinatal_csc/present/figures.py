@@ -270,7 +270,7 @@ def flow_alt(results: Results) -> str:
     """Text description of the flow diagram, from the ``flow`` table."""
     cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
     parts = [f"Flow diagram. {int(cohort['n'])} dyads in the cohort; {int(analysed['excluded'])} not analysed "
-             f"({analysed['reason'].lower()}); {int(analysed['n'])} analysed for the acute episode."]
+             f"({analysed['reason']}); {int(analysed['n'])} analysed for the acute episode."]
     for g in FLOW_GROUP_X:
         grp, m1 = _flow_row(results, "analysed_episode", g), _flow_row(results, "followed_up_1m", g)
         y1, a1 = _flow_row(results, "followed_up_1y", g), _flow_row(results, "analysed_1y", g)
