@@ -7,7 +7,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "code" / "perinatal_csc"
 
 STAGES: list[set[str]] = [
-    {"__init__", "paths", "errors", "config", "codebook"},
+    {"__init__", "paths", "errors", "files", "config", "codebook"},
     {"synth"},
     {"validate", "mapping", "load"},
     {"derive"},

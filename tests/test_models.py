@@ -1,5 +1,4 @@
 """The models stage: plan, exclusions, method choice, sensitivity analyses, diagnostics, synthetic cohort."""
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

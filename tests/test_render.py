@@ -3,8 +3,6 @@ inline code, cross-references, citations, caching and loud failure."""
 from __future__ import annotations
 
 import re
-import shutil
-import textwrap
 from dataclasses import replace
 from pathlib import Path
 

@@ -120,11 +120,6 @@ def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool
 def report(ctx: click.Context, data: Path | None, mapping: Path | None, config_path: Path | None) -> None:
     """Everything: build the synthetic cohort if needed, validate, analyse, render."""
     ctx.invoke(analyse, data=data, mapping=mapping, out=None, config_path=config_path)
-    try:
-        from . import render as _render  # noqa: F401
-    except ImportError:
-        click.echo("render stage not built yet: stopping after the analysis", err=True)
-        return
     ctx.invoke(render, data=data, mapping=mapping, formats="html,docx,pdf", no_cache=False, config_path=config_path)
 
 

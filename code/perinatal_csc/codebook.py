@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-import yaml
-
+from .errors import UserError
+from .files import read_yaml
 from .paths import PROJECT_ROOT
 
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook.yml"
@@ -188,7 +188,9 @@ def _variable(d: dict, path: Path) -> Variable:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, mtime: float) -> Codebook:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path, "codebook")
+    if not isinstance(raw.get("variables"), list):
+        raise UserError(f"codebook {path}: no 'variables' list")
     variables = tuple(_variable(d, path) for d in raw["variables"])
     cb = Codebook(variables=variables, version=str(raw.get("codebook_version", "")),
                   conventions=raw.get("conventions", {}), path=path)

@@ -5,9 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UserError
+from .files import read_yaml
 from .paths import PROJECT_ROOT
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "project.yml"
@@ -68,12 +67,7 @@ def load_config(path: str | Path | None = None, *, data: str | Path | None = Non
     Passing ``data`` (a real export) switches the source to real unless ``source`` says otherwise.
     """
     cfg_path = Path(path) if path is not None else DEFAULT_CONFIG
-    if not cfg_path.exists():
-        raise ConfigError(f"configuration file not found: {cfg_path}")
-    try:
-        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{cfg_path}: not valid YAML ({e})") from None
+    raw = read_yaml(cfg_path, "configuration file", ConfigError)
     root = PROJECT_ROOT
     d = raw.get("data", {}) or {}
     synth = d.get("synthetic", {}) or {}

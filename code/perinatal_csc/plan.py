@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .codebook import Codebook
 from .errors import UserError
+from .files import read_yaml
 
 STRATEGIES = ("prespecified", "screen")
 METHOD_RULES = ("auto", "firth", "ml")
@@ -59,9 +59,7 @@ class Plan:
 def load_plan(path: str | Path, codebook: Codebook) -> Plan:
     """Read the plan and check every name, reference level and rule; raise :class:`PlanError` listing problems."""
     path = Path(path)
-    if not path.exists():
-        raise PlanError(f"analysis plan not found: {path}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path, "analysis plan", PlanError)
     problems: list[str] = []
     covs = raw.get("covariates", {}) or {}
     strategy = raw.get("strategy", "prespecified")

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .files import read_yaml as read_project_yaml
 
 INCLUDE_RE = re.compile(r"^\{\{<\s*include\s+(\"[^\"]+\"|'[^']+'|\S+)\s*>\}\}\s*$")
 INLINE_RE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
@@ -53,10 +54,7 @@ class Document:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise SourceError(f"{path}: not valid YAML ({e})") from None
+    return read_project_yaml(path, "Quarto project file", SourceError)
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:

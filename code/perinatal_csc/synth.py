@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from scipy.special import expit, logit, ndtr, ndtri
+from scipy.special import expit, logit, ndtri
 
 from .codebook import load_codebook
 from .errors import UserError
+from .files import read_yaml
 from .paths import PROJECT_ROOT
 
 DEFAULT_PARAMETERS = PROJECT_ROOT / "data" / "synthetic_parameters.yml"
@@ -63,12 +63,7 @@ def load_parameters(params_path: str | Path | None = None) -> dict[str, Any]:
     ``status: assumed`` with a ``rationale``; published directions must agree with the assumed ORs.
     """
     path = Path(params_path) if params_path is not None else DEFAULT_PARAMETERS
-    if not path.exists():
-        raise ParameterError(f"synthetic parameter file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ParameterError(f"{path}: not valid YAML ({e})") from None
+    raw = read_yaml(path, "synthetic parameter file", ParameterError)
     params = raw.get("parameters")
     if not isinstance(params, dict) or not params:
         raise ParameterError(f"{path}: no 'parameters' mapping")

@@ -48,7 +48,7 @@ def alluvial_flows(counts: np.ndarray, gap: float) -> list[tuple[int, int, float
     each episode category in one-year order and enter each one-year category in episode order."""
     counts = np.asarray(counts, dtype=int)
     left_top, right_top = _stack(counts.sum(axis=1), gap), _stack(counts.sum(axis=0), gap)
-    left_used, right_used = np.zeros(len(left_top)), np.zeros(len(right_top))
+    left_used = np.zeros(len(left_top))
     flows = []
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):

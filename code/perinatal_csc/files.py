@@ -1,0 +1,29 @@
+"""Reading the project's own YAML files (configuration, codebook, plan, parameters) with clear errors."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+
+
+def read_yaml(path: str | Path, what: str, error: type[UserError] = UserError) -> dict[str, Any]:
+    """The top-level mapping of a YAML file; ``error`` names the file and what is wrong when it is
+    missing, not UTF-8, not valid YAML or not a mapping (an empty file reads as ``{}``)."""
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{what} not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise error(f"{what} {path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except yaml.YAMLError as e:
+        raise error(f"{what} {path}: not valid YAML ({e})") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise error(f"{what} {path}: expected a mapping of keys to values at the top level, "
+                    f"found {type(raw).__name__}")
+    return raw

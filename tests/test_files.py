@@ -1,0 +1,30 @@
+"""Project YAML files that are missing or malformed give one clear error naming the file."""
+import pytest
+
+from perinatal_csc.config import ConfigError, load_config
+from perinatal_csc.errors import UserError
+from perinatal_csc.files import read_yaml
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"data: [unclosed\n", "not valid YAML"),
+    (b"- a\n- b\n", "expected a mapping"),
+    (b"data: caf\xe9\n", "not UTF-8"),
+])
+def test_malformed_yaml_names_the_file_and_the_problem(tmp_path, content, message):
+    p = tmp_path / "project.yml"
+    p.write_bytes(content)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert message in str(e.value) and str(p) in str(e.value)
+
+
+def test_missing_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="analysis plan not found"):
+        read_yaml(tmp_path / "nope.yml", "analysis plan")
+
+
+def test_empty_file_reads_as_empty_mapping(tmp_path):
+    p = tmp_path / "empty.yml"
+    p.write_text("")
+    assert read_yaml(p, "thing") == {}
