@@ -57,12 +57,34 @@ class ParameterError(UserError):
 
 # ----------------------------------------------------------------------------------- parameters
 def load_parameters(params_path: str | Path | None = None) -> dict[str, Any]:
-    """The ``value`` of every parameter, by name, after checking that each is documented.
+    """The ``value`` of every parameter, by name, after checking that each is documented."""
+    return {name: entry["value"] for name, entry in _documented_parameters(params_path).items()}
+
+
+def parameter_documentation(params_path: str | Path | None = None) -> pd.DataFrame:
+    """One row per parameter (name, status, value, basis): what the synthetic cohort reproduces from
+    publications and what it assumes, for the manuscript's synthetic-data appendix."""
+    raw = read_yaml(_parameters_path(params_path), "synthetic parameter file", ParameterError)
+    sources = raw.get("sources", {}) or {}
+    rows = []
+    for name, e in _documented_parameters(params_path).items():
+        basis = (f"{e['figure']} ({sources.get(e['source'], e['source'])})" if e["status"] == "published"
+                 else e["rationale"])
+        rows.append({"name": name, "status": e["status"], "value": e["value"], "basis": basis})
+    return pd.DataFrame(rows, columns=["name", "status", "value", "basis"])
+
+
+def _parameters_path(params_path: str | Path | None) -> Path:
+    return Path(params_path) if params_path is not None else DEFAULT_PARAMETERS
+
+
+def _documented_parameters(params_path: str | Path | None) -> dict[str, dict[str, Any]]:
+    """Every parameter's entry, after checking that each is documented.
 
     Each parameter must say ``status: published`` with a ``figure`` and a ``source``, or
     ``status: assumed`` with a ``rationale``; published directions must agree with the assumed ORs.
     """
-    path = Path(params_path) if params_path is not None else DEFAULT_PARAMETERS
+    path = _parameters_path(params_path)
     raw = read_yaml(path, "synthetic parameter file", ParameterError)
     params = raw.get("parameters")
     if not isinstance(params, dict) or not params:
@@ -87,7 +109,7 @@ def load_parameters(params_path: str | Path | None = None) -> dict[str, Any]:
         problems += _direction_problems(values)
     if problems:
         raise ParameterError(f"{path}: " + "; ".join(problems))
-    return values
+    return params
 
 
 _REQUIRED = (
