@@ -1,0 +1,80 @@
+"""The manuscript sources use only Quarto-documented syntax, so `quarto render` (1.5+) reads the
+same files the built-in renderer does. Checked statically with this test's own parsing."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [ROOT / "index.qmd", *sorted((ROOT / "chapters").glob("*.qmd"))]
+# Quarto's documented cell options that this project uses (quarto.org/docs/reference/cells/cells-jupyter.html)
+DOCUMENTED_OPTIONS = {"label", "echo", "include", "eval", "output", "warning", "fig-cap", "tbl-cap", "fig-alt"}
+SHORTCODE = re.compile(r"\{\{<\s*(\w+)")
+CELL = re.compile(r"^```\{python\}\s*\n(.*?)^```\s*$", re.S | re.M)
+
+
+def cells(text: str) -> list[dict]:
+    out = []
+    for body in CELL.findall(text):
+        opts = "\n".join(line[3:] for line in body.splitlines() if line.startswith("#| "))
+        out.append(yaml.safe_load(opts) or {})
+    return out
+
+
+def test_project_is_a_quarto_manuscript_with_three_formats():
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    assert cfg["project"]["type"] == "manuscript"
+    assert cfg["project"]["output-dir"] == "_output"
+    assert cfg["manuscript"]["article"] == "index.qmd"
+    assert set(cfg["format"]) == {"html", "docx", "typst"}
+    assert cfg["format"]["html"]["embed-resources"] is True
+    assert (ROOT / cfg["format"]["docx"]["reference-doc"]).exists()
+    for key in ("bibliography", "csl"):
+        assert (ROOT / cfg[key]).exists()
+
+
+def test_chapters_start_with_an_underscore_and_have_no_front_matter():
+    for path in SOURCES[1:]:
+        assert path.name.startswith("_"), path.name
+        assert not path.read_text().startswith("---"), path.name
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_only_documented_cell_options_and_shortcodes(path):
+    text = path.read_text()
+    for opts in cells(text):
+        assert set(opts) <= DOCUMENTED_OPTIONS, (path.name, set(opts) - DOCUMENTED_OPTIONS)
+        label = opts.get("label", "")
+        if label.startswith("tbl-"):
+            assert "tbl-cap" in opts, (path.name, label)
+        if label.startswith("fig-"):
+            assert {"fig-cap", "fig-alt"} <= set(opts), (path.name, label)
+    assert set(SHORTCODE.findall(text)) <= {"include", "meta"}, path.name
+
+
+def test_every_include_exists_and_every_chapter_is_included_once():
+    included = []
+    for path in SOURCES:
+        for target in re.findall(r"\{\{<\s*include\s+(\S+)\s*>\}\}", path.read_text()):
+            assert (ROOT / target).exists(), target
+            included.append((ROOT / target).resolve())
+    assert sorted(included) == sorted(p.resolve() for p in SOURCES[1:])
+
+
+def test_labels_are_unique_and_cross_references_have_targets():
+    labels = [o["label"] for p in SOURCES for o in cells(p.read_text()) if "label" in o]
+    assert len(labels) == len(set(labels))
+    refs = {m for p in SOURCES for m in re.findall(r"@((?:tbl|fig)-[\w-]+[\w])", p.read_text())}
+    assert refs <= set(labels), refs - set(labels)
+
+
+def test_inline_code_uses_quarto_inline_syntax():
+    found = 0
+    for path in SOURCES:
+        text = path.read_text()
+        assert "`r " not in text and "{{python" not in text, path.name
+        for expr in re.findall(r"(?<!`)`\{python\}([^`]*)`", text):
+            assert expr.startswith(" ") and expr.strip() and "\n" not in expr, (path.name, expr)
+            found += 1
+    assert found >= 10, "the manuscript's numbers in prose come from inline expressions"
