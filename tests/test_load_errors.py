@@ -202,3 +202,15 @@ def test_a_row_longer_than_the_header_is_not_silently_shifted(tmp_path):
     with pytest.raises(ValidationError) as info:
         load_cohort(tmp_path / "long.csv", codebook_path=CB)
     assert [p.kind for p in info.value.problems] == ["unreadable file"]
+
+
+def test_rows_with_too_few_or_too_many_fields_are_named_never_padded():
+    err = problems("ragged_rows.csv")
+    assert {(p.kind, p.row, p.expected[-8:]) for p in err.problems} == {("unreadable file", 3, "found 15"),
+                                                                        ("unreadable file", 4, "found 18")}
+    assert "17 fields per row" in str(err)
+
+
+def test_rows_are_numbered_by_file_line_even_after_a_multi_line_field():
+    err = problems("multiline.csv")
+    assert {("wrong type", "site", 3, "D02"), ("out of range", "maternal_age", 5, "D03")} <= found(err)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,19 +182,36 @@ def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, 
     except UnicodeDecodeError as e:
         _encoding_problem(spec, e, raw.count(b"\n", 0, e.start), out)
         return None
+    return _csv_records(spec, text, header, out)
+
+
+def _csv_records(spec: FileSpec, text: str, header: list[str], out: Collector
+                 ) -> tuple[pd.DataFrame, pd.Series, dict] | None:
+    """The CSV's records as text, with the file line each starts on; a record with more or fewer
+    fields than the header is a problem (a short row is never padded with blanks)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_filter=False,
-                             skipinitialspace=False, skip_blank_lines=True, index_col=False)
-    except pd.errors.ParserWarning:
-        out.add(Problem("unreadable file", spec.name, expected="well-formed CSV: a row has more fields than the header"))
+        next(reader)
+        records, starts, last = [], [], reader.line_num
+        for rec in reader:
+            if rec:
+                records.append(rec)
+                starts.append(last + 1)
+            last = reader.line_num
+    except csv.Error as e:
+        out.add(Problem("unreadable file", spec.name, row=reader.line_num,
+                        expected=f"well-formed CSV ({e})"))
         return None
-    except (pd.errors.ParserError, ValueError) as e:
-        out.add(Problem("unreadable file", spec.name, expected=f"well-formed CSV ({str(e).strip()})"))
+    lines = pd.Series(starts, dtype="int64")
+    n_fields = pd.Series([len(r) for r in records], dtype="int64")
+    ragged = n_fields != len(header)
+    if ragged.any():
+        out.add_rows("unreadable file", spec.name, "", ragged, lines, None, None,
+                     f"{len(header)} fields per row as in the header (rows are never padded or cut), found "
+                     + n_fields.astype(str))
         return None
-    df.columns = header if len(header) == df.shape[1] else df.columns
-    return df, pd.Series(np.arange(len(df)) + 2, index=df.index), {}
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    return frame, lines.set_axis(frame.index), {}
 
 
 def _encoding_problem(spec: FileSpec, e: UnicodeDecodeError, line0: int, out: Collector) -> None:
