@@ -176,3 +176,29 @@ def rubin(estimates: np.ndarray, variances: np.ndarray, df_complete: float, leve
     crit = stats.t.ppf(0.5 + level / 2, df)
     return pd.DataFrame({"estimate": qbar, "se": se, "df": df, "ci_low": qbar - crit * se,
                          "ci_high": qbar + crit * se, "p": 2 * stats.t.sf(np.abs(qbar / se), df), "fmi": lam})
+
+
+def pooled_wald(estimates: np.ndarray, covariances: np.ndarray) -> tuple[float, int, float, float]:
+    """D1 test that k parameters are all zero, pooled over m imputations (Li, Raghunathan and Rubin 1991).
+
+    ``estimates`` is (m, k), ``covariances`` (m, k, k). D1 = Qbar' Ubar^-1 Qbar / (k (1 + r)) with
+    r = (1 + 1/m) tr(B Ubar^-1) / k, referred to F(k, v) with v = 4 + (t - 4)(1 + (1 - 2/t) / r)^2
+    for t = k(m - 1) > 4, else t (1 + 1/k)(1 + r)^2 / 2. Returns (D1, k, v, p).
+    """
+    Q = np.asarray(estimates, dtype=float)
+    U = np.asarray(covariances, dtype=float)
+    m, k = Q.shape
+    qbar = Q.mean(axis=0)
+    ubar = U.mean(axis=0)
+    b = np.atleast_2d(np.cov(Q, rowvar=False, ddof=1))
+    r = (1 + 1 / m) * float(np.trace(np.linalg.solve(ubar, b))) / k
+    d1 = float(qbar @ np.linalg.solve(ubar, qbar)) / (k * (1 + r))
+    t = k * (m - 1)
+    if r <= 0:
+        v = np.inf
+    elif t > 4:
+        v = 4 + (t - 4) * (1 + (1 - 2 / t) / r) ** 2
+    else:
+        v = t * (1 + 1 / k) * (1 + r) ** 2 / 2
+    p = float(stats.chi2.sf(d1 * k, k)) if np.isinf(v) else float(stats.f.sf(d1, k, v))
+    return d1, k, float(v), p

@@ -4,7 +4,10 @@
 logistic models on the complete-case sample; checks separation and convergence; chooses one
 method per model (maximum likelihood, or Firth's penalised likelihood when the data demand it);
 and adds sensitivity analyses (multiple imputation, inverse probability of follow-up weights,
-cluster-robust variance), diagnostics and the counts of excluded dyads by reason.
+cluster-robust variance), diagnostics and the counts of excluded dyads by reason. Categorical
+covariates with more than two levels also get a global p-value (``p_global``, on every row of the
+term): the (penalised) likelihood ratio test of the term's columns together, or in the sensitivity
+analyses a Wald test with that analysis's variance (D1 after multiple imputation).
 """
 from __future__ import annotations
 
@@ -18,17 +21,22 @@ from .codebook import TIMEPOINTS, Codebook, load_codebook
 from .config import Config
 from .diagnostics import c_statistic, gvif, hosmer_lemeshow
 from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
-from .imputation import mice, rubin
+from .imputation import mice, pooled_wald, rubin
 from .plan import ModelSpec, Plan, PlanError, load_plan
 
 ML = "Maximum likelihood"
 FIRTH = "Firth penalised likelihood"
 CI_METHOD = {ML: "profile likelihood", FIRTH: "profile penalised likelihood"}
 P_METHOD = {ML: "likelihood ratio test", FIRTH: "penalised likelihood ratio test"}
+GLOBAL_P_METHOD = {ML: "likelihood ratio test of the model with against without all the characteristic's categories",
+                   FIRTH: "penalised likelihood ratio test of the model with against without all the characteristic's "
+                          "categories, both under the full model's penalty"}
 PRIMARY = "Complete case (primary)"
 MI = "Multiple imputation"
 IPW = "Inverse probability of follow-up weights"
 CLUSTER = "Cluster-robust by NHS organisation"
+GLOBAL_WALD = "Wald test with that analysis's sandwich variance"
+GLOBAL_D1 = "D1 Wald statistic pooled over imputations (Li, Raghunathan and Rubin 1991), F reference distribution"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,11 @@ class Design:
     def term_columns(self, term: str) -> list[int]:
         """Indices in X (intercept = 0) of a covariate's columns."""
         return [i + 1 for i, c in enumerate(self.columns) if c.term == term]
+
+    def multi_level_terms(self) -> list[str]:
+        """Categorical covariates entering with more than one column (more than two levels present)."""
+        refs = {r.term for r in self.references}
+        return [t for t in dict.fromkeys(c.term for c in self.columns) if t in refs and len(self.term_columns(t)) > 1]
 
 
 def _term_label(name: str, plan: Plan, cb: Codebook) -> str:
@@ -114,6 +127,22 @@ def fit_with_inference(X: np.ndarray, y: np.ndarray, method: str, level: float,
     cis = np.array([profile_ci(X, y, fit, j, level) for j in range(1, k)]).reshape(-1, 2)
     ps = np.array([lr_pvalue(X, y, fit, [j]) for j in range(1, k)])
     return Fitted(fit, fit.coef[1:], fit.se[1:], cis[:, 0], cis[:, 1], ps)
+
+
+def wald_pvalue(coef: np.ndarray, cov: np.ndarray, columns: list[int]) -> float:
+    """P-value of the Wald chi-squared test that the given coefficients are all zero, under covariance ``cov``."""
+    b = np.asarray(coef, dtype=float)[columns]
+    stat = float(b @ np.linalg.solve(np.asarray(cov, dtype=float)[np.ix_(columns, columns)], b))
+    return float(stats.chi2.sf(stat, df=len(columns)))
+
+
+def global_lr(X: np.ndarray, y: np.ndarray, fit: LogitFit, design: Design, cols: dict[str, list[int]]) -> dict[str, float]:
+    """Global (penalised) likelihood ratio p-value of each multi-level term: the fit against the fit without it.
+
+    ``cols`` maps each term to its columns in ``X``; under Firth the reduced fit keeps the full model's
+    penalty (logistf's ``anova``, method "nested").
+    """
+    return {t: lr_pvalue(X, y, fit, cols[t]) for t in design.multi_level_terms() if t in cols}
 
 
 def _wald(coef: np.ndarray, cov: np.ndarray, level: float) -> pd.DataFrame:
@@ -189,18 +218,23 @@ def _decide_method(plan: Plan, adjusted_sep, ml_fit: LogitFit, unadjusted_seps: 
 
 
 def _rows(model: str, kind: str, design: Design, idx: list[int], res: pd.DataFrame | Fitted,
-          method: str, n: int, events: int, with_refs: bool, terms: list[str] | None = None) -> list[dict]:
-    """Tidy rows: a reference row per categorical term (if wanted), then one row per level column."""
+          method: str, n: int, events: int, with_refs: bool, terms: list[str] | None = None,
+          p_global: dict[str, float] | None = None) -> list[dict]:
+    """Tidy rows: a reference row per categorical term (if wanted), then one row per level column.
+
+    ``p_global`` (multi-level terms only) is repeated on every row of its term; other terms get NaN.
+    """
     get = (lambda a, i: float(getattr(res, a)[i])) if isinstance(res, Fitted) else (lambda a, i: float(res[a].iloc[i]))
     out = []
     for term in terms or list(dict.fromkeys(c.term for c in design.columns)):
+        pg = float((p_global or {}).get(term, np.nan))
         if with_refs:
             for r in design.references:
                 if r.term == term:
                     out.append({"model": model, "type": kind, "term": r.term, "label": r.label, "level": r.level,
                                 "level_label": r.level_label, "reference": True, "estimate": np.nan, "se": np.nan,
                                 "or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
-                                "method": method, "n": n, "events": events})
+                                "p_global": pg, "method": method, "n": n, "events": events})
         for pos, j in enumerate(idx):
             c = design.columns[j - 1]
             if c.term != term:
@@ -210,7 +244,7 @@ def _rows(model: str, kind: str, design: Design, idx: list[int], res: pd.DataFra
                         "level_label": c.level_label, "reference": False, "estimate": est, "se": se,
                         "or": float(np.exp(est)), "ci_low": float(np.exp(get("ci_low", pos))),
                         "ci_high": float(np.exp(get("ci_high", pos))), "p": get("p", pos),
-                        "method": method, "n": n, "events": events})
+                        "p_global": pg, "method": method, "n": n, "events": events})
     return out
 
 
@@ -262,8 +296,11 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
         rows = []
         for t, idx in uni_idx.items():
             uf = fit_with_inference(X[:, [0, *idx]], y, method, level)
-            rows += _rows(spec.key, "Unadjusted", design, idx, uf, method, n, events, True, [t])
-        rows += _rows(spec.key, "Adjusted", design, list(range(1, k + 1)), adjusted, method, n, events, True)
+            pg = global_lr(X[:, [0, *idx]], y, uf.fit, design, {t: list(range(1, len(idx) + 1))})
+            rows += _rows(spec.key, "Unadjusted", design, idx, uf, method, n, events, True, [t], pg)
+        pg_adj = global_lr(X, y, adjusted.fit, design, uni_idx)
+        rows += _rows(spec.key, "Adjusted", design, list(range(1, k + 1)), adjusted, method, n, events, True,
+                      p_global=pg_adj)
         main[spec.key] = rows
 
         def names(cols: tuple[int, ...]) -> list[str]:
@@ -287,7 +324,7 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
             "epv_note": (f"Fewer than {plan.epv_warning_below:g} events per variable: estimates may be unstable"
                          if epv < plan.epv_warning_below else f"At least {plan.epv_warning_below:g} events per variable"),
             "separation": separation_text, "convergence": convergence_text, "method": method,
-            "ci_method": CI_METHOD[method], "p_method": P_METHOD[method],
+            "ci_method": CI_METHOD[method], "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
             "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {CI_METHOD[method]}; "
                          f"p-values from the {P_METHOD[method]}."),
         })
@@ -304,13 +341,15 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
             continue
         idx_all = list(range(1, k + 1))
         sens_rows += _sens(spec.key, PRIMARY, design, idx_all, adjusted, method,
-                           f"{CI_METHOD[method]} CI", n, events)
+                           f"{CI_METHOD[method]} CI", n, events, pg_adj,
+                           f"{P_METHOD[method]} of the model with against without them")
         sens_rows += _mi_rows(spec, design, imputed, with_outcome, covariates, method, plan, cb)
         groups = sample[plan.cluster].astype(str).to_numpy()
         cov_cl = sandwich_cov(X, y, adjusted.fit, groups=groups)
         sens_rows += _sens(spec.key, CLUSTER, design, idx_all, _wald(adjusted.fit.coef, cov_cl, level), method,
                            f"Wald CI, sandwich variance clustered by {cb[plan.cluster].label} "
-                           f"({len(np.unique(groups))} clusters)", n, events)
+                           f"({len(np.unique(groups))} clusters)", n, events,
+                           _global_wald(design, adjusted.fit.coef, cov_cl), GLOBAL_WALD)
         if spec.requires:
             w_all, w_text = _follow_up_weights(df, plan, cb)
             wsub = sample.index.intersection(w_all.index)
@@ -320,7 +359,7 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
             cov_w = sandwich_cov(X[wmask], y[wmask], fw)
             sens_rows += _sens(spec.key, IPW, design, idx_all, _wald(fw.coef, cov_w, level), method,
                                f"Wald CI, HC0 sandwich variance; weights from a {w_text}",
-                               int(wmask.sum()), int(y[wmask].sum()))
+                               int(wmask.sum()), int(y[wmask].sum()), _global_wald(design, fw.coef, cov_w), GLOBAL_WALD)
     out = {f"models_{key}": pd.DataFrame(rows) for key, rows in main.items()}
     out["models_summary"] = pd.DataFrame(summary_rows)
     out["models_exclusions"] = pd.DataFrame(excl_rows)
@@ -332,20 +371,24 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
     return out
 
 
+def _global_wald(design: Design, coef: np.ndarray, cov: np.ndarray) -> dict[str, float]:
+    return {t: wald_pvalue(coef, cov, design.term_columns(t)) for t in design.multi_level_terms()}
+
+
 def _sens(model: str, analysis: str, design: Design, idx: list[int], res, method: str, inference: str,
-          n: int, events: int) -> list[dict]:
-    rows = _rows(model, "Adjusted", design, idx, res, method, n, events, with_refs=False)
+          n: int, events: int, p_global: dict[str, float], p_global_method: str) -> list[dict]:
+    rows = _rows(model, "Adjusted", design, idx, res, method, n, events, with_refs=False, p_global=p_global)
     for r in rows:
         r.pop("type")
         r["analysis"] = analysis
         r["inference"] = inference
+        r["p_global_method"] = p_global_method if p_global else ""
     return rows
 
 
 def _mi_rows(spec: ModelSpec, design: Design, imputed: list[pd.DataFrame], with_outcome: pd.Series,
              covariates: list[str], method: str, plan: Plan, cb: Codebook) -> list[dict]:
     """Adjusted model on each imputed dataset (dyads whose outcome was recorded), pooled by Rubin's rules."""
-    est, var = [], []
     mi_method = method
     fits = []
     for frame in imputed:
@@ -357,19 +400,22 @@ def _mi_rows(spec: ModelSpec, design: Design, imputed: list[pd.DataFrame], with_
     if mi_method == ML and not all(r.converged for r in results):
         mi_method = FIRTH
         results = [fit_logit(Xm, ym, firth=True) for Xm, ym in fits]
-    for r in results:
-        est.append(r.coef[1:])
-        var.append(np.diag(r.cov)[1:])
+    Q = np.array([r.coef[1:] for r in results])
+    U = np.array([r.cov[1:, 1:] for r in results])
     n = len(fits[0][1])
     k = fits[0][0].shape[1]
-    pooled = rubin(np.array(est), np.array(var), df_complete=n - k, level=plan.confidence_level)
+    pooled = rubin(Q, np.diagonal(U, axis1=1, axis2=2), df_complete=n - k, level=plan.confidence_level)
     m = len(imputed)
     note = (f"m = {m} imputations by chained equations; Rubin's rules, t-based CI with Barnard-Rubin degrees of "
             f"freedom; dyads whose outcome was not recorded are not analysed")
     if mi_method != method:
         note += "; Firth's penalised likelihood used because maximum likelihood did not converge in some imputations"
+    p_global = {}
+    for t in design.multi_level_terms():
+        j = [c - 1 for c in design.term_columns(t)]
+        p_global[t] = pooled_wald(Q[:, j], U[:, j][:, :, j])[3]
     return _sens(spec.key, MI, design, list(range(1, k)), pooled, mi_method, note, n,
-                 int(round(np.mean([f[1].sum() for f in fits]))))
+                 int(round(np.mean([f[1].sum() for f in fits]))), p_global, GLOBAL_D1)
 
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:

@@ -37,20 +37,32 @@ def _summary(results: dict[str, pd.DataFrame], model: str) -> pd.Series:
     return results["models_summary"].set_index("model").loc[model]
 
 
-def _display_rows(t: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """(row text, rows of t) per display line: a header line for categorical terms, one line per level."""
+def _display_rows(t: pd.DataFrame) -> list[tuple[str, pd.DataFrame, bool]]:
+    """(row text, rows of t, is heading) per display line: a heading for categorical terms, one line per level.
+
+    A heading line carries all its term's rows (for the term's global p-value).
+    """
     lines = []
     for term in dict.fromkeys(t.term):
         g = t[t.term == term]
         if g.reference.any():
-            lines.append((g.label.iloc[0], g.iloc[0:0]))
+            lines.append((g.label.iloc[0], g, True))
             for level in dict.fromkeys(g.level):
                 gl = g[g.level == level]
                 text = INDENT + gl.level_label.iloc[0] + (" (reference)" if gl.reference.iloc[0] else "")
-                lines.append((text, gl))
+                lines.append((text, gl, False))
         else:
-            lines.append((g.label.iloc[0], g))
+            lines.append((g.label.iloc[0], g, False))
     return lines
+
+
+def _global_p(rows: pd.DataFrame) -> float:
+    """A term's global p-value (NaN when it has none), from any of its rows."""
+    return float(rows.p_global.iloc[0]) if "p_global" in rows and len(rows) else np.nan
+
+
+def _has_global_p(t: pd.DataFrame) -> bool:
+    return "p_global" in t and bool(t.p_global.notna().any())
 
 
 def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
@@ -58,10 +70,14 @@ def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFra
     t = results[f"models_{model}"]
     adj, una = t[t.type == "Adjusted"], t[t.type == "Unadjusted"]
     rows = []
-    for text, g in _display_rows(adj):
+    for text, g, heading in _display_rows(adj):
         row = {"characteristic": text}
         for prefix, src in (("u", una), ("a", adj)):
-            hit = src[(src.term == g.term.iloc[0]) & (src.level == g.level.iloc[0])] if len(g) else src.iloc[0:0]
+            if heading:
+                pg = _global_p(src[src.term == g.term.iloc[0]])
+                row |= {f"{prefix}_or": "", f"{prefix}_ci": "", f"{prefix}_p": "" if np.isnan(pg) else fmt_p(pg)}
+                continue
+            hit = src[(src.term == g.term.iloc[0]) & (src.level == g.level.iloc[0])]
             if len(hit) and hit.reference.iloc[0]:
                 row |= {f"{prefix}_or": "1.00", f"{prefix}_ci": DASH, f"{prefix}_p": DASH}
             elif len(hit):
@@ -77,9 +93,13 @@ def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFra
 def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
     """Method, sample and sparse-data notes for one model's table."""
     s = _summary(results, model)
+    global_note = ([f"p on a characteristic's own line: global p-value, the {s.p_global_method}, on the same dyads; "
+                    "p on a category's line compares that category with the reference."]
+                   if _has_global_p(results[f"models_{model}"]) else [])
     return [
         f"{s.footnote} Unadjusted: one covariate at a time; adjusted: all covariates together; both on the same "
         f"{s.n} dyads with every model variable recorded ({s.events} with the outcome).",
+        *global_note,
         f"Events per variable {s.epv:.1f} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
         f"{s.epv_note}.",
         f"{s.separation}. {s.convergence}.",
@@ -112,7 +132,11 @@ def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFr
         g = base[base.term == term]
         categorical = term in cat_terms
         if categorical:
-            rows.append({"characteristic": g.label.iloc[0]} | {a: "" for a in analyses})
+            heading = {"characteristic": g.label.iloc[0]}
+            for a in analyses:
+                pg = _global_p(s[(s.analysis == a) & (s.term == term)])
+                heading[a] = "" if np.isnan(pg) else "p < 0.001" if pg < 0.001 else f"p = {fmt_p(pg)}"
+            rows.append(heading)
         for _, r in g.iterrows():
             text = INDENT + r.level_label if categorical else r.label
             row = {"characteristic": text}
@@ -131,7 +155,10 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
     notes = []
     for a, g in s.groupby("analysis", sort=False):
         notes.append(f"{a} (n = {g.n.iloc[0]}): {g.method.iloc[0]}; {g.inference.iloc[0]}.")
-    notes.append("Adjusted OR (95% CI), rounded to 2 decimals.")
+    if _has_global_p(s):
+        by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
+        notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
+    notes.append("Adjusted OR (95% CI), rounded to 2 decimals; p-values to 3.")
     gt = GT(frame).cols_label(characteristic="Characteristic").cols_align("right", list(frame.columns[1:]))
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
