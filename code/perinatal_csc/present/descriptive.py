@@ -16,10 +16,9 @@ import pandas as pd
 from great_tables import GT
 
 from .. import compare
+from .fmt import DASH, INDENT, fmt_n_pct, fmt_num, fmt_p
 from .style import style_table
 
-DASH = "—"
-INDENT = "\u2003"
 TEST_COLUMN = "Test"
 NOT_KNOWN_TEXT = "Not known"
 SUMMARY_TEXT = {"n_pct": "n (%)", "mean_sd": "mean (SD)", "median_iqr": "median [IQR]"}
@@ -33,24 +32,6 @@ Results = Mapping[str, pd.DataFrame]
 
 
 # ---- number formats ---------------------------------------------------------------------------
-
-def fmt_p(p: float | None) -> str:
-    """A p- or q-value to 3 decimal places; '<0.001' below that; a dash if missing."""
-    if p is None or pd.isna(p):
-        return DASH
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def fmt_num(x: float | None, dp: int = 1) -> str:
-    return DASH if x is None or pd.isna(x) else f"{x:.{dp}f}"
-
-
-def fmt_n_pct(n, pct) -> str:
-    """'n (p%)' with the percentage to 1 decimal place; 'n' alone when there is no percentage."""
-    if n is None or pd.isna(n):
-        return DASH
-    return f"{int(n)}" if pct is None or pd.isna(pct) else f"{int(n)} ({pct:.1f}%)"
-
 
 def all_whole(values: Iterable[float]) -> bool:
     """True when every defined value is a whole number (medians and quartiles of counts often are)."""

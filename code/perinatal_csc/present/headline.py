@@ -10,10 +10,7 @@ from typing import Mapping
 
 import pandas as pd
 
-
-def n_pct(k: int, n: int, digits: int = 1) -> str:
-    """'k (p%)', or 'k' when the denominator is zero."""
-    return f"{k} ({100 * k / n:.{digits}f}%)" if n else f"{k}"
+from .fmt import fmt_n_of
 
 
 @dataclass(frozen=True)
@@ -34,23 +31,23 @@ class Headline:
 
     @property
     def csc_index_text(self) -> str:
-        return n_pct(self.csc_index, self.csc_index_of)
+        return fmt_n_of(self.csc_index, self.csc_index_of)
 
     @property
     def followed_1y_text(self) -> str:
-        return n_pct(self.followed_1y, self.n)
+        return fmt_n_of(self.followed_1y, self.n)
 
     @property
     def csc_1y_text(self) -> str:
-        return n_pct(self.csc_1y, self.csc_1y_of)
+        return fmt_n_of(self.csc_1y, self.csc_1y_of)
 
     @property
     def not_in_care_1y_text(self) -> str:
-        return n_pct(self.not_in_care_1y, self.not_in_care_1y_of)
+        return fmt_n_of(self.not_in_care_1y, self.not_in_care_1y_of)
 
     @property
     def cpp_1y_text(self) -> str:
-        return n_pct(self.cpp_1y, self.cpp_1y_of)
+        return fmt_n_of(self.cpp_1y, self.cpp_1y_of)
 
     def one_in(self, k: int, n: int) -> str:
         """'about 1 in 3' style wording for a plain-English summary."""
