@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from perinatal_csc.config import load_config
@@ -44,3 +45,27 @@ def test_results_go_to_the_sources_own_folder(tmp_path):
     assert cfg.results_dir == tmp_path / "_results" / "synthetic"
     paths = write_results({"t": pd.DataFrame({"a": [1, 2]})}, cfg.results_dir)
     assert pd.read_csv(paths[0])["a"].tolist() == [1, 2]
+
+
+def test_tables_of_an_earlier_run_that_this_run_no_longer_makes_are_removed(tmp_path):
+    out = tmp_path / "res"
+    write_results({"a": pd.DataFrame({"x": [1]}), "old": pd.DataFrame({"x": [2]})}, out)
+    (out / "notes.txt").write_text("mine")
+    write_results({"a": pd.DataFrame({"x": [3]})}, out)
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST.txt", "a.csv", "notes.txt"]
+    assert pd.read_csv(out / "a.csv")["x"].tolist() == [3]
+
+
+def test_a_table_that_cannot_be_written_leaves_the_folder_as_it_was(tmp_path):
+    out = tmp_path / "res"
+    write_results({"a": pd.DataFrame({"x": [1]})}, out)
+
+    class Broken(pd.DataFrame):
+        def to_csv(self, *a, **k):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_results({"a": pd.DataFrame({"x": [9]}), "b": Broken({"x": [1]})}, out)
+    assert pd.read_csv(out / "a.csv")["x"].tolist() == [1]
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST.txt", "a.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]

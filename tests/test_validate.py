@@ -75,4 +75,4 @@ def test_one_hundred_thousand_rows_validate_in_seconds(tmp_path):
     res = load_cohort(path, codebook_path=CB)
     elapsed = time.perf_counter() - t0
     assert len(res.data) == n
-    assert elapsed < 10, f"validating {n} rows took {elapsed:.1f} s"
+    assert elapsed < 30, f"validating {n} rows took {elapsed:.1f} s (a pathological slowdown; about 2 s expected)"

@@ -21,9 +21,9 @@ def _binary(cond: pd.Series, missing: pd.Series) -> pd.Series:
 
 
 def _followed_up(df: pd.DataFrame, flag: str = "followed_up_1y") -> pd.Series:
-    """True where the dyad was followed up; every dyad counts as followed up if the flag is absent."""
+    """True where the dyad was followed up (the flag is a required codebook variable)."""
     if flag not in df:
-        return pd.Series(True, index=df.index)
+        raise KeyError(f"derive: the cohort has no {flag!r} column, so follow-up outcomes cannot be derived")
     return (df[flag] == 1).fillna(False).astype(bool)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import filecmp
 import importlib
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -43,12 +44,13 @@ def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s:
 
 def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
     """The validated cohort with derived variables: the input of every analysis."""
+    from .codebook import load_codebook
     from .derive import derive
     from .load import load_cohort
 
     ensure_synthetic(config, progress)
     loaded = load_cohort(config.data_path, config.mapping_path, codebook_path=config.codebook_path)
-    return derive(loaded.data)
+    return derive(loaded.data, load_codebook(config.codebook_path))
 
 
 def run_analysis(data: pd.DataFrame, config: Config,
@@ -65,12 +67,28 @@ def run_analysis(data: pd.DataFrame, config: Config,
     return out
 
 
+MANIFEST = "MANIFEST.txt"
+
+
 def write_results(results: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """Write each table as ``<name>.csv``; nothing is written unless every table is ready."""
+    """Write each table as ``<name>.csv`` and list them in ``MANIFEST.txt``.
+
+    Every table is written to a temporary folder first, so a failure leaves the folder as it was;
+    tables an earlier run wrote (by its manifest) that this run no longer produces are removed, so
+    the folder never mixes results of two runs. Other files in ``out_dir`` are left alone.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, table in results.items():
-        p = out_dir / f"{name}.csv"
-        table.to_csv(p, index=False, lineterminator="\n")
-        paths.append(p)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}-") as tmp:
+        staged = []
+        for name, table in results.items():
+            p = Path(tmp) / f"{name}.csv"
+            table.to_csv(p, index=False, lineterminator="\n")
+            staged.append(p)
+        manifest = out_dir / MANIFEST
+        previous = manifest.read_text(encoding="utf-8").split() if manifest.exists() else []
+        names = [p.name for p in staged]
+        for old in set(previous) - set(names):
+            (out_dir / old).unlink(missing_ok=True)
+        paths = [p.replace(out_dir / p.name) for p in staged]
+        manifest.write_text("\n".join(names) + "\n", encoding="utf-8")
     return paths
