@@ -2,7 +2,9 @@
 inline code, cross-references, citations, caching and loud failure."""
 from __future__ import annotations
 
+import json
 import re
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -392,3 +394,25 @@ def test_labelled_table_without_caption_is_an_error(tmp_path):
 def test_unknown_format_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="unknown output format"):
         render(fixture_config(tmp_path), ["pptx"], project_dir=tmp_path, builtin=True)
+
+
+# -- the kernel is this interpreter -----------------------------------------------------------
+
+def test_a_user_kernelspec_named_python3_does_not_replace_this_interpreter(tmp_path, monkeypatch):
+    jupyter = tmp_path / "jupyter"
+    spec_dir = jupyter / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    broken = tmp_path / "broken-python"
+    broken.write_text("#!/bin/sh\necho 'broken interpreter' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [str(broken), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Broken user kernel", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(jupyter))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(jupyter))
+    from jupyter_client.kernelspec import KernelSpecManager
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == str(broken)   # the trap is armed
+    root = make_project(tmp_path / "project", part=PART.replace("import pandas as pd", "import sys\nimport pandas as pd")
+                        .replace('"Value": ["12 (34.5%)", str(shown_value)]', '"Value": ["12 (34.5%)", sys.executable]'))
+    (html,) = render(fixture_config(root), ["html"], project_dir=root, builtin=True, use_cache=False)
+    assert sys.executable in html.read_text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -142,6 +143,26 @@ def _error_text(out: dict) -> str:
     return ANSI_RE.sub("", tb)
 
 
+def kernel_manager() -> Any:
+    """A kernel manager that starts ipykernel with this interpreter, whatever kernelspecs are installed.
+
+    A kernelspec named "python3" in the user's Jupyter data directory would otherwise win over the
+    project environment's own, and the chapters could not import the package.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    spec = KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                      display_name=f"Python ({sys.executable})", language="python")
+
+    class ThisInterpreterKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return spec
+
+    return ThisInterpreterKernelManager(kernel_name="python3")
+
+
 def execute(chunks: list[Chunk], defaults: dict[str, Any], *, root: Path, fig_dir: Path,
             env: dict[str, str], progress: Callable[[str], None] = lambda s: None,
             timeout: int = 1800) -> str:
@@ -161,13 +182,13 @@ def execute(chunks: list[Chunk], defaults: dict[str, Any], *, root: Path, fig_di
             plan.append((chunk, None))
     setup = nbformat.v4.new_code_cell(KERNEL_SETUP)
     nb.cells = [setup] + [c for _, c in plan if c is not None]
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+    client = NotebookClient(nb, km=kernel_manager(), timeout=timeout, allow_errors=True,
                             resources={"metadata": {"path": str(root)}})
     writer = OutputWriter(fig_dir, "fig")
     pieces: list[str] = []
     log = fig_dir.parent / "kernel.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as kernel_stderr, client.setup_kernel(env=env, stderr=kernel_stderr):
+    with open(log, "w") as kernel_stderr, client.setup_kernel(env=env, stderr=kernel_stderr, cleanup_kc=True):
         client.execute_cell(setup, 0)
         _raise_on_error(setup, None, "kernel set-up")
         index = 0
