@@ -402,7 +402,7 @@ def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.Da
     for p in mains:
         idx = keyed[id(p)][0].index
         absent = index.difference(idx, sort=False)
-        for d in absent[:1000]:
+        for d in absent:
             others = [q.spec.name for q in mains if d in keyed[id(q)][0].index]
             out.add(Problem("ID not in every file", p.spec.name, p.columns.get("dyad_id"), None, str(d), None,
                             "the same dyads in every main file; this dyad is in " + ", ".join(others)))
@@ -413,7 +413,7 @@ def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.Da
         f, rows = keyed[id(p)]
         if p.spec.role == "followup":
             orphans = f.index.difference(index, sort=False)
-            for d in orphans[:1000]:
+            for d in orphans:
                 out.add(Problem("ID not in every file", p.spec.name, p.columns.get("dyad_id"),
                                 int(rows[d]), str(d), None, "a dyad that is in the main file(s)"))
         align = _aligner(f.index, index)
@@ -446,7 +446,7 @@ def _join(parts: list[_Part], codebook: Codebook, out: Collector) -> tuple[pd.Da
         else:
             claimed = (columns[flag] == 1).fillna(False).to_numpy() & ~present
             loc = where[flag]
-            for d in index[claimed][:1000]:
+            for d in index[claimed]:
                 out.add(Problem("inconsistent", loc.file, loc.column, _int(loc.rows[d]), str(d), "1",
                                 f"{flag} = 0 for a dyad absent from {p.spec.name}"))
             notes.append(f"{p.spec.name}: {len(index) - n_abs} of {len(index)} dyads present; the {n_abs} absent "
