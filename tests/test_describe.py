@@ -251,3 +251,25 @@ def test_subgroup_population_is_the_csc_involved(pairs):
     involved = describe.csc_involved(pairs)
     expected = (pairs.csc_any_index == 1).fillna(False) | (pairs.csc_any_1y == 1).fillna(False)
     assert involved.tolist() == expected.tolist()
+
+
+def test_missing_follow_up_flag_is_an_error(frame):
+    with pytest.raises(KeyError, match="followed_up_1y"):
+        describe.summarise(frame.drop(columns="followed_up_1y"), ["su_gp"], by="csc_any_index", codebook=CB)
+
+
+def test_derived_one_year_totals_count_those_not_followed_up_apart(run_cohort):
+    df = run_cohort
+    t = describe.summarise(df, ["canm_1y_unmet"], by="csc_any_index", codebook=CB).add_overall().table
+    r = t[(t.group == "overall") & (t.row_type == "summary")].iloc[0]
+    known = df[df.csc_any_index.notna()]
+    assert r.n_not_applicable == int((known.followed_up_1y != 1).sum()) > 0
+    assert r.n_missing == int(((known.followed_up_1y == 1) & known.canm_1y_unmet.isna()).sum())
+    assert r.n + r.n_missing + r.n_not_applicable == len(known)
+
+
+@pytest.fixture(scope="module")
+def run_cohort() -> pd.DataFrame:
+    from perinatal_csc.config import load_config
+    from perinatal_csc.pipeline import cohort
+    return cohort(load_config(source="synthetic"))

@@ -78,10 +78,13 @@ def test_table3_unmet_needs_mann_whitney_from_raw_data(run):
 def test_needs_change_pairs_and_wilcoxon(run):
     df, out, _ = run
     ch = out["table4_needs_change"]
-    both = df.canm_1m_unmet.notna() & df.canm_1y_unmet.notna()
+    both = df.canm_1m_unmet.notna() & df.canm_1y_unmet.notna() & df.csc_any_index.notna()
+    domains = df[[f"canm_1y_d{i:02d}" for i in range(1, 27)]]
+    rated = df.followed_up_1y.eq(1).fillna(False) & domains.notna().all(axis=1)
+    keep = both & rated
     r = ch[(ch.variable == "canm_unmet") & (ch.group == "overall") & (ch.level == "change")].iloc[0]
-    d = (df.loc[both & df.csc_any_index.notna(), "canm_1y_unmet"] - df.loc[both & df.csc_any_index.notna(), "canm_1m_unmet"]).astype(float)
-    assert r.n == len(d)
+    d = (df.loc[keep, "canm_1y_unmet"] - df.loc[keep, "canm_1m_unmet"]).astype(float)
+    assert r.n == len(d) and r.n_domain_not_known == int((both & ~rated).sum()) > 0
     assert r["median"] == pytest.approx(float(np.median(d)))
     nz = d[d != 0]
     assert r.p == pytest.approx(stats.wilcoxon(nz, zero_method="wilcox", correction=True, method="asymptotic").pvalue, rel=1e-8)

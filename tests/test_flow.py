@@ -80,3 +80,9 @@ def test_headline_counts_against_pandas(frame):
         assert h.at[measure, "denominator"] == len(known), measure
         assert h.at[measure, "percent"] == pytest.approx(100 * (known == 1).mean())
     assert (h.at["csc_1y", "n"], h.at["csc_1y", "denominator"]) == (2, 4)     # rows 0, 3, 4, 6 known
+
+
+@pytest.mark.parametrize("flag", ["followed_up_1m", "followed_up_1y"])
+def test_a_missing_follow_up_flag_is_an_error_not_zero_follow_up(frame, flag):
+    with pytest.raises(KeyError, match=flag):
+        participant_flow(frame.drop(columns=flag))

@@ -42,6 +42,7 @@ QUANTILE_METHOD = "linear"
 CSC_GROUPS = {1: "With CSC involvement", 0: "Without CSC involvement"}
 CSC_BY = "csc_any_index"
 CANM_UNMET = 2
+CANM_NOT_KNOWN = "canm_1y_not_known"
 
 
 def _as_codes(s: pd.Series, var: Variable) -> np.ndarray:
@@ -58,14 +59,27 @@ def _as_codes(s: pd.Series, var: Variable) -> np.ndarray:
     return idx
 
 
-def _eligible(df: pd.DataFrame, var: Variable) -> np.ndarray:
-    """Dyads for whom the variable is observable (its ``requires`` flag is 1); all when it has none."""
-    if not var.requires or var.requires not in df:
+def requirement(var: Variable, cb: Codebook | None = None) -> str | None:
+    """The follow-up flag a variable needs: its own ``requires``, or, for a derived variable, the one
+    flag all its inputs share (None when there is none)."""
+    if var.requires or cb is None or not var.inputs:
+        return var.requires
+    flags = {cb[i].requires for i in var.inputs if i in cb}
+    return flags.pop() if len(flags) == 1 and None not in flags else None
+
+
+def _eligible(df: pd.DataFrame, var: Variable, cb: Codebook | None = None) -> np.ndarray:
+    """Dyads for whom the variable is observable (its follow-up flag is 1); all when it has none.
+    The flag is a required column: a missing one is an error."""
+    flag = requirement(var, cb)
+    if not flag:
         return np.ones(len(df), dtype=bool)
-    ok = (df[var.requires] == 1).fillna(False).to_numpy(dtype=bool)
+    if flag not in df:
+        raise KeyError(f"{var.name} needs the follow-up flag {flag!r}, which is not in the data")
+    ok = (df[flag] == 1).fillna(False).to_numpy(dtype=bool)
     stray = ~ok & df[var.name].notna().to_numpy()
     if stray.any():
-        raise ValueError(f"{var.name}: {int(stray.sum())} value(s) recorded where {var.requires} is not 1")
+        raise ValueError(f"{var.name}: {int(stray.sum())} value(s) recorded where {flag} is not 1")
     return ok
 
 
@@ -213,7 +227,7 @@ def _prepare(s: Summary, name: str) -> _Var:
     var = s.codebook[name]
     n_groups = len(s.group_codes)
     g = s.group_index
-    elig = _eligible(s.data, var)
+    elig = _eligible(s.data, var, s.codebook)
     na = s.data[name].isna().to_numpy()
     missing = np.bincount(g[na & elig], minlength=n_groups)
     not_app = np.bincount(g[~elig], minlength=n_groups)
@@ -389,8 +403,9 @@ def table2_clinical(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED)
 
 def table3_needs(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED) -> pd.DataFrame:
     """Needs, satisfaction, service use and readmission after discharge, and unmet need by CAN-M domain
-    at one year (each domain: unmet need vs no or met need), by CSC involvement during the episode."""
-    needs = [v.name for v in cb.select(group="needs") if v.name != "canm_1y_not_known"]
+    at one year (each domain: unmet need vs no or met need), by CSC involvement during the episode.
+    The needs include the number of one-year CAN-M domains not known (rated 9), which the totals leave out."""
+    needs = [v.name for v in cb.select(group="needs")]
     service = [*TABLE3_EXTRA, *[v.name for v in cb.select(group="service_use")]]
     domains = [v.name for v in cb.select(group="canm_domain", timepoint="1y")]
     sections = ({n: SECTION_LABELS["needs"] for n in needs} | {n: SECTION_LABELS["service_use"] for n in service}
@@ -408,15 +423,25 @@ def table5_subgroups(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED
     """Each sub-group with the most serious involvement against the other CSC-involved dyads.
 
     Among dyads with CSC involvement during the episode or at one year whose sub-group status is
-    known; column ``comparison`` names the sub-group variable."""
+    known; column ``comparison`` names the sub-group variable, ``n_involved`` counts the CSC-involved
+    dyads and ``n_status_unknown`` those of them left out because their sub-group status is not known."""
     involved = df.loc[csc_involved(df).to_numpy()]
     names = _present(df, SUBGROUP_VARIABLES)
     parts = []
     for sub, label in SUBGROUPS.items():
         s = summarise(involved, names, by=sub, codebook=cb, group_order=[1, 0],
                       group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd()
-        parts.append(s.table.assign(comparison=sub, comparison_label=label))
+        parts.append(s.table.assign(comparison=sub, comparison_label=label, n_involved=len(involved),
+                                    n_status_unknown=int(involved[sub].isna().sum())))
     return pd.concat(parts, ignore_index=True)
+
+
+def _square(df: pd.DataFrame, cb: Codebook, a: str, b: str) -> tuple[np.ndarray, int]:
+    """Counts of ``a`` (rows, codebook order) by ``b`` (columns) among dyads with both known, and their number."""
+    ia, ib = _as_codes(df[a], cb[a]), _as_codes(df[b], cb[b])
+    ok = (ia >= 0) & (ib >= 0)
+    k, m = len(cb[a].codes), len(cb[b].codes)
+    return np.bincount(ia[ok] * m + ib[ok], minlength=k * m).reshape(k, m), int(ok.sum())
 
 
 def transitions(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -425,10 +450,8 @@ def transitions(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     ``row_type`` "total" hold the one-year column totals."""
     a, b = PAIRS_STATUS
     va, vb = cb[a], cb[b]
-    ia, ib = _as_codes(df[a], va), _as_codes(df[b], vb)
-    ok = (ia >= 0) & (ib >= 0)
-    k, m = len(va.codes), len(vb.codes)
-    counts = np.bincount(ia[ok] * m + ib[ok], minlength=k * m).reshape(k, m)
+    counts, n_pairs = _square(df, cb, a, b)
+    k, m = counts.shape
     full = np.vstack([counts, counts.sum(axis=0)])
     row_codes = [str(c) for c in va.codes] + ["total"]
     row_labels = [lv.label for lv in va.levels] + ["Total"]
@@ -441,37 +464,11 @@ def transitions(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     })
     with np.errstate(invalid="ignore", divide="ignore"):
         out["percent"] = 100.0 * out["n"] / out["denominator"].where(out["denominator"] > 0)
-    out["n_pairs"] = int(ok.sum())
+    out["n_pairs"] = n_pairs
     return out
 
 
-def paired_tests(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
-    """Between-timepoint tests on the dyads observed at both: exact McNemar (any CSC involvement),
-    Stuart–Maxwell (CSC status), Wilcoxon signed-rank (CAN-M needs, 1 month to 1 year, by group)."""
-    rows = []
-    a, b = PAIRS_ANY
-    t = compare.mcnemar_exact(df[a].to_numpy(dtype=float, na_value=np.nan), df[b].to_numpy(dtype=float, na_value=np.nan))
-    rows.append({"variable": "csc_any", "label": "Any CSC involvement: during the episode vs one year",
-                 "from_variable": a, "to_variable": b, "group": OVERALL, "group_label": OVERALL_LABEL, "result": t})
-    sa, sb = PAIRS_STATUS
-    ia, ib = _as_codes(df[sa], cb[sa]), _as_codes(df[sb], cb[sb])
-    ok = (ia >= 0) & (ib >= 0)
-    k = len(cb[sa].codes)
-    square = np.bincount(ia[ok] * k + ib[ok], minlength=k * k).reshape(k, k)
-    rows.append({"variable": "csc_status", "label": "CSC status: during the episode vs one year",
-                 "from_variable": sa, "to_variable": sb, "group": OVERALL, "group_label": OVERALL_LABEL,
-                 "result": compare.stuart_maxwell(square)})
-    groups = _csc_group_masks(df)
-    for before, after, label in PAIRS_NEEDS:
-        if before not in df or after not in df:
-            continue
-        x, y = df[before].to_numpy(dtype=float, na_value=np.nan), df[after].to_numpy(dtype=float, na_value=np.nan)
-        for key, glabel, mask in groups:
-            rows.append({"variable": before.replace("_1m", ""), "label": f"{label}: one month vs one year",
-                         "from_variable": before, "to_variable": after, "group": key, "group_label": glabel,
-                         "result": compare.wilcoxon_signed_rank(x[mask], y[mask])})
-    out = pd.DataFrame(rows)
-    res = out.pop("result")
+def _test_columns(out: pd.DataFrame, res: Sequence[compare.TestResult]) -> pd.DataFrame:
     out["n_pairs"] = [r.n for r in res]
     out["statistic"] = [r.statistic for r in res]
     out["df"] = [r.df for r in res]
@@ -481,6 +478,27 @@ def paired_tests(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     return out
 
 
+def paired_tests(df: pd.DataFrame, cb: Codebook, change: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Between-timepoint tests on the dyads observed at both: exact McNemar (any CSC involvement),
+    Stuart–Maxwell (CSC status), and the Wilcoxon signed-rank tests of ``needs_change`` (CAN-M needs,
+    one month to one year, by group; computed there, passed as ``change`` or computed once here)."""
+    rows = []
+    a, b = PAIRS_ANY
+    t = compare.mcnemar_exact(df[a].to_numpy(dtype=float, na_value=np.nan), df[b].to_numpy(dtype=float, na_value=np.nan))
+    rows.append({"variable": "csc_any", "label": "Any CSC involvement: during the episode vs one year",
+                 "from_variable": a, "to_variable": b, "group": OVERALL, "group_label": OVERALL_LABEL, "result": t})
+    sa, sb = PAIRS_STATUS
+    rows.append({"variable": "csc_status", "label": "CSC status: during the episode vs one year",
+                 "from_variable": sa, "to_variable": sb, "group": OVERALL, "group_label": OVERALL_LABEL,
+                 "result": compare.stuart_maxwell(_square(df, cb, sa, sb)[0])})
+    out = pd.DataFrame(rows)
+    out = _test_columns(out, out.pop("result").tolist())
+    change = needs_change(df, cb) if change is None else change
+    wil = change[change["level"] == "change"].assign(
+        label=lambda d: d["label"] + ": one month vs one year", n_pairs=lambda d: d["n"])
+    return pd.concat([out, wil[out.columns]], ignore_index=True)
+
+
 def _csc_group_masks(df: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
     g = df[CSC_BY]
     known = g.notna().to_numpy()
@@ -488,45 +506,60 @@ def _csc_group_masks(df: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
             (OVERALL, OVERALL_LABEL, known)]
 
 
+def all_domains_rated_1y(df: pd.DataFrame) -> np.ndarray:
+    """Dyads with every one-year CAN-M domain rated (none 'not known'); ``CANM_NOT_KNOWN`` is required."""
+    if CANM_NOT_KNOWN not in df:
+        raise KeyError(f"{CANM_NOT_KNOWN!r} is not in the data; it is needed to restrict the one-year CAN-M totals")
+    return (df[CANM_NOT_KNOWN] == 0).fillna(False).to_numpy(dtype=bool)
+
+
+NEEDS_CHANGE_COLUMNS = ["variable", "label", "level", "level_label", "group", "group_label", "from_variable",
+                        "to_variable", "n", "n_domain_not_known", "mean", "sd", "median", "q1", "q3",
+                        "statistic", "df", "test", "p", "note"]
+
+
 def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
-    """CAN-M needs at one month, at one year and their change, among dyads with both, by CSC group:
-    n pairs, mean (SD) and median [quartiles]; the Wilcoxon result of ``paired_tests`` joined per group."""
+    """CAN-M needs at one month, at one year and their change, by CSC group, among dyads with both totals
+    and every one-year domain rated: n pairs, mean (SD), median [quartiles] and the Wilcoxon signed-rank
+    test of one year minus one month (V: sum of the ranks of the positive differences).
+    ``n_domain_not_known``: dyads with both totals left out because a one-year domain was not known."""
     parts = []
-    for before, after, label in PAIRS_NEEDS:
-        if before not in df or after not in df:
-            continue
+    pairs = [p for p in PAIRS_NEEDS if p[0] in df and p[1] in df]
+    rated = all_domains_rated_1y(df) if pairs else np.ones(len(df), dtype=bool)
+    for before, after, label in pairs:
         x, y = df[before].astype("float64"), df[after].astype("float64")
         both = (x.notna() & y.notna()).to_numpy()
         for key, glabel, mask in _csc_group_masks(df):
-            m = both & mask
+            m = both & mask & rated
             vals = pd.DataFrame({"1m": x[m], "1y": y[m], "change": y[m] - x[m]})
             q = vals.quantile([0.25, 0.75], interpolation=QUANTILE_METHOD)
+            test = compare.wilcoxon_signed_rank(x[m].to_numpy(), y[m].to_numpy())
             parts.append(pd.DataFrame({
                 "variable": before.replace("_1m", ""), "label": label, "level": ["1m", "1y", "change"],
                 "level_label": ["One month", "One year", "Change (one year minus one month)"],
-                "group": key, "group_label": glabel, "n": int(m.sum()), "mean": vals.mean().to_numpy(),
-                "sd": vals.std(ddof=1).to_numpy(), "median": vals.median().to_numpy(),
-                "q1": q.loc[0.25].to_numpy(), "q3": q.loc[0.75].to_numpy()}))
-    return pd.concat(parts, ignore_index=True)
+                "group": key, "group_label": glabel, "from_variable": before, "to_variable": after,
+                "n": int(m.sum()), "n_domain_not_known": int((both & mask & ~rated).sum()),
+                "mean": vals.mean().to_numpy(), "sd": vals.std(ddof=1).to_numpy(), "median": vals.median().to_numpy(),
+                "q1": q.loc[0.25].to_numpy(), "q3": q.loc[0.75].to_numpy(),
+                "statistic": test.statistic, "df": test.df, "test": test.test, "p": test.p, "note": test.note}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=NEEDS_CHANGE_COLUMNS)
 
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
-    """Every descriptive table of the manuscript, by stable name (written to CSV by ``analyse``)."""
+    """Every descriptive table of the manuscript, by stable name (written to CSV by ``analyse``).
+    Monte Carlo p-values use ``compare.MC_RESAMPLES`` and ``compare.MC_SEED``, as the Methods state."""
     from .flow import headline_counts, participant_flow
 
     cb = load_codebook(config.codebook_path)
-    seed = int((config.raw.get("descriptive") or {}).get("seed", compare.MC_SEED))
-    tests = paired_tests(cohort, cb)
-    change = needs_change(cohort, cb).merge(
-        tests[["variable", "group", "statistic", "test", "p"]], on=["variable", "group"], how="left")
+    change = needs_change(cohort, cb)
     return {
-        "table1_sociodemographic": table1_sociodemographic(cohort, cb, seed),
-        "table2_clinical": table2_clinical(cohort, cb, seed),
-        "table3_needs": table3_needs(cohort, cb, seed),
+        "table1_sociodemographic": table1_sociodemographic(cohort, cb),
+        "table2_clinical": table2_clinical(cohort, cb),
+        "table3_needs": table3_needs(cohort, cb),
         "table4_transitions": transitions(cohort, cb),
-        "table4_paired_tests": tests,
+        "table4_paired_tests": paired_tests(cohort, cb, change),
         "table4_needs_change": change,
-        "table5_subgroups": table5_subgroups(cohort, cb, seed),
+        "table5_subgroups": table5_subgroups(cohort, cb),
         "flow": participant_flow(cohort),
         "headline": headline_counts(cohort),
     }

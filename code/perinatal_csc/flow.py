@@ -17,7 +17,10 @@ WITH, WITHOUT = "With CSC involvement", "Without CSC involvement"
 
 
 def _flag(df: pd.DataFrame, name: str) -> np.ndarray:
-    return (df[name] == 1).fillna(False).to_numpy(dtype=bool) if name in df else np.zeros(len(df), dtype=bool)
+    """Dyads with the follow-up flag ``name`` equal to 1; the flag is a required column."""
+    if name not in df:
+        raise KeyError(f"the follow-up flag {name!r} is not in the data; it is a required column")
+    return (df[name] == 1).fillna(False).to_numpy(dtype=bool)
 
 
 def participant_flow(cohort: pd.DataFrame) -> pd.DataFrame:
