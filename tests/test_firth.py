@@ -139,3 +139,25 @@ def test_complete_separation_is_detected_as_complete():
     assert sep.separated and sep.complete
     fit = fit_logit(X, (x > 0).astype(int), firth=True)
     assert fit.converged and np.all(np.isfinite(fit.coef))
+
+
+def test_fit_stops_unconverged_when_step_halving_finds_no_ascent(endo, monkeypatch):
+    """If no halved step raises the log-likelihood, the fit keeps the last estimate and says it did not converge."""
+    from perinatal_csc import firth
+
+    d, _ = endo
+    X, y = _design(d, ["PI", "EH"]), d.HG.to_numpy()
+    real = firth._quantities
+    start = np.zeros(X.shape[1])
+
+    def worse_away_from_start(X_, y_, w_, beta, firth_):
+        ll, score, info = real(X_, y_, w_, beta, firth_)
+        return (ll if np.array_equal(beta, start) else ll - 1e6), score, info
+
+    monkeypatch.setattr(firth, "_quantities", worse_away_from_start)
+    fit = fit_logit(X, y)
+    assert not fit.converged
+    np.testing.assert_array_equal(fit.coef, start)
+    monkeypatch.undo()
+    good = fit_logit(X, y)
+    assert good.converged and not np.allclose(good.coef, start)

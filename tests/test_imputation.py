@@ -33,6 +33,11 @@ def test_rubin_matches_hand_calculation_with_barnard_rubin_df():
     assert got.df == pytest.approx(4.7223, abs=1e-3)
     assert (got.ci_low, got.ci_high) == pytest.approx((qbar - t * np.sqrt(T), qbar + t * np.sqrt(T)))
     assert got.p == pytest.approx(2 * stats.t.sf(qbar / np.sqrt(T), nu))
+    assert got["lambda"] == pytest.approx(lam)
+    riv = (1 + 1 / m) * B / ubar
+    assert got.riv == pytest.approx(riv)
+    assert got.fmi == pytest.approx((riv + 2 / (nu + 3)) / (1 + riv))
+    assert got.fmi != pytest.approx(lam)
 
 
 def test_rubin_without_between_imputation_variance_uses_complete_data_df():

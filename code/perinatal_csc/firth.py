@@ -78,7 +78,8 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
 
     ``fixed`` holds coefficients at given values (used for profile likelihood and tests); the Firth
     penalty always uses the full design. ML fits that drift off to infinity (separation) come back
-    with ``converged=False``.
+    with ``converged=False``, and so do fits where 30 step-halvings find no step that does not lower
+    the (penalised) log-likelihood: the last accepted estimate is returned.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -102,13 +103,17 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
         biggest = np.max(np.abs(step)) if step.size else 0.0
         if biggest > max_step:
             step *= max_step / biggest
+        improved = False
         for _ in range(30):
             trial = beta.copy()
             trial[free] += step
             ll_new, score_new, info_new = _quantities(X, y, w, trial, firth)
             if ll_new >= ll - 1e-12:
+                improved = True
                 break
             step /= 2
+        if not improved:
+            break
         beta, ll, score, info = trial, ll_new, score_new, info_new
         if score is not None and np.max(np.abs(step), initial=0.0) < tol and \
                 np.max(np.abs(score[free]), initial=0.0) < 1e-6:

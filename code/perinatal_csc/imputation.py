@@ -157,8 +157,10 @@ def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int =
 def rubin(estimates: np.ndarray, variances: np.ndarray, df_complete: float, level: float = 0.95) -> pd.DataFrame:
     """Pool m estimates by Rubin's rules, with Barnard-Rubin (1999) degrees of freedom.
 
-    Returns per parameter: estimate, se, df, ci_low, ci_high, p (t reference), and the fraction
-    of missing information ``fmi`` = (1 + 1/m) B / T.
+    Returns per parameter: estimate, se, df, ci_low, ci_high, p (t reference); ``lambda`` =
+    (1 + 1/m) B / T, the proportion of the total variance due to missingness; ``riv`` = (1 + 1/m) B / Ubar,
+    the relative increase in variance; and the fraction of missing information
+    ``fmi`` = (riv + 2 / (df + 3)) / (1 + riv) with the Barnard-Rubin df (as R's mice::pool).
     """
     Q = np.asarray(estimates, dtype=float)
     U = np.asarray(variances, dtype=float)
@@ -174,8 +176,12 @@ def rubin(estimates: np.ndarray, variances: np.ndarray, df_complete: float, leve
         df = np.where(np.isinf(df_old), df_obs, df_old * df_obs / (df_old + df_obs))
     se = np.sqrt(t)
     crit = stats.t.ppf(0.5 + level / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        riv = np.where(ubar > 0, (1 + 1 / m) * b / ubar, 0.0)
+    fmi = (riv + 2 / (df + 3)) / (1 + riv)
     return pd.DataFrame({"estimate": qbar, "se": se, "df": df, "ci_low": qbar - crit * se,
-                         "ci_high": qbar + crit * se, "p": 2 * stats.t.sf(np.abs(qbar / se), df), "fmi": lam})
+                         "ci_high": qbar + crit * se, "p": 2 * stats.t.sf(np.abs(qbar / se), df),
+                         "lambda": lam, "riv": riv, "fmi": fmi})
 
 
 def pooled_wald(estimates: np.ndarray, covariances: np.ndarray) -> tuple[float, int, float, float]:

@@ -79,7 +79,7 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
     """Design matrix (intercept first) with reference-level coding from the plan.
 
     Categorical levels with no dyads in ``df`` get no column; pass ``columns`` to reuse another
-    design's columns (multiple imputation).
+    design's columns (raises ValueError if ``df`` holds a non-reference level with no column there).
     """
     cols: list[Column] = []
     refs: list[Column] = []
@@ -95,6 +95,10 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
                 levels = [c for c in var.codes if c != ref and (c in present or var.type == "binary")]
             else:
                 levels = [c for c in var.codes if any(k.term == name and k.level == str(c) for k in columns)]
+                orphan = [str(c) for c in var.codes if c in present and c != ref and c not in levels]
+                if orphan:
+                    raise ValueError(f"{name}: level(s) {', '.join(orphan)} occur in the data but have no design "
+                                     f"column; they would be coded as the reference {ref!r}")
             if var.type == "categorical":
                 refs.append(Column(name, str(ref), label, var.level_label(ref)))
             obj = s.astype(object)
@@ -207,49 +211,61 @@ def select_covariates(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codeboo
     return chosen, table
 
 
-def _decide_method(plan: Plan, adjusted_sep, ml_fit: LogitFit, unadjusted_seps: dict[str, object]) -> str:
+def _decide_method(plan: Plan, separated: bool, converged: bool) -> str:
     if plan.method_rule == "firth":
         return FIRTH
     if plan.method_rule == "ml":
         return ML
-    if adjusted_sep.separated or not ml_fit.converged or any(s.separated for s in unadjusted_seps.values()):
-        return FIRTH
-    return ML
+    return FIRTH if separated or not converged else ML
 
 
-def _rows(model: str, kind: str, design: Design, idx: list[int], res: pd.DataFrame | Fitted,
-          method: str, n: int, events: int, with_refs: bool, terms: list[str] | None = None,
-          p_global: dict[str, float] | None = None) -> list[dict]:
-    """Tidy rows: a reference row per categorical term (if wanted), then one row per level column.
+MAIN_COLUMNS = ["model", "type", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
+                "ci_low", "ci_high", "p", "p_global", "direction", "method", "n", "events"]
+SENS_COLUMNS = ["model", "analysis", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
+                "ci_low", "ci_high", "p", "df", "fmi", "p_global", "direction", "method", "n", "events", "inference",
+                "p_global_method"]
 
-    ``p_global`` (multi-level terms only) is repeated on every row of its term; other terms get NaN.
+
+def _estimates(f: Fitted, columns: list[int]) -> pd.DataFrame:
+    """A fit's inference as a frame indexed by design column (intercept = 0)."""
+    return pd.DataFrame({"estimate": f.estimate, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "p": f.p},
+                        index=columns)
+
+
+def _direction(ci_low: float, ci_high: float) -> str:
+    """'higher' if the odds ratio's CI lies wholly above 1, 'lower' if wholly below, else ''."""
+    return "higher" if ci_low > 1 else "lower" if ci_high < 1 else ""
+
+
+def _rows(design: Design, est: pd.DataFrame, p_global: dict[str, float], *, refs: bool, **fields) -> list[dict]:
+    """Tidy rows per term of ``est`` (indexed by design column): its reference row if ``refs``, then its levels.
+
+    ``fields`` (model, type or analysis, method, n, events, ...) go on every row; ``p_global`` (multi-level
+    terms only) is repeated on every row of its term, other terms get NaN.
     """
-    get = (lambda a, i: float(getattr(res, a)[i])) if isinstance(res, Fitted) else (lambda a, i: float(res[a].iloc[i]))
     out = []
-    for term in terms or list(dict.fromkeys(c.term for c in design.columns)):
-        pg = float((p_global or {}).get(term, np.nan))
-        if with_refs:
-            for r in design.references:
-                if r.term == term:
-                    out.append({"model": model, "type": kind, "term": r.term, "label": r.label, "level": r.level,
-                                "level_label": r.level_label, "reference": True, "estimate": np.nan, "se": np.nan,
-                                "or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
-                                "p_global": pg, "method": method, "n": n, "events": events})
-        for pos, j in enumerate(idx):
+    for term in dict.fromkeys(design.columns[j - 1].term for j in est.index):
+        pg = float(p_global.get(term, np.nan))
+        if refs:
+            out += [{**fields, "term": r.term, "label": r.label, "level": r.level, "level_label": r.level_label,
+                     "reference": True, "p_global": pg, "direction": ""} for r in design.references if r.term == term]
+        for j, e in est.iterrows():
             c = design.columns[j - 1]
-            if c.term != term:
-                continue
-            est, se = get("estimate", pos), get("se", pos)
-            out.append({"model": model, "type": kind, "term": c.term, "label": c.label, "level": c.level,
-                        "level_label": c.level_label, "reference": False, "estimate": est, "se": se,
-                        "or": float(np.exp(est)), "ci_low": float(np.exp(get("ci_low", pos))),
-                        "ci_high": float(np.exp(get("ci_high", pos))), "p": get("p", pos),
-                        "p_global": pg, "method": method, "n": n, "events": events})
+            if c.term == term:
+                lo, hi = float(np.exp(e.ci_low)), float(np.exp(e.ci_high))
+                out.append({**fields, **e.drop(["ci_low", "ci_high"]).to_dict(), "term": c.term, "label": c.label,
+                            "level": c.level, "level_label": c.level_label, "reference": False,
+                            "or": float(np.exp(e.estimate)), "ci_low": lo, "ci_high": hi, "p_global": pg,
+                            "direction": _direction(lo, hi)})
     return out
 
 
 def _follow_up_weights(df: pd.DataFrame, plan: Plan, cb: Codebook) -> tuple[pd.Series, str]:
-    """Stabilised inverse probability of follow-up weights from the plan's logistic model, and its description."""
+    """Stabilised inverse probability of follow-up weights from the plan's logistic model, and its description.
+
+    The model is fitted to dyads with the follow-up indicator and every predictor recorded; only they get
+    a weight, and the stabilising rate is the follow-up rate among them.
+    """
     outcome = plan.weights.get("model", "followed_up_1y")
     preds = list(plan.weights.get("predictors", []))
     sub = df.dropna(subset=[*preds, outcome])
@@ -257,117 +273,209 @@ def _follow_up_weights(df: pd.DataFrame, plan: Plan, cb: Codebook) -> tuple[pd.S
     f = sub[outcome].to_numpy(dtype=float)
     fit = fit_logit(d.X, f, firth=detect_separation(d.X, f).separated)
     prob = 1 / (1 + np.exp(-(d.X @ fit.coef)))
-    marginal = f.mean() if plan.weights.get("stabilised", True) else 1.0
+    stabilised = plan.weights.get("stabilised", True)
+    marginal = f.mean() if stabilised else 1.0
     w = pd.Series(marginal / prob, index=sub.index)
     text = (f"logistic model of {cb[outcome].label.lower()} on " + ", ".join(cb[p].label.lower() for p in preds)
-            + f" ({len(sub)} dyads with these recorded)" + ("; weights stabilised by the overall follow-up rate"
-                                                          if plan.weights.get("stabilised", True) else ""))
+            + f" ({len(sub)} dyads with these recorded)"
+            + (f"; weights stabilised by the follow-up rate among those dyads ({marginal:.1%})" if stabilised else "")
+            + "; weights treated as known (the variance ignores their estimation)")
     return w, text
+
+
+@dataclass
+class Primary:
+    """One model's complete-case fits, with what the diagnostics and sensitivity analyses need."""
+
+    spec: ModelSpec
+    covariates: list[str]
+    sample: pd.DataFrame
+    with_outcome: pd.Series
+    design: Design
+    y: np.ndarray
+    method: str
+    adjusted: Fitted
+    p_global: dict[str, float]
+    table: pd.DataFrame
+    summary: dict
+    exclusions: list[dict]
+    screen: pd.DataFrame
+
+
+def _names(design: Design, cols) -> list[str]:
+    return [design.columns[j - 1].label + (f" ({design.columns[j - 1].level_label})"
+                                           if design.columns[j - 1].level_label else "") for j in cols if j > 0]
+
+
+def _sparse_text(design: Design, sep, uni_seps: dict, uni_idx: dict, cb: Codebook) -> str:
+    words = [_describe_separation(_names(design, sep.columns) or ["the covariates"], sep.complete)] if sep.separated else []
+    for t, s in uni_seps.items():
+        if s.separated and not sep.separated:
+            cols = tuple(uni_idx[t][i - 1] for i in s.columns if i > 0)
+            words.append(f"{_describe_separation(_names(design, cols) or [cb[t].label], s.complete)} in the unadjusted model")
+    return "; ".join(words) or "No separation detected"
+
+
+def _convergence_text(adjusted_ok: bool, failed_unadjusted: list[str]) -> str:
+    if adjusted_ok and not failed_unadjusted:
+        return "Maximum likelihood converged"
+    parts = ([] if adjusted_ok else ["the adjusted model"]) + [f"the unadjusted model of {t}" for t in failed_unadjusted]
+    return "Maximum likelihood did not converge to finite estimates in " + " and ".join(parts)
+
+
+def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> Primary:
+    """Complete-case unadjusted and adjusted fits of one model, by the method the plan's rule chooses."""
+    level = plan.confidence_level
+    covariates, screen = select_covariates(df, spec, plan, cb)
+    sample, excl, with_outcome = _population(df, spec, covariates, cb)
+    design = build_design(sample, covariates, plan, cb)
+    X, y = design.X, sample[spec.outcome].to_numpy(dtype=float)
+    n, events, k = len(y), int(y.sum()), X.shape[1] - 1
+    uni_idx = {t: design.term_columns(t) for t in covariates}
+    sep = detect_separation(X, y)
+    uni_seps = {t: detect_separation(X[:, [0, *idx]], y) for t, idx in uni_idx.items()}
+    ml_ok = fit_logit(X, y).converged
+    uni_failed = [cb[t].label.lower() for t, idx in uni_idx.items() if not fit_logit(X[:, [0, *idx]], y).converged]
+    method = _decide_method(plan, sep.separated or any(s.separated for s in uni_seps.values()),
+                            ml_ok and not uni_failed)
+    fields = {"model": spec.key, "method": method, "n": n, "events": events}
+    adjusted = fit_with_inference(X, y, method, level)
+    rows = []
+    for t, idx in uni_idx.items():
+        uf = fit_with_inference(X[:, [0, *idx]], y, method, level)
+        pg = global_lr(X[:, [0, *idx]], y, uf.fit, design, {t: list(range(1, len(idx) + 1))})
+        rows += _rows(design, _estimates(uf, idx), pg, refs=True, type="Unadjusted", **fields)
+    pg_adj = global_lr(X, y, adjusted.fit, design, uni_idx)
+    rows += _rows(design, _estimates(adjusted, list(range(1, k + 1))), pg_adj, refs=True, type="Adjusted", **fields)
+    epv = min(events, n - events) / k if k else np.nan
+    summary = {
+        "model": spec.key, "title": spec.title, "outcome": spec.outcome, "outcome_label": cb[spec.outcome].label,
+        "population": spec.population, "strategy": plan.strategy,
+        "covariates": "; ".join(_term_label(c, plan, cb) for c in covariates),
+        "n": n, "events": events, "non_events": n - events, "parameters": k, "epv": epv,
+        "epv_note": (f"Fewer than {plan.epv_warning_below:g} events per variable: estimates may be unstable"
+                     if epv < plan.epv_warning_below else f"At least {plan.epv_warning_below:g} events per variable"),
+        "separation": _sparse_text(design, sep, uni_seps, uni_idx, cb),
+        "convergence": _convergence_text(ml_ok, uni_failed), "method": method,
+        "ci_method": CI_METHOD[method], "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
+        "confidence_level": level, "hl_groups": plan.hl_groups,
+        "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {CI_METHOD[method]}; "
+                     f"p-values from the {P_METHOD[method]}."),
+    }
+    exclusions = [{"model": spec.key, "analysis": PRIMARY, **r} for r in excl]
+    return Primary(spec, covariates, sample, with_outcome, design, y, method, adjusted, pg_adj,
+                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen)
+
+
+def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
+    """Discrimination, calibration and collinearity of one adjusted model."""
+    X, y = p.design.X, p.y
+    p_hat = 1 / (1 + np.exp(-(X @ p.adjusted.fit.coef)))
+    c, c_lo, c_hi = c_statistic(y, p_hat, plan.confidence_level)
+    hl, hl_df, hl_p = hosmer_lemeshow(y, p_hat, plan.hl_groups)
+    g = gvif(p.adjusted.fit.cov[1:, 1:], [[j - 1 for j in p.design.term_columns(t)] for t in p.covariates])
+    worst = int(np.argmax(g)) if g else 0
+    return {"model": p.spec.key, "n": len(y), "events": int(y.sum()), "c_statistic": c, "c_ci_low": c_lo,
+            "c_ci_high": c_hi, "hl_chi2": hl, "hl_df": hl_df, "hl_groups": plan.hl_groups, "hl_p": hl_p,
+            "max_gvif": g[worst] if g else np.nan, "max_gvif_term": cb[p.covariates[worst]].label if g else ""}
+
+
+def _sens(p: Primary, analysis: str, est: pd.DataFrame, inference: str, p_global: dict[str, float],
+          p_global_method: str, *, design: Design | None = None, method: str | None = None, n: int | None = None,
+          events: int | None = None) -> list[dict]:
+    """Sensitivity rows of one analysis; sample and method default to the primary fit's."""
+    return _rows(design or p.design, est, p_global, refs=False,
+                 model=p.spec.key, analysis=analysis, method=method or p.method,
+                 n=len(p.y) if n is None else n, events=int(p.y.sum()) if events is None else events,
+                 inference=inference, p_global_method=p_global_method if p_global else "")
+
+
+def _wald_frame(coef: np.ndarray, cov: np.ndarray, level: float) -> pd.DataFrame:
+    w = _wald(coef, cov, level)
+    w.index = range(1, len(w) + 1)
+    return w
+
+
+def _cluster_rows(p: Primary, plan: Plan, cb: Codebook) -> list[dict]:
+    X, fit = p.design.X, p.adjusted.fit
+    groups = p.sample[plan.cluster].astype(str).to_numpy()
+    cov = sandwich_cov(X, p.y, fit, groups=groups)
+    return _sens(p, CLUSTER, _wald_frame(fit.coef, cov, plan.confidence_level),
+                 f"Wald CI, sandwich variance clustered by {cb[plan.cluster].label} ({len(np.unique(groups))} clusters)",
+                 _global_wald(p.design, fit.coef, cov), GLOBAL_WALD)
+
+
+def _ipw_rows(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook) -> tuple[list[dict], list[dict]]:
+    """The weighted one-year model, and the dyads it loses (a weight predictor not recorded) by reason."""
+    w_all, w_text = _follow_up_weights(df, plan, cb)
+    keep = pd.Series(True, index=p.sample.index)
+    remaining = len(p.sample)
+    excl = []
+    for name in [c for c in plan.weights.get("predictors", []) if c not in p.covariates]:
+        hit = keep & p.sample[name].isna()
+        keep &= ~hit
+        remaining -= int(hit.sum())
+        excl.append({"model": p.spec.key, "analysis": IPW, "reason": f"Weighted analysis only: {cb[name].label} "
+                     "not recorded (no follow-up weight)", "excluded": int(hit.sum()), "remaining": remaining})
+    mask = keep.to_numpy()
+    if set(p.sample.index[mask]) != set(p.sample.index.intersection(w_all.index)):
+        raise RuntimeError(f"model {p.spec.key}: weighted sample does not match the dyads with a weight")
+    X, y = p.design.X[mask], p.y[mask]
+    fw = fit_logit(X, y, firth=p.method == FIRTH, weights=w_all.loc[p.sample.index[mask]].to_numpy())
+    cov = sandwich_cov(X, y, fw)
+    rows = _sens(p, IPW, _wald_frame(fw.coef, cov, plan.confidence_level),
+                 f"Wald CI, HC0 sandwich variance; weights from a {w_text}",
+                 _global_wald(p.design, fw.coef, cov), GLOBAL_WALD, n=int(mask.sum()), events=int(y.sum()))
+    return rows, excl
+
+
+def impute(df: pd.DataFrame, plan: Plan, cb: Codebook) -> list[pd.DataFrame]:
+    """The plan's seeded chained-equation imputations of every model variable, outcomes and auxiliaries."""
+    cols = list(dict.fromkeys([*(c for m in plan.models for c in m.covariates),
+                               *(m.outcome for m in plan.models), *plan.mi.get("auxiliary", [])]))
+    return mice(df, [c for c in cols if c in df.columns], cb, m=int(plan.mi.get("m", 20)),
+                iterations=int(plan.mi.get("iterations", 10)), seed=int(plan.mi.get("seed", 0)))
+
+
+def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
+                    imputed: list[pd.DataFrame]) -> tuple[list[dict], list[dict]]:
+    """Sensitivity rows of one model (primary, imputed, clustered, weighted) and the weighted analysis' exclusions."""
+    k = p.design.X.shape[1] - 1
+    rows = _sens(p, PRIMARY, _estimates(p.adjusted, list(range(1, k + 1))), f"{CI_METHOD[p.method]} CI",
+                 p.p_global, f"{P_METHOD[p.method]} of the model with against without them")
+    rows += _mi_rows(p, imputed, plan, cb)
+    rows += _cluster_rows(p, plan, cb)
+    excl: list[dict] = []
+    if p.spec.requires:
+        ipw, excl = _ipw_rows(df, p, plan, cb)
+        rows += ipw
+    return rows, excl
 
 
 def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of the models stage, by name (see :func:`results`)."""
-    level = plan.confidence_level
-    main: dict[str, list[dict]] = {}
-    sens_rows, summary_rows, excl_rows, diag_rows, screens = [], [], [], [], []
-    imputed = None
-    if sensitivity:
-        mi_cols = list(dict.fromkeys([*(c for m in plan.models for c in m.covariates),
-                                      *(m.outcome for m in plan.models), *plan.mi.get("auxiliary", [])]))
-        mi_cols = [c for c in mi_cols if c in df.columns]
-        imputed = mice(df, mi_cols, cb, m=int(plan.mi.get("m", 20)), iterations=int(plan.mi.get("iterations", 10)),
-                       seed=int(plan.mi.get("seed", 0)))
+    imputed = impute(df, plan, cb) if sensitivity else None
+    out: dict[str, pd.DataFrame] = {}
+    summary, excl, diag, sens, screens = [], [], [], [], []
     for spec in plan.models:
-        covariates, screen = select_covariates(df, spec, plan, cb)
-        screens.append(screen)
-        sample, excl, with_outcome = _population(df, spec, covariates, cb)
-        for r in excl:
-            excl_rows.append({"model": spec.key, **r})
-        design = build_design(sample, covariates, plan, cb)
-        X, y = design.X, sample[spec.outcome].to_numpy(dtype=float)
-        n, events = len(y), int(y.sum())
-        k = X.shape[1] - 1
-        sep = detect_separation(X, y)
-        ml_fit = fit_logit(X, y)
-        uni_idx = {t: design.term_columns(t) for t in covariates}
-        uni_seps = {t: detect_separation(X[:, [0, *idx]], y) for t, idx in uni_idx.items()}
-        method = _decide_method(plan, sep, ml_fit, uni_seps)
-        adjusted = fit_with_inference(X, y, method, level)
-        rows = []
-        for t, idx in uni_idx.items():
-            uf = fit_with_inference(X[:, [0, *idx]], y, method, level)
-            pg = global_lr(X[:, [0, *idx]], y, uf.fit, design, {t: list(range(1, len(idx) + 1))})
-            rows += _rows(spec.key, "Unadjusted", design, idx, uf, method, n, events, True, [t], pg)
-        pg_adj = global_lr(X, y, adjusted.fit, design, uni_idx)
-        rows += _rows(spec.key, "Adjusted", design, list(range(1, k + 1)), adjusted, method, n, events, True,
-                      p_global=pg_adj)
-        main[spec.key] = rows
-
-        def names(cols: tuple[int, ...]) -> list[str]:
-            return [f"{design.columns[j - 1].label}" + (f" ({design.columns[j - 1].level_label})"
-                                                         if design.columns[j - 1].level_label else "")
-                    for j in cols if j > 0]
-
-        sep_words = [_describe_separation(names(sep.columns) or ["the covariates"], sep.complete)] if sep.separated else []
-        for t, s in uni_seps.items():
-            if s.separated and not sep.separated:
-                sep_words.append(f"{_describe_separation(names(tuple(uni_idx[t][i - 1] for i in s.columns if i > 0)) or [cb[t].label], s.complete)} in the unadjusted model")
-        separation_text = "; ".join(sep_words) or "No separation detected"
-        convergence_text = ("Maximum likelihood converged" if ml_fit.converged else
-                            "Maximum likelihood did not converge to finite estimates")
-        epv = min(events, n - events) / k if k else np.nan
-        summary_rows.append({
-            "model": spec.key, "title": spec.title, "outcome": spec.outcome, "outcome_label": cb[spec.outcome].label,
-            "population": spec.population, "strategy": plan.strategy,
-            "covariates": "; ".join(_term_label(c, plan, cb) for c in covariates),
-            "n": n, "events": events, "non_events": n - events, "parameters": k, "epv": epv,
-            "epv_note": (f"Fewer than {plan.epv_warning_below:g} events per variable: estimates may be unstable"
-                         if epv < plan.epv_warning_below else f"At least {plan.epv_warning_below:g} events per variable"),
-            "separation": separation_text, "convergence": convergence_text, "method": method,
-            "ci_method": CI_METHOD[method], "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
-            "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {CI_METHOD[method]}; "
-                         f"p-values from the {P_METHOD[method]}."),
-        })
-        p_hat = 1 / (1 + np.exp(-(X @ adjusted.fit.coef)))
-        c, c_lo, c_hi = c_statistic(y, p_hat, level)
-        hl, hl_df, hl_p = hosmer_lemeshow(y, p_hat, plan.hl_groups)
-        g = gvif(adjusted.fit.cov[1:, 1:], [[j - 1 for j in design.term_columns(t)] for t in covariates])
-        worst = int(np.argmax(g)) if g else 0
-        diag_rows.append({"model": spec.key, "n": n, "events": events, "c_statistic": c, "c_ci_low": c_lo,
-                          "c_ci_high": c_hi, "hl_chi2": hl, "hl_df": hl_df, "hl_p": hl_p,
-                          "max_gvif": g[worst] if g else np.nan,
-                          "max_gvif_term": cb[covariates[worst]].label if g else ""})
-        if not sensitivity:
-            continue
-        idx_all = list(range(1, k + 1))
-        sens_rows += _sens(spec.key, PRIMARY, design, idx_all, adjusted, method,
-                           f"{CI_METHOD[method]} CI", n, events, pg_adj,
-                           f"{P_METHOD[method]} of the model with against without them")
-        sens_rows += _mi_rows(spec, design, imputed, with_outcome, covariates, method, plan, cb)
-        groups = sample[plan.cluster].astype(str).to_numpy()
-        cov_cl = sandwich_cov(X, y, adjusted.fit, groups=groups)
-        sens_rows += _sens(spec.key, CLUSTER, design, idx_all, _wald(adjusted.fit.coef, cov_cl, level), method,
-                           f"Wald CI, sandwich variance clustered by {cb[plan.cluster].label} "
-                           f"({len(np.unique(groups))} clusters)", n, events,
-                           _global_wald(design, adjusted.fit.coef, cov_cl), GLOBAL_WALD)
-        if spec.requires:
-            w_all, w_text = _follow_up_weights(df, plan, cb)
-            wsub = sample.index.intersection(w_all.index)
-            wmask = sample.index.isin(wsub)
-            w = w_all.reindex(sample.index[wmask]).to_numpy()
-            fw = fit_logit(X[wmask], y[wmask], firth=method == FIRTH, weights=w)
-            cov_w = sandwich_cov(X[wmask], y[wmask], fw)
-            sens_rows += _sens(spec.key, IPW, design, idx_all, _wald(fw.coef, cov_w, level), method,
-                               f"Wald CI, HC0 sandwich variance; weights from a {w_text}",
-                               int(wmask.sum()), int(y[wmask].sum()), _global_wald(design, fw.coef, cov_w), GLOBAL_WALD)
-    out = {f"models_{key}": pd.DataFrame(rows) for key, rows in main.items()}
-    out["models_summary"] = pd.DataFrame(summary_rows)
-    out["models_exclusions"] = pd.DataFrame(excl_rows)
-    out["models_diagnostics"] = pd.DataFrame(diag_rows)
+        p = fit_primary(df, spec, plan, cb)
+        out[f"models_{spec.key}"] = p.table
+        summary.append(p.summary)
+        diag.append(diagnostics_row(p, plan, cb))
+        screens.append(p.screen)
+        excl += p.exclusions
+        if sensitivity:
+            rows, extra = fit_sensitivity(df, p, plan, cb, imputed)
+            sens += rows
+            excl += [{**e, "step": len(p.exclusions) + i} for i, e in enumerate(extra)]
+    out["models_summary"] = pd.DataFrame(summary)
+    out["models_exclusions"] = pd.DataFrame(excl)[["model", "analysis", "step", "reason", "excluded", "remaining"]]
+    out["models_diagnostics"] = pd.DataFrame(diag)
     if sensitivity:
-        out["models_sensitivity"] = pd.DataFrame(sens_rows)
+        out["models_sensitivity"] = pd.DataFrame(sens).reindex(columns=SENS_COLUMNS)
     if plan.strategy == "screen":
         out["models_screening"] = pd.concat(screens, ignore_index=True)
+    out["models_plan"] = plan_table(plan, cb)
     return out
 
 
@@ -375,52 +483,106 @@ def _global_wald(design: Design, coef: np.ndarray, cov: np.ndarray) -> dict[str,
     return {t: wald_pvalue(coef, cov, design.term_columns(t)) for t in design.multi_level_terms()}
 
 
-def _sens(model: str, analysis: str, design: Design, idx: list[int], res, method: str, inference: str,
-          n: int, events: int, p_global: dict[str, float], p_global_method: str) -> list[dict]:
-    rows = _rows(model, "Adjusted", design, idx, res, method, n, events, with_refs=False, p_global=p_global)
-    for r in rows:
-        r.pop("type")
-        r["analysis"] = analysis
-        r["inference"] = inference
-        r["p_global_method"] = p_global_method if p_global else ""
-    return rows
+def mi_design(imputed: list[pd.DataFrame], rows: pd.Index, covariates: list[str], plan: Plan, cb: Codebook
+              ) -> tuple[Design, list[Design]]:
+    """Designs of the imputed datasets (``rows`` only), with a column for every level present after imputation.
+
+    A level present in the imputed data but absent from the complete cases gets its own column, never the
+    reference's coding; a level present in some imputations but not all is an error (its column would be
+    all zeros in the others).
+    """
+    subs = [frame.loc[rows] for frame in imputed]
+    union = build_design(pd.concat(subs), covariates, plan, cb)
+    designs = [build_design(sub, covariates, plan, cb, columns=union.columns) for sub in subs]
+    for i, d in enumerate(designs):
+        empty = [union.columns[j] for j in range(len(union.columns))
+                 if union.columns[j].level and not d.X[:, j + 1].any()]
+        if empty:
+            raise ValueError(f"imputation {i + 1}: no dyad in " + ", ".join(f"{c.label} = {c.level_label}" for c in empty)
+                             + ", which other imputations contain; the pooled model cannot include that category")
+    return union, designs
 
 
-def _mi_rows(spec: ModelSpec, design: Design, imputed: list[pd.DataFrame], with_outcome: pd.Series,
-             covariates: list[str], method: str, plan: Plan, cb: Codebook) -> list[dict]:
+def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) -> list[dict]:
     """Adjusted model on each imputed dataset (dyads whose outcome was recorded), pooled by Rubin's rules."""
-    mi_method = method
-    fits = []
-    for frame in imputed:
-        sub = frame.loc[with_outcome[with_outcome].index]
-        d = build_design(sub, covariates, plan, cb, columns=design.columns)
-        yy = sub[spec.outcome].to_numpy(dtype=float)
-        fits.append((d.X, yy))
-    results = [fit_logit(Xm, ym, firth=mi_method == FIRTH) for Xm, ym in fits]
+    rows = p.with_outcome[p.with_outcome].index
+    design, designs = mi_design(imputed, rows, p.covariates, plan, cb)
+    ys = [frame.loc[rows, p.spec.outcome].to_numpy(dtype=float) for frame in imputed]
+    mi_method = p.method
+    results = [fit_logit(d.X, y, firth=mi_method == FIRTH) for d, y in zip(designs, ys)]
     if mi_method == ML and not all(r.converged for r in results):
         mi_method = FIRTH
-        results = [fit_logit(Xm, ym, firth=True) for Xm, ym in fits]
+        results = [fit_logit(d.X, y, firth=True) for d, y in zip(designs, ys)]
     Q = np.array([r.coef[1:] for r in results])
     U = np.array([r.cov[1:, 1:] for r in results])
-    n = len(fits[0][1])
-    k = fits[0][0].shape[1]
+    n, k = len(rows), design.X.shape[1]
     pooled = rubin(Q, np.diagonal(U, axis1=1, axis2=2), df_complete=n - k, level=plan.confidence_level)
-    m = len(imputed)
-    note = (f"m = {m} imputations by chained equations; Rubin's rules, t-based CI with Barnard-Rubin degrees of "
-            f"freedom; dyads whose outcome was not recorded are not analysed")
-    if mi_method != method:
+    pooled = pooled.drop(columns=["lambda", "riv"])
+    pooled.index = range(1, k)
+    note = (f"m = {len(imputed)} imputations by chained equations; Rubin's rules, t-based CI with Barnard-Rubin "
+            f"degrees of freedom (complete-data df {n - k}); dyads whose outcome was not recorded are not analysed")
+    if mi_method != p.method:
         note += "; Firth's penalised likelihood used because maximum likelihood did not converge in some imputations"
     p_global = {}
     for t in design.multi_level_terms():
         j = [c - 1 for c in design.term_columns(t)]
         p_global[t] = pooled_wald(Q[:, j], U[:, j][:, :, j])[3]
-    return _sens(spec.key, MI, design, list(range(1, k)), pooled, mi_method, note, n,
-                 int(round(np.mean([f[1].sum() for f in fits]))), p_global, GLOBAL_D1)
+    return _sens(p, MI, pooled, note, p_global, GLOBAL_D1, design=design, method=mi_method, n=n,
+                 events=int(round(np.mean([y.sum() for y in ys]))))
+
+
+def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
+    """The plan as the Methods quote it: settings, each model with the covariates it uses (or screens), codings.
+
+    Columns ``section`` (setting, model, covariate, coding, mi_auxiliary, weight_predictor), ``model``,
+    ``name``, ``label``, ``value``, ``detail``.
+    """
+    rows = []
+
+    def add(section: str, name: str, label: str = "", value="", model: str = "", detail: str = "") -> None:
+        rows.append({"section": section, "model": model, "name": name, "label": label, "value": str(value),
+                     "detail": detail})
+
+    for name, label, value in (
+            ("strategy", "Model-building strategy", plan.strategy), ("screen_p", "Screening p threshold", f"{plan.screen_p:g}"),
+            ("confidence_level", "Confidence level", f"{plan.confidence_level:g}"),
+            ("epv_warning_below", "Events per variable warning threshold", f"{plan.epv_warning_below:g}"),
+            ("method_rule", "Method rule", plan.method_rule), ("mi_m", "Imputations", plan.mi.get("m", 20)),
+            ("mi_iterations", "Iterations per imputation", plan.mi.get("iterations", 10)),
+            ("mi_seed", "Imputation seed", plan.mi.get("seed", 0)), ("hl_groups", "Hosmer-Lemeshow groups", plan.hl_groups),
+            ("cluster", cb[plan.cluster].label, plan.cluster),
+            ("weight_outcome", cb[plan.weights.get("model", "followed_up_1y")].label,
+             plan.weights.get("model", "followed_up_1y")),
+            ("weights_stabilised", "Weights stabilised", bool(plan.weights.get("stabilised", True)))):
+        add("setting", name, label, value)
+    for spec in plan.models:
+        add("model", spec.outcome, spec.title, cb[spec.outcome].label, model=spec.key, detail=spec.population)
+        used = spec.covariates if plan.strategy == "prespecified" else _eligible_candidates(spec, plan, cb)
+        role = "covariate" if plan.strategy == "prespecified" else "candidate"
+        for c in used:
+            add("covariate", c, cb[c].label, role, model=spec.key)
+    used = list(dict.fromkeys(r["name"] for r in rows if r["section"] == "covariate"))
+    for name in used:
+        ref = plan.reference(name)
+        add("coding", name, cb[name].label, plan.covariates.get(name, {}).get("how", "as recorded"),
+            detail="" if ref is None else cb[name].level_label(ref))
+    for c in plan.mi.get("auxiliary", []):
+        add("mi_auxiliary", c, cb[c].label)
+    for c in plan.weights.get("predictors", []):
+        add("weight_predictor", c, cb[c].label)
+    return pd.DataFrame(rows)
 
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
     """Tidy tables of the models stage: ``models_<model>`` (unadjusted and adjusted ORs), ``models_sensitivity``,
-    ``models_summary``, ``models_exclusions``, ``models_diagnostics`` (and ``models_screening`` for strategy screen)."""
+    ``models_summary``, ``models_exclusions``, ``models_diagnostics``, ``models_plan`` (and ``models_screening``
+    for strategy screen)."""
     cb = load_codebook(config.codebook_path)
     plan = load_plan(config.analysis_plan_path, cb)
-    return fit_models(cohort, plan, cb)
+    out = fit_models(cohort, plan, cb)
+    path = config.analysis_plan_path
+    shown = str(path.relative_to(config.root)) if path.is_relative_to(config.root) else path.name
+    out["models_plan"] = pd.concat([out["models_plan"], pd.DataFrame([{
+        "section": "setting", "model": "", "name": "plan_file", "label": "Analysis plan file", "value": shown,
+        "detail": ""}])], ignore_index=True)
+    return out
