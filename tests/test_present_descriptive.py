@@ -191,3 +191,52 @@ def test_alluvial_flow_widths_equal_transition_counts(run):
             ys = v[np.isclose(v[:, 0], x), 1]
             assert ys.max() - ys.min() == pytest.approx(n), gid
     assert sum(expected.values()) == len(both)
+
+
+def test_table3_follow_up_note_gives_each_timepoint_its_own_counts(run):
+    df, r = run
+    html = pdx.table3(r, is_synthetic=True).as_raw_html()
+    known = df[df.csc_any_index.notna()]
+    for flag, when in (("followed_up_1m", "at one month"), ("followed_up_1y", "at one year")):
+        n1 = int(((known.csc_any_index == 1) & (known[flag] != 1)).sum())
+        n0 = int(((known.csc_any_index == 0) & (known[flag] != 1)).sum())
+        assert f"{when}: With CSC involvement {n1}, Without CSC involvement {n0}" in html
+    assert "domains rated 9 (not known)" in html
+    assert "CAN-M domains not known at one year" in html
+
+
+def test_table5_note_counts_involved_dyads_with_unknown_sub_group_status(run):
+    df, r = run
+    involved = df[(df.csc_any_index == 1).fillna(False) | (df.csc_any_1y == 1).fillna(False)]
+    html = pdx.table5(r, is_synthetic=True).as_raw_html()
+    for sub in describe.SUBGROUPS:
+        assert f"{int(involved[sub].isna().sum())} of {len(involved)} for" in html
+    assert involved["cpp_1y"].isna().sum() > 0
+
+
+def test_needs_change_note_counts_dyads_with_domains_not_known(run):
+    df, r = run
+    domains = df[[f"canm_1y_d{i:02d}" for i in range(1, 27)]]
+    rated = df.followed_up_1y.eq(1).fillna(False) & domains.notna().all(axis=1)
+    both = df.canm_1m_unmet.notna() & df.canm_1y_unmet.notna() & df.csc_any_index.notna()
+    html = pdx.table4_needs(r, is_synthetic=True).as_raw_html()
+    assert f"CAN-M unmet needs: {int((both & ~rated).sum())}" in html
+    assert "one year minus one month" in html
+    assert pdx.needs_pairs_text(r).startswith(f"{int((both & rated).sum())} dyads;")
+
+
+@pytest.mark.parametrize("p1, p0, expected", [(60.0, 40.0, "more often than those without"),
+                                              (40.0, 60.0, "less often than those without"),
+                                              (50.04, 49.96, "as often as those without")])
+def test_direction_word_follows_the_percentages(p1, p0, expected):
+    t = pd.DataFrame({"variable": "deprived", "row_type": "level", "level": "1", "group": ["1", "0", "overall"],
+                      "percent": [p1, p0, 50.0]})
+    assert pdx.how_often({"t1": t}, "t1", "deprived") == expected
+
+
+def test_direction_in_the_text_matches_the_raw_data(run):
+    df, r = run
+    known = df[df.csc_any_index.notna() & df.deprived.notna()]
+    p1, p0 = (100 * known.loc[known.csc_any_index == g, "deprived"].astype(float).mean() for g in (1, 0))
+    word = "more" if round(p1, 1) > round(p0, 1) else "less" if round(p1, 1) < round(p0, 1) else "as"
+    assert pdx.how_often(r, "table1_sociodemographic", "deprived").startswith(word)

@@ -10,8 +10,8 @@ variables give one row per level (empty levels included, n = 0) plus a "Not know
 value is missing; binary variables (and CAN-M domains) are shown dichotomously (one level). Numeric
 variables give one row with mean and SD or median and quartiles (numpy "linear" = R type 7), as
 the codebook's ``summary`` says, plus a "Not known" row when any value is missing. Variables
-observed only at follow-up (``requires``) are summarised among the dyads followed up; the others
-are counted in ``n_not_applicable``. Test, statistic, p, q and SMD are per variable and repeated on
+observed only at follow-up (column ``requires``: the follow-up flag) are summarised among the dyads
+followed up; the others are counted in ``n_not_applicable``. Test, statistic, p, q and SMD are per variable and repeated on
 each of its rows.
 
 ``results(cohort, config)`` builds every descriptive table of the manuscript.
@@ -31,7 +31,7 @@ from .config import Config
 COLUMNS = [
     "section", "variable", "label", "unit", "summary", "row_type", "level", "level_label",
     "group", "group_label", "group_n", "n", "denominator", "percent", "mean", "sd", "median", "q1", "q3",
-    "n_missing", "n_not_applicable", "statistic", "df", "test", "p", "q", "smd",
+    "n_missing", "n_not_applicable", "requires", "statistic", "df", "test", "p", "q", "smd",
 ]
 OVERALL = "overall"
 OVERALL_LABEL = "Overall"
@@ -334,7 +334,7 @@ def _emit(acc: dict, s: Summary, name: str, n_levels: int, gkeys, glabels, gsize
 def _base(s: Summary, name: str) -> dict:
     var = s.codebook[name]
     return {"section": s.sections.get(name, ""), "variable": name, "label": var.label, "unit": var.unit or "",
-            "summary": var.summary or ""}
+            "summary": var.summary or "", "requires": requirement(var, s.codebook) or ""}
 
 
 def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
@@ -352,7 +352,7 @@ def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
         t[c] = pd.array(t[c].to_numpy(dtype=float), dtype="Int64")
     for c in ("percent", "mean", "sd", "median", "q1", "q3", "statistic", "df", "p", "q", "smd"):
         t[c] = t[c].to_numpy(dtype=float)
-    for c in ("section", "variable", "label", "unit", "summary", "row_type", "level", "level_label", "group",
+    for c in ("section", "variable", "label", "unit", "summary", "requires", "row_type", "level", "level_label", "group",
               "group_label", "test"):
         t[c] = t[c].astype(object)
     return t[COLUMNS]

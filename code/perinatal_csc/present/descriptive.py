@@ -27,6 +27,8 @@ ROUNDING_NOTE = ("Percentages of non-missing values, to 1 decimal place; 'Not kn
                  "all those of the variable are whole numbers; SMD (absolute standardised difference) to 2; "
                  "p to 3 (<0.001 below that). Tests are two-sided; 'Not known' rows and empty levels are left out of tests.")
 TEST_ORDER = (compare.CHISQ, compare.FISHER, compare.FISHER_MC_STEM, compare.WELCH, compare.MANN_WHITNEY)
+CANM_COUNTING_NOTE = ("CAN-M met and unmet needs at one year count the domains rated 1 (met) or 2 (unmet); "
+                      "domains rated 9 (not known) are counted separately and in neither total.")
 NOT_TESTED_NOTE = "A dash for p: no test was possible (fewer than two groups or levels observed, or no variation)."
 Results = Mapping[str, pd.DataFrame]
 
@@ -170,14 +172,22 @@ def _test_notes(tests: Sequence[str], t: pd.DataFrame | None = None) -> list[str
     return notes
 
 
+FOLLOW_UP_TEXT = {"followed_up_1m": "at one month", "followed_up_1y": "at one year"}
+
+
 def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
-    fu = t[(t["n_not_applicable"] > 0)]
+    """One count per follow-up timepoint of the dyads not followed up, by group (from ``n_not_applicable``)."""
+    flags = t["requires"].fillna("").astype(str)
+    fu = t[flags != ""]
     if fu.empty:
         return []
-    counts = (t[t["variable"] == fu["variable"].iloc[0]].drop_duplicates("group").set_index("group"))
-    per = ", ".join(f"{counts.at[g, 'group_label']} {int(counts.at[g, 'n_not_applicable'])}" for g in groups)
+    parts = []
+    for flag, rows in fu.groupby(flags[flags != ""], sort=False):
+        counts = rows.drop_duplicates("group").set_index("group")
+        per = ", ".join(f"{counts.at[g, 'group_label']} {int(counts.at[g, 'n_not_applicable'])}" for g in groups)
+        parts.append(f"{FOLLOW_UP_TEXT.get(flag, flag)}: {per}")
     return [("Variables recorded after discharge are summarised among dyads followed up at that timepoint; "
-             f"dyads not followed up are not counted (at one year: {per}).")]
+             f"dyads not followed up are not counted ({'; '.join(parts)}).")]
 
 
 def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | None = None,
@@ -208,8 +218,17 @@ def table2(results: Results, *, is_synthetic: bool) -> GT:
 
 def table3(results: Results, *, is_synthetic: bool) -> GT:
     """Table 3: needs, satisfaction, service use and readmission after discharge; unmet need by CAN-M domain."""
-    note = "CAN-M domains: unmet need against no need or met need, among domains rated."
-    return characteristics_table(results["table3_needs"], is_synthetic=is_synthetic, extra_notes=[note])
+    notes = [CANM_COUNTING_NOTE, "CAN-M domains: unmet need against no need or met need, among domains rated."]
+    return characteristics_table(results["table3_needs"], is_synthetic=is_synthetic, extra_notes=notes)
+
+
+def _status_unknown_note(t: pd.DataFrame) -> str:
+    """How many CSC-involved dyads each comparison leaves out because their sub-group status is not known."""
+    per = t.drop_duplicates("comparison")
+    parts = [f"{int(r['n_status_unknown'])} of {int(r['n_involved'])} for '{r['comparison_label']}'"
+             for _, r in per.iterrows()]
+    return ("Dyads with CSC involvement left out because their sub-group status was not known "
+            f"(not followed up at one year or not recorded): {'; '.join(parts)}.")
 
 
 def table5(results: Results, *, is_synthetic: bool) -> GT:
@@ -240,7 +259,7 @@ def table5(results: Results, *, is_synthetic: bool) -> GT:
     notes = [*_test_notes(tests_all, t),
              "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
              "Others: the other dyads with CSC involvement.",
-             ROUNDING_NOTE]
+             _status_unknown_note(t), ROUNDING_NOTE]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -288,8 +307,19 @@ def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
     gt = (GT(frame, rowname_col="group", groupname_col="measure").tab_stubhead(label="Group")
           .cols_label(n="Dyads with both", p="p", **labels))
     test = t["test"].dropna().iloc[0] if t["test"].notna().any() else ""
-    notes = [f"Median [IQR]. p: {test}, within each group." if test else "Median [IQR].", ROUNDING_NOTE]
+    notes = [f"Median [IQR]. p: {test}, within each group, of the differences one year minus one month "
+             "(statistic V: sum of the ranks of the positive differences)." if test else "Median [IQR].",
+             needs_pairs_note(results), CANM_COUNTING_NOTE, ROUNDING_NOTE]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
+
+
+def needs_pairs_note(results: Results) -> str:
+    """Which dyads the change in CAN-M needs uses, and how many with both totals it leaves out."""
+    t = results["table4_needs_change"]
+    per = t[(t["group"] == "overall") & (t["level"] == "change")]
+    left = "; ".join(f"{r['label']}: {int(r['n_domain_not_known'])}" for _, r in per.iterrows())
+    return ("Dyads with both totals and every one-year CAN-M domain rated; dyads with at least one one-year "
+            f"domain not known were left out, as their one-year totals are incomplete ({left}).")
 
 
 # ---- participant flow -----------------------------------------------------------------------------
@@ -355,3 +385,26 @@ def monte_carlo_text() -> str:
     from ..compare import MC_RESAMPLES, MC_SEED
 
     return f"{MC_RESAMPLES:,} resampled tables (fixed seed {MC_SEED})"
+
+
+def how_often(results: Results, table: str, variable: str, *, level: str | None = None, than: str = "those without",
+              group: str = "1", other: str = "0") -> str:
+    """'more often than …', 'less often than …' or 'as often as …': ``group``'s percentage against
+    ``other``'s, as shown in the table (1 decimal place)."""
+    t = results[table]
+    rows = t[(t["variable"] == variable) & (t["row_type"] == "level")]
+    if level is not None:
+        rows = rows[rows["level"] == level]
+    pct = rows.drop_duplicates("group").set_index("group")["percent"]
+    a, b = round(float(pct[group]), 1), round(float(pct[other]), 1)
+    if pd.isna(a) or pd.isna(b):
+        raise ValueError(f"{table}/{variable}: no percentage for group {group} or {other}")
+    return f"as often as {than}" if a == b else f"{'more' if a > b else 'less'} often than {than}"
+
+
+def needs_pairs_text(results: Results) -> str:
+    """'N dyads; k with both totals left out because a one-year domain was not known' (unmet needs, all groups)."""
+    t = results["table4_needs_change"]
+    r = t[(t["variable"] == "canm_unmet") & (t["group"] == "overall") & (t["level"] == "change")].iloc[0]
+    return (f"{int(r['n'])} dyads; {int(r['n_domain_not_known'])} with both totals were left out because at least "
+            "one one-year domain was not known")
