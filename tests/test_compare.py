@@ -258,3 +258,15 @@ def test_wilcoxon_signed_rank_as_r_paired_exact_false():
     assert res.p == pytest.approx(p, rel=1e-10)
     sp = stats.wilcoxon(d, zero_method="wilcox", correction=True, method="asymptotic")
     assert res.p == pytest.approx(sp.pvalue, rel=1e-8)
+
+
+def test_wilcoxon_v_is_for_after_minus_before_and_swapping_gives_the_complement():
+    before = np.array([3, 5, 2, 8, 4, 6, 1, 7, 5, 2], dtype=float)
+    after = np.array([1, 4, 2, 3, 6, 2, 0, 7, 1, 1], dtype=float)
+    d = (after - before)[after != before]
+    ranks = stats.rankdata(np.abs(d))
+    fwd, back = compare.wilcoxon_signed_rank(before, after), compare.wilcoxon_signed_rank(after, before)
+    assert fwd.statistic == pytest.approx(ranks[d > 0].sum()) == 4.5          # the one rise, +2, ranks 4.5 by hand
+    m = len(d)
+    assert back.statistic == pytest.approx(m * (m + 1) / 2 - fwd.statistic)
+    assert back.p == pytest.approx(fwd.p, rel=1e-12)

@@ -7,8 +7,9 @@ Rules (the Methods state them): two-sided tests; Pearson chi-square without cont
 unless an expected count is below 5, then Fisher's exact test (2 x 2) or a Monte Carlo
 Fisher–Freeman–Halton test with a fixed seed (larger tables); Welch's t-test; Mann–Whitney U with
 the normal approximation, tie and continuity correction (R ``wilcox.test(exact = FALSE)``);
-exact McNemar; Stuart–Maxwell with categories empty at both timepoints dropped; Wilcoxon
-signed-rank with zero differences dropped, normal approximation, tie and continuity correction
+exact McNemar; Stuart–Maxwell with categories empty at both timepoints dropped (Moore–Penrose
+pseudo-inverse, df = its rank, where the covariance is singular); Wilcoxon signed-rank of
+after - before with zero differences dropped, normal approximation, tie and continuity correction
 (R ``wilcox.test(paired = TRUE, exact = FALSE)``).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
 MC_RESAMPLES = 100_000
@@ -57,19 +59,19 @@ def _not_tested(reason: str, n: int = 0) -> TestResult:
     return TestResult(float("nan"), float("nan"), NOT_TESTED, n=n, note=reason)
 
 
-def drop_empty(table: np.ndarray) -> np.ndarray:
+def drop_empty(table: ArrayLike) -> np.ndarray:
     """The table without all-zero rows and columns (empty levels are excluded from tests)."""
     t = np.asarray(table, dtype=np.int64)
     return t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
 
 
-def expected_counts(table: np.ndarray) -> np.ndarray:
+def expected_counts(table: ArrayLike) -> np.ndarray:
     """Expected cell counts under independence, from the margins."""
     t = np.asarray(table, dtype=float)
     return np.outer(t.sum(axis=1), t.sum(axis=0)) / t.sum()
 
 
-def chisq_test(table: np.ndarray) -> TestResult:
+def chisq_test(table: ArrayLike) -> TestResult:
     """Pearson's chi-square test of independence without continuity correction."""
     t = np.asarray(table, dtype=float)
     e = expected_counts(t)
@@ -78,7 +80,7 @@ def chisq_test(table: np.ndarray) -> TestResult:
     return TestResult(stat, float(stats.chi2.sf(stat, df)), CHISQ, df=float(df), n=int(t.sum()))
 
 
-def fisher_2x2(table: np.ndarray) -> TestResult:
+def fisher_2x2(table: ArrayLike) -> TestResult:
     """Fisher's exact test for a 2 x 2 table (two-sided, as R's ``fisher.test``); statistic = sample odds ratio."""
     res = stats.fisher_exact(np.asarray(table, dtype=np.int64), alternative="two-sided")
     return TestResult(float(res.statistic), float(min(1.0, res.pvalue)), FISHER, n=int(np.sum(table)))
@@ -90,7 +92,7 @@ def _neg_sum_lfactorial(tables: np.ndarray, n: int) -> np.ndarray:
     return -lfact[np.asarray(tables, dtype=np.int64)].sum(axis=(-2, -1))
 
 
-def random_tables(rows: np.ndarray, cols: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def random_tables(rows: ArrayLike, cols: ArrayLike, size: int, rng: np.random.Generator) -> np.ndarray:
     """``size`` random r x c tables with the given margins (independence, fixed margins).
 
     Each row is a multivariate hypergeometric draw from what the earlier rows left, itself drawn
@@ -119,7 +121,7 @@ def random_tables(rows: np.ndarray, cols: np.ndarray, size: int, rng: np.random.
     return out
 
 
-def fisher_monte_carlo(table: np.ndarray, *, n_resamples: int = MC_RESAMPLES, seed: int = MC_SEED) -> TestResult:
+def fisher_monte_carlo(table: ArrayLike, *, n_resamples: int = MC_RESAMPLES, seed: int = MC_SEED) -> TestResult:
     """Fisher–Freeman–Halton test for an r x c table with a Monte Carlo p-value, as R's
     ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``: p = (1 + #{P(sim) <= P(obs)}) / (B + 1),
     with tables drawn with the observed margins from a generator seeded with ``seed`` and R's
@@ -145,7 +147,7 @@ def fisher_monte_carlo(table: np.ndarray, *, n_resamples: int = MC_RESAMPLES, se
     return TestResult(float(np.exp(log_prob)), float(p), fisher_mc_name(n_resamples, seed), n=int(t.sum()))
 
 
-def contingency_test(table: np.ndarray, *, n_resamples: int = MC_RESAMPLES, seed: int = MC_SEED) -> TestResult:
+def contingency_test(table: ArrayLike, *, n_resamples: int = MC_RESAMPLES, seed: int = MC_SEED) -> TestResult:
     """The test the rules choose for a groups x levels table of counts (empty rows/columns dropped first)."""
     t = drop_empty(table)
     n = int(t.sum())
@@ -158,12 +160,12 @@ def contingency_test(table: np.ndarray, *, n_resamples: int = MC_RESAMPLES, seed
     return fisher_monte_carlo(t, n_resamples=n_resamples, seed=seed)
 
 
-def _clean(x) -> np.ndarray:
+def _clean(x: ArrayLike) -> np.ndarray:
     a = np.asarray(x, dtype=float)
     return a[~np.isnan(a)]
 
 
-def welch_t(x, y) -> TestResult:
+def welch_t(x: ArrayLike, y: ArrayLike) -> TestResult:
     """Welch's unequal-variance t-test (two-sided); missing values are dropped."""
     a, b = _clean(x), _clean(y)
     if len(a) < 2 or len(b) < 2:
@@ -176,7 +178,7 @@ def welch_t(x, y) -> TestResult:
     return TestResult(float(res.statistic), float(res.pvalue), WELCH, df=float(df), n=len(a) + len(b))
 
 
-def mann_whitney(x, y) -> TestResult:
+def mann_whitney(x: ArrayLike, y: ArrayLike) -> TestResult:
     """Mann–Whitney U (two-sided) with normal approximation, tie and continuity correction.
     The statistic is U of the first sample (R's W)."""
     a, b = _clean(x), _clean(y)
@@ -198,7 +200,7 @@ def smd_continuous(m1: float, s1: float, m2: float, s2: float) -> float:
     return float(abs(m1 - m2) / pooled)
 
 
-def smd_categorical(counts1, counts2) -> float:
+def smd_categorical(counts1: ArrayLike, counts2: ArrayLike) -> float:
     """Yang & Dalton (2012) multi-level SMD from the level counts of two groups (non-missing values).
 
     sqrt((p1 - p2)' S^-1 (p1 - p2)) over the levels but one, S = (S1 + S2) / 2 with
@@ -220,7 +222,7 @@ def smd_categorical(counts1, counts2) -> float:
     return float(np.sqrt(max(val, 0.0)))
 
 
-def bh_qvalues(p) -> np.ndarray:
+def bh_qvalues(p: ArrayLike) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (q-values); NaN p-values stay NaN and are not counted."""
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
@@ -238,7 +240,7 @@ def bh_qvalues(p) -> np.ndarray:
     return out
 
 
-def mcnemar_exact(before, after) -> TestResult:
+def mcnemar_exact(before: ArrayLike, after: ArrayLike) -> TestResult:
     """Exact (binomial) McNemar test for a binary status observed twice on the same dyads.
 
     Only pairs with both values are used; the statistic is the number of 0 -> 1 changes, p is the
@@ -254,7 +256,7 @@ def mcnemar_exact(before, after) -> TestResult:
     return TestResult(float(b), p, MCNEMAR, n=int(ok.sum()), note=f"{b} changed 0 to 1, {c} changed 1 to 0")
 
 
-def stuart_maxwell(table: np.ndarray) -> TestResult:
+def stuart_maxwell(table: ArrayLike) -> TestResult:
     """Stuart–Maxwell test of marginal homogeneity of a square before x after table.
 
     Categories empty at both timepoints are dropped before anything else, so they do not count in the
@@ -277,11 +279,12 @@ def stuart_maxwell(table: np.ndarray) -> TestResult:
     return TestResult(stat, float(stats.chi2.sf(stat, rank)), STUART_MAXWELL, df=float(rank), n=n)
 
 
-def wilcoxon_signed_rank(before, after) -> TestResult:
+def wilcoxon_signed_rank(before: ArrayLike, after: ArrayLike) -> TestResult:
     """Wilcoxon signed-rank test of after - before, as R's ``wilcox.test(paired = TRUE, exact = FALSE)``.
 
     Pairs with a missing value are dropped; zero differences are dropped; the statistic is V, the sum
-    of the ranks of the positive differences; z uses the tie-corrected variance and a 0.5 continuity
+    of the ranks of the positive differences ``after - before`` (R's ``wilcox.test(after, before, paired
+    = TRUE)``; R with the arguments the other way round gives m(m + 1)/2 - V and the same p); z uses the tie-corrected variance and a 0.5 continuity
     correction towards the mean."""
     x, y = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     ok = ~(np.isnan(x) | np.isnan(y))
