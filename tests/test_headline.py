@@ -14,6 +14,7 @@ def models():
         "level_label": ["Yes", "Bipolar disorder", "", "Depression", "Yes"],
         "ci_low": [1.2, 0.04, 0.6, None, 1.5],
         "ci_high": [3.0, 0.93, 1.1, None, 4.0],
+        "direction": ["higher", "lower", "", "", "higher"],
     })
 
 

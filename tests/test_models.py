@@ -216,3 +216,20 @@ def test_synthetic_cohort_sensitivity_estimates_differ_from_complete_case(synthe
         wide = g.pivot_table(index=["term", "level"], columns="analysis", values="or")
         for variant in set(g.analysis) - {models.PRIMARY, models.CLUSTER}:
             assert not np.allclose(wide[variant], wide[models.PRIMARY], rtol=1e-3), (model, variant)
+
+
+def test_hosmer_lemeshow_with_tied_predictions_merges_groups_as_pandas_qcut():
+    """Binary covariates only: few distinct predictions, so decile breaks coincide and groups merge."""
+    rng = np.random.default_rng(3)
+    a, b = rng.binomial(1, 0.4, 300), rng.binomial(1, 0.3, 300)
+    y = rng.binomial(1, 1 / (1 + np.exp(-(-1 + a + 0.8 * b))))
+    X = sm.add_constant(np.column_stack([a, b]).astype(float))
+    p = sm.Logit(y, X).fit(disp=0).predict(X)
+    assert len(np.unique(np.round(p, 12))) == 4
+    chi2, df, pval = hosmer_lemeshow(y, p, 10)
+    groups = pd.qcut(p, 10, duplicates="drop")
+    frame = pd.DataFrame({"y": y, "p": p, "g": groups}).groupby("g", observed=True)
+    o, e, n = frame.y.sum(), frame.p.sum(), frame.size()
+    stat = float((((o - e) ** 2) / e + (((n - o) - (n - e)) ** 2) / (n - e)).sum())
+    assert len(n) < 10 and df == len(n) - 2
+    assert chi2 == pytest.approx(stat) and pval == pytest.approx(stats.chi2.sf(stat, len(n) - 2))

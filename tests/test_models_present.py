@@ -1,6 +1,9 @@
 """Presentation of the models: pure formatting of the tidy tables (rounding, notes, alt text, figure)."""
+from decimal import ROUND_HALF_EVEN, Decimal
+
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from perinatal_csc import models
 from perinatal_csc.codebook import load_codebook
@@ -17,7 +20,7 @@ def res():
 
 
 def test_rounding_rules():
-    assert pm.fmt_or(1.005) in ("1.00", "1.01") and pm.fmt_or(12.3456) == "12.35"
+    assert pm.fmt_or(1.005) == "1.00" and pm.fmt_or(1.125) == "1.12" and pm.fmt_or(12.3456) == "12.35"
     assert pm.fmt_p(0.0004) == "<0.001" and pm.fmt_p(0.0012) == "0.001" and pm.fmt_p(0.04449) == "0.044"
     assert pm.fmt_ci(0.123, 4.567) == "0.12 to 4.57" and pm.fmt_or(np.nan) == pm.DASH
 
@@ -42,7 +45,74 @@ def test_tables_carry_synthetic_note_and_method_footnote(res):
     for build in (pm.sensitivity_table, ):
         assert "Multiple imputation" in build(res, "one_year", is_synthetic=True).as_raw_html()
     assert "DeLong" in pm.diagnostics_table(res, is_synthetic=True).as_raw_html()
-    assert pm.exclusions_table(res, is_synthetic=True).as_raw_html()
+
+
+def test_exclusions_frame_shows_every_reason_and_count(res):
+    e = res["models_exclusions"]
+    frame = pm.exclusions_frame(res)
+    assert frame.Step.tolist() == e.reason.tolist()
+    assert frame.Remaining.tolist() == [str(x) for x in e.remaining]
+    assert frame.Excluded.tolist() == [pm.DASH if x == 0 else str(x) for x in e.excluded]
+    html = pm.exclusions_table(res, is_synthetic=True).as_raw_html()
+    for reason in e.reason:
+        assert reason in html.replace("&#x27;", "'")
+    assert "CSC involvement at one year after discharge" in html
+
+
+def test_diagnostics_frame_shows_an_independently_computed_c_statistic(res):
+    import statsmodels.api as sm
+    from scipy import stats
+    from test_models_sim import simulate_cohort as sim
+
+    df = sim(n=278, seed=1)
+    cc = df[df.followed_up_1y == 1].dropna(subset=["csc_any_1y", "deprived", "childhood_trauma", "relationship",
+                                                    "readmitted_1y", "maternal_age"])
+    X = sm.add_constant(np.column_stack([
+        cc.deprived.astype(float), cc.childhood_trauma.astype(float),
+        (cc.relationship.astype(object) == "partner_not_cohabiting").astype(float),
+        (cc.relationship.astype(object) == "single").astype(float), cc.readmitted_1y.astype(float),
+        cc.maternal_age / 5]))
+    y = cc.csc_any_1y.astype(float).to_numpy()
+    p = sm.Logit(y, X).fit(disp=0).predict(X)
+    c = stats.mannwhitneyu(p[y == 1], p[y == 0]).statistic / ((y == 1).sum() * (y == 0).sum())
+    frame = pm.diagnostics_frame(res).set_index("Model")
+    cell = frame.loc["CSC involvement at one year after discharge", "C-statistic (95% CI)"]
+    assert cell.startswith(f"{c:.2f} (")
+    d = res["models_diagnostics"].set_index("model").loc["one_year"]
+    assert frame.loc["CSC involvement at one year after discharge", "Hosmer-Lemeshow"] == \
+        f"χ² = {d.hl_chi2:.2f}, df = {d.hl_df}, p = {pm.fmt_p(d.hl_p)}"
+
+
+def test_confidence_level_and_groups_come_from_the_results(res):
+    changed = dict(res)
+    changed["models_summary"] = res["models_summary"].assign(confidence_level=0.9)
+    changed["models_diagnostics"] = res["models_diagnostics"].assign(hl_groups=8)
+    html = pm.odds_ratio_table(changed, "episode", is_synthetic=False).as_raw_html()
+    assert "90% CI" in html and "95% CI" not in html
+    assert "90% CI" in pm.or_text(changed, "episode", "deprived") and "90% confidence" in pm.forest_alt_text(changed)
+    assert "over 8 groups" in pm.diagnostics_table(changed, is_synthetic=False).as_raw_html()
+    assert "90% CI" in " ".join(pm.diagnostics_frame(changed).columns)
+
+
+def test_plan_text_comes_from_the_plan_table(res):
+    from perinatal_csc.config import load_config
+    from perinatal_csc.pipeline import cohort
+
+    cfg = load_config(source="synthetic")
+    out = models.results(cohort(cfg), cfg)
+    facts = pm.plan_facts(out)
+    plan = load_plan(cfg.analysis_plan_path, load_codebook(cfg.codebook_path))
+    assert facts["m"] == str(plan.mi["m"]) and facts["seed"] == str(plan.mi["seed"])
+    assert facts["level"] == f"{plan.confidence_level:.0%}" and facts["plan_file"] == "config/analysis_plan.yml"
+    md = pm.plan_markdown(out)
+    assert "Reference level: Depression." in md and "Reference level: Married or cohabiting." in md
+    assert md.count("Covariates:") == len(plan.models)
+
+
+@settings(derandomize=True, deadline=None, max_examples=200)
+@given(st.floats(min_value=0.001, max_value=1000, allow_nan=False))
+def test_fmt_or_rounds_half_to_even_on_the_stored_value(x):
+    assert pm.fmt_or(x) == str(Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
 def test_forest_plot_is_log_scaled_with_reference_line_and_data_driven_alt_text(res):

@@ -26,8 +26,11 @@ def c_statistic(y: np.ndarray, p: np.ndarray, level: float = 0.95) -> tuple[floa
 def hosmer_lemeshow(y: np.ndarray, p: np.ndarray, groups: int = 10) -> tuple[float, int, float]:
     """Hosmer-Lemeshow statistic over groups cut at quantiles of the predicted risk.
 
-    Returns (chi2, df = groups - 2, p). Groups follow R's ResourceSelection::hoslem.test: breaks at
-    the quantiles of ``p``, duplicate breaks merged, lowest value included in the first group.
+    Breaks are the 0, 1/g, ..., 1 quantiles of ``p`` (linear interpolation, R's type 7); groups are the
+    intervals (b_i-1, b_i], the lowest value included in the first. With tied predictions some breaks
+    coincide: duplicates are merged, so there may be fewer than ``groups`` groups, and df = (number of
+    non-empty groups) - 2. (R's ResourceSelection::hoslem.test cuts at the same quantiles but stops with
+    an error on duplicate breaks, and always uses df = g - 2.) Returns (chi2, df, p).
     """
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)

@@ -74,11 +74,10 @@ def headline(results: Mapping[str, pd.DataFrame]) -> Headline:
 
 
 def associated_factors(models: pd.DataFrame, direction: str, kind: str = "Adjusted") -> list[str]:
-    """Labels of terms whose 95% CI lies wholly above 1 (``direction="higher"``) or below 1 (``"lower"``)."""
+    """Labels of terms the models stage marks ``direction`` "higher" or "lower" (CI wholly above or below 1)."""
     if direction not in ("higher", "lower"):
         raise ValueError(f"direction must be 'higher' or 'lower', not {direction!r}")
-    rows = models[(models["type"] == kind) & ~models["reference"].astype(bool) & models["ci_low"].notna()]
-    hits = rows[rows["ci_low"] > 1] if direction == "higher" else rows[rows["ci_high"] < 1]
+    hits = models[(models["type"] == kind) & (models["direction"] == direction)]
     out = []
     for _, r in hits.iterrows():
         level = str(r.get("level_label") or "")

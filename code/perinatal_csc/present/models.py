@@ -9,15 +9,18 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
+from .fmt import DASH, INDENT, fmt_p
 from .style import PALETTE, setup_matplotlib, style_table
 
-DASH = "—"
-INDENT = "\u2003"
 MARKERS = ["o", "s", "^", "D"]
 
 
 def fmt_or(x: float) -> str:
-    """An odds ratio or confidence limit, 2 decimal places; a dash if missing."""
+    """An odds ratio or confidence limit, 2 decimal places; a dash if missing.
+
+    Rounded as Python formats the stored double: half to even on its exact binary value, so 1.005
+    (stored just below) gives "1.00" and 1.125 (exact) gives "1.12".
+    """
     return DASH if x is None or pd.isna(x) else f"{x:.2f}"
 
 
@@ -26,11 +29,12 @@ def fmt_ci(lo: float, hi: float) -> str:
     return DASH if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f} to {hi:.2f}"
 
 
-def fmt_p(p: float) -> str:
-    """A p-value to 3 decimal places, '<0.001' below that."""
-    if p is None or pd.isna(p):
-        return DASH
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+def level_text(results: dict[str, pd.DataFrame]) -> str:
+    """The plan's confidence level as a percentage ('95%'), from the model summary."""
+    levels = results["models_summary"].confidence_level.unique()
+    if len(levels) != 1:
+        raise ValueError(f"models use different confidence levels: {levels}")
+    return f"{levels[0]:.0%}"
 
 
 def _summary(results: dict[str, pd.DataFrame], model: str) -> pd.Series:
@@ -66,7 +70,7 @@ def _has_global_p(t: pd.DataFrame) -> bool:
 
 
 def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
-    """Display frame: characteristic, then OR, 95% CI and p for the unadjusted and the adjusted model."""
+    """Display frame: characteristic, then OR, CI and p for the unadjusted and the adjusted model."""
     t = results[f"models_{model}"]
     adj, una = t[t.type == "Adjusted"], t[t.type == "Unadjusted"]
     rows = []
@@ -110,21 +114,24 @@ def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
 def odds_ratio_table(results: dict[str, pd.DataFrame], model: str, *, is_synthetic: bool) -> GT:
     """gtsummary-style table: unadjusted and adjusted odds ratios side by side, with method footnotes."""
     frame = odds_ratio_frame(results, model)
+    ci = f"{level_text(results)} CI"
     gt = (GT(frame)
           .tab_spanner("Unadjusted", ["u_or", "u_ci", "u_p"])
           .tab_spanner("Adjusted", ["a_or", "a_ci", "a_p"])
-          .cols_label(characteristic="Characteristic", u_or="OR", u_ci="95% CI", u_p="p",
-                      a_or="OR", a_ci="95% CI", a_p="p")
+          .cols_label(characteristic="Characteristic", u_or="OR", u_ci=ci, u_p="p",
+                      a_or="OR", a_ci=ci, a_p="p")
           .cols_align("right", ["u_or", "u_ci", "u_p", "a_or", "a_ci", "a_p"]))
     return style_table(gt, is_synthetic=is_synthetic, footnotes=model_footnotes(results, model))
 
 
 def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
-    """Display frame: adjusted OR (95% CI) by analysis (primary first), one line per level."""
+    """Display frame: adjusted OR (CI) by analysis (primary first), one line per level of any analysis."""
     s = results["models_sensitivity"]
     s = s[s.model == model]
     analyses = list(dict.fromkeys(s.analysis))
-    base = s[s.analysis == analyses[0]]
+    base = s.drop_duplicates(["term", "level"])
+    base = base.assign(_t=base.term.map({t: i for i, t in enumerate(dict.fromkeys(base.term))})).sort_values(
+        "_t", kind="stable")
     main = results[f"models_{model}"]
     cat_terms = set(main.loc[main.reference, "term"])
     rows = []
@@ -154,11 +161,13 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
     frame = sensitivity_frame(results, model)
     notes = []
     for a, g in s.groupby("analysis", sort=False):
-        notes.append(f"{a} (n = {g.n.iloc[0]}): {g.method.iloc[0]}; {g.inference.iloc[0]}.")
+        fmi = g.fmi.dropna() if "fmi" in g else pd.Series(dtype=float)
+        fmi_text = f"; fraction of missing information {fmi.min():.2f} to {fmi.max():.2f}" if len(fmi) else ""
+        notes.append(f"{a} (n = {g.n.iloc[0]}): {g.method.iloc[0]}; {g.inference.iloc[0]}{fmi_text}.")
     if _has_global_p(s):
         by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
         notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
-    notes.append("Adjusted OR (95% CI), rounded to 2 decimals; p-values to 3.")
+    notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3.")
     gt = GT(frame).cols_label(characteristic="Characteristic").cols_align("right", list(frame.columns[1:]))
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
@@ -199,16 +208,18 @@ def diagnostics_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     titles = results["models_summary"].set_index("model").title
     return pd.DataFrame({
         "Model": d.model.map(titles),
-        "C-statistic (95% CI)": [f"{c:.2f} ({lo:.2f} to {hi:.2f})" for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
+        f"C-statistic ({level_text(results)} CI)": [f"{c:.2f} ({lo:.2f} to {hi:.2f})" for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
         "Hosmer-Lemeshow": [f"χ² = {x:.2f}, df = {k}, p = {fmt_p(p)}" for x, k, p in zip(d.hl_chi2, d.hl_df, d.hl_p)],
         "Largest GVIF^(1/(2df))": [f"{g:.2f} ({t})" for g, t in zip(d.max_gvif, d.max_gvif_term)]})
 
 
 def diagnostics_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
     """Discrimination, calibration and collinearity of each adjusted model."""
+    groups = ", ".join(str(g) for g in results["models_diagnostics"].hl_groups.unique())
     return style_table(GT(diagnostics_frame(results)), is_synthetic=is_synthetic, footnotes=[
-        "C-statistic with DeLong's confidence interval; Hosmer-Lemeshow test over 10 groups of predicted risk; "
-        "generalised variance inflation factor GVIF^(1/(2df)), comparable with the square root of a VIF."])
+        f"C-statistic with DeLong's confidence interval; Hosmer-Lemeshow test over {groups} groups of predicted "
+        "risk cut at its quantiles (tied predictions merge groups; df = groups formed - 2); generalised variance "
+        "inflation factor GVIF^(1/(2df)), comparable with the square root of a VIF."])
 
 
 def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -229,7 +240,8 @@ def forest_alt_text(results: dict[str, pd.DataFrame]) -> str:
     for model, g in f.groupby("model", sort=False):
         items = "; ".join(f"{t} {fmt_or(o)} ({fmt_ci(lo, hi)})" for t, o, lo, hi in zip(g.text, g["or"], g.ci_low, g.ci_high))
         parts.append(f"{titles[model]}: {items}")
-    return ("Forest plot of adjusted odds ratios with 95% confidence intervals on a log scale, reference line at 1. "
+    return (f"Forest plot of adjusted odds ratios with {level_text(results)} confidence intervals on a log scale, "
+            "reference line at 1. "
             + ". ".join(parts) + ".")
 
 
@@ -255,7 +267,7 @@ def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    ax.set_xlabel("Adjusted odds ratio (95% CI, log scale)")
+    ax.set_xlabel(f"Adjusted odds ratio ({level_text(results)} CI, log scale)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / max(len(labels), 1)), ncol=1, frameon=False)
     if is_synthetic:
         ax.set_title("SYNTHETIC data: illustrative only", fontsize=8, loc="left")
@@ -270,10 +282,10 @@ def n_text(results: dict[str, pd.DataFrame], model: str) -> str:
 
 
 def or_text(results: dict[str, pd.DataFrame], model: str, term: str, level: str = "1") -> str:
-    """'OR x (95% CI a to b)' of the adjusted model, for prose."""
+    """'OR x (95% CI a to b)' of the adjusted model, for prose (the plan's confidence level)."""
     t = results[f"models_{model}"]
     r = t[(t.type == "Adjusted") & (t.term == term) & (t.level == str(level))].iloc[0]
-    return f"OR {fmt_or(r['or'])} (95% CI {fmt_ci(r.ci_low, r.ci_high)})"
+    return f"OR {fmt_or(r['or'])} ({level_text(results)} CI {fmt_ci(r.ci_low, r.ci_high)})"
 
 
 def summary_value(results: dict[str, pd.DataFrame], model: str, field: str) -> str:
@@ -282,50 +294,45 @@ def summary_value(results: dict[str, pd.DataFrame], model: str, field: str) -> s
     return f"{v:.1f}" if isinstance(v, float) else str(v)
 
 
-def plan_facts(config, codebook) -> dict[str, str]:
-    """Settings of the analysis plan as text for the Methods (read from the plan file, never typed)."""
-    from ..plan import load_plan
+def _plan(results: dict[str, pd.DataFrame], section: str) -> pd.DataFrame:
+    t = results["models_plan"]
+    return t[t.section == section]
 
-    plan = load_plan(config.analysis_plan_path, codebook)
-    w = plan.weights
+
+def plan_facts(results: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Settings of the analysis plan as text for the Methods, from the ``models_plan`` table."""
+    v = _plan(results, "setting").set_index("name")
+    value, label = v.value, v.label
+
+    def lower(section: str) -> str:
+        return ", ".join(x[0].lower() + x[1:] for x in _plan(results, section).label)
+
     return {
-        "strategy": plan.strategy,
+        "strategy": value["strategy"],
         "strategy_text": ("a replication of the published model: the factors published for this cohort plus maternal age"
-                          if plan.strategy == "prespecified" else
-                          f"bivariable screening of candidate covariates at p < {plan.screen_p:g}, then one multivariable model"),
-        "screen_p": f"{plan.screen_p:g}",
-        "level": f"{plan.confidence_level:.0%}",
-        "epv_threshold": f"{plan.epv_warning_below:g}",
-        "method_rule": plan.method_rule,
-        "m": str(plan.mi.get("m")), "iterations": str(plan.mi.get("iterations")), "seed": str(plan.mi.get("seed")),
-        "auxiliary": ", ".join(codebook[c].label.lower() for c in plan.mi.get("auxiliary", [])),
-        "weight_predictors": ", ".join(codebook[c].label.lower() for c in w.get("predictors", [])),
-        "weight_outcome": codebook[w.get("model", "followed_up_1y")].label.lower(),
-        "cluster": codebook[plan.cluster].label,
-        "hl_groups": str(plan.hl_groups),
-        "plan_file": str(config.analysis_plan_path.relative_to(config.root)) if config.analysis_plan_path.is_relative_to(config.root)
-        else config.analysis_plan_path.name,
+                          if value["strategy"] == "prespecified" else
+                          f"bivariable screening of candidate covariates at p < {value['screen_p']}, then one "
+                          "multivariable model"),
+        "screen_p": value["screen_p"], "level": f"{float(value['confidence_level']):.0%}",
+        "epv_threshold": value["epv_warning_below"], "method_rule": value["method_rule"],
+        "m": value["mi_m"], "iterations": value["mi_iterations"], "seed": value["mi_seed"],
+        "auxiliary": lower("mi_auxiliary"), "weight_predictors": lower("weight_predictor"),
+        "weight_outcome": label["weight_outcome"][0].lower() + label["weight_outcome"][1:],
+        "cluster": label["cluster"], "hl_groups": value["hl_groups"], "plan_file": value["plan_file"],
     }
 
 
-def plan_markdown(config, codebook) -> str:
-    """The plan's models and covariate coding as a Markdown list, quoted from the plan file."""
-    from ..plan import load_plan
-
-    plan = load_plan(config.analysis_plan_path, codebook)
+def plan_markdown(results: dict[str, pd.DataFrame]) -> str:
+    """The plan's models (with the covariates used, or screened) and covariate coding as a Markdown list."""
+    covs = _plan(results, "covariate")
     lines = []
-    for spec in plan.models:
-        covs = spec.covariates if plan.strategy == "prespecified" else plan.screen_candidates
-        lines.append(f"- **{spec.title}** (outcome: {codebook[spec.outcome].label.lower()}; population: "
-                     f"{spec.population}). {'Covariates' if plan.strategy == 'prespecified' else 'Candidates'}: "
-                     + "; ".join(codebook[c].label for c in covs) + ".")
+    for _, m in _plan(results, "model").iterrows():
+        mine = covs[covs.model == m.model]
+        head = "Covariates" if (mine.value == "covariate").all() else "Candidates screened"
+        lines.append(f"- **{m.label}** (outcome: {m.value[0].lower() + m.value[1:]}; population: {m.detail}). "
+                     f"{head}: " + "; ".join(mine.label) + ".")
     lines.append("")
-    used = list(dict.fromkeys([c for s in plan.models for c in s.covariates]
-                              + (list(plan.screen_candidates) if plan.strategy == "screen" else [])))
-    for name in used:
-        var = codebook[name]
-        spec = plan.covariates.get(name, {})
-        ref = spec.get("reference")
-        ref_text = f" Reference level: {var.level_label(ref)}." if ref is not None else ""
-        lines.append(f"- *{var.label}*: {spec.get('how', 'as recorded')}.{ref_text}")
+    for _, c in _plan(results, "coding").iterrows():
+        ref = f" Reference level: {c.detail}." if c.detail else ""
+        lines.append(f"- *{c.label}*: {c.value}.{ref}")
     return "\n".join(lines)
