@@ -150,11 +150,12 @@ def global_lr(X: np.ndarray, y: np.ndarray, fit: LogitFit, design: Design, cols:
 
 
 def _wald(coef: np.ndarray, cov: np.ndarray, level: float) -> pd.DataFrame:
+    """Wald inference for every non-intercept coefficient, indexed by design column."""
     se = np.sqrt(np.diag(cov))[1:]
     est = coef[1:]
     z = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame({"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se,
-                         "p": 2 * stats.norm.sf(np.abs(est / se))})
+                         "p": 2 * stats.norm.sf(np.abs(est / se))}, index=range(1, len(est) + 1))
 
 
 def _describe_separation(sep_terms: list[str], complete: bool) -> str:
@@ -390,17 +391,11 @@ def _sens(p: Primary, analysis: str, est: pd.DataFrame, inference: str, p_global
                  inference=inference, p_global_method=p_global_method if p_global else "")
 
 
-def _wald_frame(coef: np.ndarray, cov: np.ndarray, level: float) -> pd.DataFrame:
-    w = _wald(coef, cov, level)
-    w.index = range(1, len(w) + 1)
-    return w
-
-
 def _cluster_rows(p: Primary, plan: Plan, cb: Codebook) -> list[dict]:
     X, fit = p.design.X, p.adjusted.fit
     groups = p.sample[plan.cluster].astype(str).to_numpy()
     cov = sandwich_cov(X, p.y, fit, groups=groups)
-    return _sens(p, CLUSTER, _wald_frame(fit.coef, cov, plan.confidence_level),
+    return _sens(p, CLUSTER, _wald(fit.coef, cov, plan.confidence_level),
                  f"Wald CI, sandwich variance clustered by {cb[plan.cluster].label} ({len(np.unique(groups))} clusters)",
                  _global_wald(p.design, fit.coef, cov), GLOBAL_WALD)
 
@@ -423,7 +418,7 @@ def _ipw_rows(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook) -> tuple[l
     X, y = p.design.X[mask], p.y[mask]
     fw = fit_logit(X, y, firth=p.method == FIRTH, weights=w_all.loc[p.sample.index[mask]].to_numpy())
     cov = sandwich_cov(X, y, fw)
-    rows = _sens(p, IPW, _wald_frame(fw.coef, cov, plan.confidence_level),
+    rows = _sens(p, IPW, _wald(fw.coef, cov, plan.confidence_level),
                  f"Wald CI, HC0 sandwich variance; weights from a {w_text}",
                  _global_wald(p.design, fw.coef, cov), GLOBAL_WALD, n=int(mask.sum()), events=int(y.sum()))
     return rows, excl

@@ -198,8 +198,13 @@ def exclusions_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def exclusions_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
     """Every excluded dyad by reason, in the order the reasons were applied."""
-    return style_table(GT(exclusions_frame(results), groupname_col="Model"), is_synthetic=is_synthetic,
-                       footnotes=["Reasons applied in order: a dyad is counted once, under its first reason."])
+    notes = ["Reasons applied in order: a dyad is counted once, under its first reason."]
+    e = results["models_exclusions"]
+    weighted = e.reason[e.analysis != e.analysis.iloc[0]]
+    if len(weighted):
+        notes.append(f"Steps marked \"{weighted.iloc[0].split(':')[0]}\" leave dyads out of the inverse probability "
+                     "of follow-up weighted sensitivity analysis only, after the complete-case steps.")
+    return style_table(GT(exclusions_frame(results), groupname_col="Model"), is_synthetic=is_synthetic, footnotes=notes)
 
 
 def diagnostics_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
