@@ -61,6 +61,10 @@ def test_level_present_only_in_incomplete_rows_gets_its_own_column_after_imputat
     assert "other" not in set(prim.loc[prim.term == "diagnosis", "level"])
     assert "other" in set(mi.loc[mi.term == "diagnosis", "level"])
     assert np.isfinite(mi.loc[mi.level == "other", "or"]).all()
+    from perinatal_csc.present import models as pm
+    frame = pm.sensitivity_frame(out, "episode")
+    line = frame[frame.characteristic.str.contains("Other diagnosis")].iloc[0]
+    assert line[models.PRIMARY] == pm.DASH and line[models.MI] != pm.DASH
     cc = df[df.csc_any_index.notna()].dropna(subset=["deprived", "childhood_trauma", "domestic_abuse", "diagnosis",
                                                       "prev_psych_admission", "maternal_age"])
     covs = list(next(m for m in plan.models if m.key == "episode").covariates)
