@@ -7,7 +7,9 @@ and adds sensitivity analyses (multiple imputation, inverse probability of follo
 cluster-robust variance), diagnostics and the counts of excluded dyads by reason. Categorical
 covariates with more than two levels also get a global p-value (``p_global``, on every row of the
 term): the (penalised) likelihood ratio test of the term's columns together, or in the sensitivity
-analyses a Wald test with that analysis's variance (D1 after multiple imputation).
+analyses a Wald test with that analysis's variance (D1 after multiple imputation). Every estimate row
+carries ``direction`` ("higher" / "lower" when its CI lies wholly above / below 1, else ""), and
+``models_plan`` holds the plan as the Methods quote it.
 """
 from __future__ import annotations
 
