@@ -18,16 +18,6 @@ PLAN = PROJECT_ROOT / "config" / "analysis_plan.yml"
 
 
 @pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def plan(cb):
-    return load_plan(PLAN, cb)
-
-
-@pytest.fixture(scope="module")
 def sim_results(plan, cb):
     df = simulate_cohort(n=278, seed=1)
     return df, models.fit_models(df, plan, cb)

@@ -8,29 +8,10 @@ import statsmodels.api as sm
 from scipy import stats
 
 from perinatal_csc import models
-from perinatal_csc.codebook import load_codebook
-from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.plan import load_plan
 from test_models_sim import simulate_cohort
 
 ONE_YEAR_LEVELS = [("deprived", "1"), ("childhood_trauma", "1"), ("relationship", "partner_not_cohabiting"),
                    ("relationship", "single"), ("readmitted_1y", "1"), ("maternal_age", "")]
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def plan(cb):
-    return load_plan(PROJECT_ROOT / "config" / "analysis_plan.yml", cb)
-
-
-@pytest.fixture(scope="module")
-def simulated(plan, cb):
-    df = simulate_cohort(n=278, seed=1)
-    return df, models.fit_models(df, plan, cb)
 
 
 def one_year_X(d: pd.DataFrame) -> pd.DataFrame:

@@ -6,31 +6,12 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 
 from perinatal_csc import models
-from perinatal_csc.codebook import load_codebook
 from perinatal_csc.firth import fit_logit, lr_pvalue
 from perinatal_csc.imputation import pooled_wald
-from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.plan import load_plan
 from perinatal_csc.present import models as pm
 from test_models_sim import simulate_cohort
 
 MULTI = {"episode": "diagnosis", "one_year": "relationship"}
-
-
-@pytest.fixture(scope="module")
-def cb():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def plan(cb):
-    return load_plan(PROJECT_ROOT / "config" / "analysis_plan.yml", cb)
-
-
-@pytest.fixture(scope="module")
-def simulated(plan, cb):
-    df = simulate_cohort(n=278, seed=1)
-    return df, models.fit_models(df, plan, cb)
 
 
 @pytest.fixture(scope="module")
