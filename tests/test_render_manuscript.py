@@ -358,8 +358,9 @@ def test_every_word_table_is_captioned_numbered_and_backed_by_results(manuscript
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def next_paragraph(table):
-    el = table._tbl.getnext()
+def next_paragraph(element):
+    """The first Word paragraph after a table's or paragraph's XML element."""
+    el = element.getnext()
     while el is not None and el.tag != f"{W}p":
         el = el.getnext()
     return el
@@ -381,19 +382,12 @@ def test_every_word_table_spans_the_text_width_repeats_its_header_and_has_notes_
         first_body = next(r for r in table.rows if not is_header(r))
         assert first_body.cells[0].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT, cap
         assert not any(norm(SYNTHETIC) in norm(c.text) for r in table.rows for c in r.cells), cap
-        note = Paragraph(next_paragraph(table), d)
+        note = Paragraph(next_paragraph(table._tbl), d)
         assert note.style.name == "Table Note", cap
         while note.style.name == "Table Note":
             noted += norm(note.text) == SYNTHETIC
-            note = Paragraph(next_paragraph_after(note), d)
+            note = Paragraph(next_paragraph(note._p), d)
     assert noted >= len(tables) - 1                                   # all but the codebook
-
-
-def next_paragraph_after(paragraph):
-    el = paragraph._p.getnext()
-    while el is not None and el.tag != f"{W}p":
-        el = el.getnext()
-    return el
 
 
 @slow
