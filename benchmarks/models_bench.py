@@ -7,11 +7,11 @@ from __future__ import annotations
 import sys
 import time
 
-from perinatal_csc import models
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import models
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.config import load_config
 from perinatal_csc.pipeline import cohort
-from perinatal_csc.plan import load_plan
+from perinatal_csc.stats.plan import load_plan
 
 
 def main(repeats: int = 3) -> None:

@@ -14,7 +14,7 @@ import statistics
 import time
 
 from perinatal_csc.config import load_config
-from perinatal_csc.render import render
+from perinatal_csc.render.driver import render
 
 
 def timed(use_cache: bool) -> float:

@@ -1,4 +1,4 @@
-"""Benchmark: table 1 (every row, test and SMD) with perinatal_csc.describe against tableone.
+"""Benchmark: table 1 (every row, test and SMD) with perinatal_csc.stats.describe against tableone.
 
 Not part of `make test`. Cohorts of 278, 10^4 and 10^6 dyads are drawn with replacement (fixed seed)
 from the default SYNTHETIC cohort, so every size has the codebook's dtypes and missing values.
@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from perinatal_csc import describe
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import describe
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.config import load_config
 from perinatal_csc.pipeline import cohort
 

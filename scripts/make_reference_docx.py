@@ -1,4 +1,4 @@
-"""Build code/perinatal_csc/resources/reference.docx: pandoc's default reference document on A4 with
+"""Build code/perinatal_csc/render/resources/reference.docx: pandoc's default reference document on A4 with
 a table style that survives in Word (booktabs-like rules: top, under the header, bottom; 9 pt text),
 a small "Table Note" paragraph style for source notes under tables, and upright bold table captions.
 
@@ -15,7 +15,7 @@ import pypandoc
 from docx.oxml.ns import qn
 from docx.oxml import parse_xml
 
-OUT = Path(__file__).resolve().parents[1] / "code" / "perinatal_csc" / "resources" / "reference.docx"
+OUT = Path(__file__).resolve().parents[1] / "code" / "perinatal_csc" / "render" / "resources" / "reference.docx"
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 TABLE_STYLE_PR = f"""

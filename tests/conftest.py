@@ -1,10 +1,10 @@
 """Fixtures shared by several test modules."""
 import pytest
 
-from perinatal_csc import models
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import models
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.plan import load_plan
+from perinatal_csc.stats.plan import load_plan
 from test_models_sim import simulate_cohort
 
 

@@ -4,7 +4,7 @@ import re
 import pytest
 import yaml
 
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.paths import PROJECT_ROOT
 
 CB = load_codebook()

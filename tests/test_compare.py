@@ -10,7 +10,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import SquareTable
 from statsmodels.stats.multitest import multipletests
 
-from perinatal_csc import compare
+from perinatal_csc.stats import compare
 
 
 # ---- chi-square ---------------------------------------------------------------------------------

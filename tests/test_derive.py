@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perinatal_csc.codebook import load_codebook
-from perinatal_csc.derive import derive
-from perinatal_csc.load import EXPORT_MISSING_ATTR
-from perinatal_csc.load import load_cohort
-from perinatal_csc.synth import generate, write_cohort
+from perinatal_csc.data.codebook import load_codebook
+from perinatal_csc.data.derive import derive
+from perinatal_csc.data.load import EXPORT_MISSING_ATTR
+from perinatal_csc.data.load import load_cohort
+from perinatal_csc.data.synth import generate, write_cohort
 
 CB = load_codebook()
 DOMAINS = [f"canm_1y_d{i:02d}" for i in range(1, 27)]

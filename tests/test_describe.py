@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from perinatal_csc import compare, describe
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import compare, describe
+from perinatal_csc.data.codebook import load_codebook
 
 CB = load_codebook()
 

@@ -6,8 +6,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perinatal_csc import describe
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import describe
+from perinatal_csc.data.codebook import load_codebook
 
 CB = load_codebook()
 REL = CB["relationship"].codes

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from perinatal_csc import describe
+from perinatal_csc.stats import describe
 
 EXPECTED = {"table1_sociodemographic", "table2_clinical", "table3_needs", "table4_transitions",
             "table4_paired_tests", "table4_needs_change", "table5_subgroups", "flow", "headline"}
@@ -74,7 +74,7 @@ def _mc_tolerance(p: float, *resamples: int) -> float:
 
 def test_monte_carlo_p_value_agrees_with_scipy(run):
     df, out, _ = run
-    from perinatal_csc import compare
+    from perinatal_csc.stats import compare
     known = df[df.csc_any_index.notna() & df.ethnicity.notna()]
     ct = pd.crosstab(known.csc_any_index.astype(int), known.ethnicity.astype(str)).to_numpy()
     assert (stats.contingency.expected_freq(ct) < 5).any() and ct.shape[1] > 2

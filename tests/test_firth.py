@@ -7,7 +7,7 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings, strategies as st
 
-from perinatal_csc.firth import detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
+from perinatal_csc.stats.firth import detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 
@@ -143,7 +143,7 @@ def test_complete_separation_is_detected_as_complete():
 
 def test_fit_stops_unconverged_when_step_halving_finds_no_ascent(endo, monkeypatch):
     """If no halved step raises the log-likelihood, the fit keeps the last estimate and says it did not converge."""
-    from perinatal_csc import firth
+    from perinatal_csc.stats import firth
 
     d, _ = endo
     X, y = _design(d, ["PI", "EH"]), d.HG.to_numpy()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from perinatal_csc.codebook import load_codebook
-from perinatal_csc.flow import participant_flow
+from perinatal_csc.data.codebook import load_codebook
+from perinatal_csc.stats.flow import participant_flow
 
 CB = load_codebook()
 
@@ -60,7 +60,7 @@ def test_percent_of_parent(frame):
 
 
 def test_headline_counts_against_pandas(frame):
-    from perinatal_csc.flow import headline_counts
+    from perinatal_csc.stats.flow import headline_counts
 
     df = frame.assign(
         site=pd.array(["a", "b", "a", "c", "c", "c", "b", "a"], dtype="string"),

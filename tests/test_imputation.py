@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from perinatal_csc.codebook import load_codebook
-from perinatal_csc.imputation import mice, rubin
+from perinatal_csc.data.codebook import load_codebook
+from perinatal_csc.stats.imputation import mice, rubin
 from test_models_sim import simulate_cohort
 
 COLS = ["deprived", "childhood_trauma", "domestic_abuse", "diagnosis", "relationship", "maternal_age",

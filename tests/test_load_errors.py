@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from perinatal_csc.cli import main
-from perinatal_csc.load import load_cohort
-from perinatal_csc.validate import ValidationError
+from perinatal_csc.data.load import load_cohort
+from perinatal_csc.data.validate import ValidationError
 
 FIX = Path(__file__).parent / "fixtures" / "load"
 CB = FIX / "mini_codebook.yml"
@@ -175,10 +175,10 @@ def _config(_capsys) -> Path:
 
 
 def test_the_documented_example_mapping_is_valid():
-    from perinatal_csc.codebook import load_codebook
-    from perinatal_csc.mapping import read_mapping
+    from perinatal_csc.data.codebook import load_codebook
+    from perinatal_csc.data.mapping import read_mapping
     from perinatal_csc.paths import PROJECT_ROOT
-    from perinatal_csc.validate import Collector
+    from perinatal_csc.data.validate import Collector
 
     out = Collector()
     m = read_mapping(PROJECT_ROOT / "config" / "mapping.example.yml", load_codebook(), out)

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from perinatal_csc.cli import main
-from perinatal_csc.load import load_cohort
+from perinatal_csc.data.load import load_cohort
 from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.synth import generate, write_cohort
+from perinatal_csc.data.synth import generate, write_cohort
 
 SPEC = yaml.safe_load((PROJECT_ROOT / "data" / "codebook.yml").read_text(encoding="utf-8"))
 RECORDED = [v for v in SPEC["variables"] if "derived" not in v]

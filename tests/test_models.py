@@ -7,10 +7,10 @@ import statsmodels.api as sm
 import yaml
 from scipy import stats
 
-from perinatal_csc import models
-from perinatal_csc.codebook import load_codebook
-from perinatal_csc.diagnostics import c_statistic, gvif, hosmer_lemeshow
-from perinatal_csc.plan import PlanError, load_plan
+from perinatal_csc.stats import models
+from perinatal_csc.data.codebook import load_codebook
+from perinatal_csc.stats.diagnostics import c_statistic, gvif, hosmer_lemeshow
+from perinatal_csc.stats.plan import PlanError, load_plan
 from perinatal_csc.paths import PROJECT_ROOT
 from test_models_sim import simulate_cohort
 

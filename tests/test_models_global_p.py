@@ -5,9 +5,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from perinatal_csc import models
-from perinatal_csc.firth import fit_logit, lr_pvalue
-from perinatal_csc.imputation import pooled_wald
+from perinatal_csc.stats import models
+from perinatal_csc.stats.firth import fit_logit, lr_pvalue
+from perinatal_csc.stats.imputation import pooled_wald
 from perinatal_csc.present import models as pm
 from test_models_sim import simulate_cohort
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from perinatal_csc import models
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import models
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.plan import load_plan
+from perinatal_csc.stats.plan import load_plan
 from perinatal_csc.present import models as pm
 from test_models_sim import simulate_cohort
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.data.codebook import load_codebook
 
 DIAGNOSES = ["depression", "bipolar", "schizophrenia", "other_psychosis", "personality_disorder", "anxiety", "other"]
 

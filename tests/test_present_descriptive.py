@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from perinatal_csc import describe
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.stats import describe
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.present import descriptive as pdx
 from perinatal_csc.present import figures as pfig
 from perinatal_csc.present.style import SYNTHETIC_NOTE

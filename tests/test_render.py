@@ -13,9 +13,9 @@ import pytest
 
 from perinatal_csc.config import load_config
 from perinatal_csc.errors import UserError
-from perinatal_csc.render import RenderError, cache_key, kernel_env, render
-from perinatal_csc.render_exec import CellError
-from perinatal_csc.render_qmd import (INLINE_RE, SourceError, expand_includes, parse_options, read_document,
+from perinatal_csc.render.driver import RenderError, cache_key, kernel_env, render
+from perinatal_csc.render.execute import CellError
+from perinatal_csc.render.qmd import (INLINE_RE, SourceError, expand_includes, parse_options, read_document,
                                       substitute_meta)
 
 QUARTO_YML = """\

@@ -20,11 +20,11 @@ import pypdf
 import pytest
 from docx.oxml import OxmlElement
 
-from perinatal_csc.codebook import load_codebook
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.config import load_config
 from perinatal_csc.pipeline import cohort, run_analysis, write_results
 from perinatal_csc.present.appendix import CODEBOOK_COLUMNS, codebook_frame
-from perinatal_csc.render import render
+from perinatal_csc.render.driver import render
 
 slow = pytest.mark.slow
 SYNTHETIC = "SYNTHETIC data: illustrative only, not study findings."

@@ -23,7 +23,7 @@ from hypothesis import strategies as hs
 from perinatal_csc.cli import cli
 from perinatal_csc.errors import UserError
 from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.synth import ParameterError, generate, load_parameters, write_cohort
+from perinatal_csc.data.synth import ParameterError, generate, load_parameters, write_cohort
 
 PARAMS_FILE = PROJECT_ROOT / "data" / "synthetic_parameters.yml"
 CODEBOOK_FILE = PROJECT_ROOT / "data" / "codebook.yml"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perinatal_csc.load import load_cohort
-from perinatal_csc.validate import LINES_PER_KIND, ValidationError
+from perinatal_csc.data.load import load_cohort
+from perinatal_csc.data.validate import LINES_PER_KIND, ValidationError
 
 FIX = Path(__file__).parent / "fixtures" / "load"
 CB = FIX / "mini_codebook.yml"

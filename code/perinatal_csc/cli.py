@@ -44,7 +44,7 @@ def cli() -> None:
 @_config_option
 def synth(n: int | None, seed: int | None, out: Path | None, config_path: Path | None) -> None:
     """Write a SYNTHETIC dyad-level cohort that conforms to the codebook."""
-    from .synth import generate, write_cohort
+    from .data.synth import generate, write_cohort
 
     cfg = load_config(config_path, source="synthetic")
     n = cfg.synthetic_n if n is None else n
@@ -64,7 +64,7 @@ def validate(path: Path | None, mapping: Path | None, config_path: Path | None) 
 
     Prints every problem at once and exits 1, or prints a short summary and exits 0.
     """
-    from .load import load_cohort
+    from .data.load import load_cohort
     from .pipeline import ensure_synthetic
 
     if path is not None and mapping is None and path.suffix.lower() in (".yml", ".yaml"):
@@ -103,7 +103,7 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
 @_config_option
 def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool, config_path: Path | None) -> None:
     """Render the manuscript (HTML, Word, PDF) with Quarto if installed, else the built-in path."""
-    from .render import render as do_render
+    from .render.driver import render as do_render
 
     cfg = _config(config_path, data, mapping)
     paths = do_render(cfg, [f.strip() for f in formats.split(",") if f.strip()], use_cache=not no_cache,
@@ -129,7 +129,7 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, config_p
 @_config_option
 def codebook_cmd(out: Path | None, config_path: Path | None) -> None:
     """Show or export the codebook."""
-    from .codebook import load_codebook
+    from .data.codebook import load_codebook
 
     cfg = load_config(config_path)
     frame = load_codebook(cfg.codebook_path).to_frame()

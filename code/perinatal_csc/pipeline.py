@@ -7,7 +7,6 @@ as CSV into the data source's own results folder.
 from __future__ import annotations
 
 import filecmp
-import importlib
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -15,10 +14,19 @@ from typing import Callable
 import pandas as pd
 
 from .config import Config
+from .data.codebook import load_codebook
+from .data.derive import derive
+from .data.load import load_cohort
+from .data.synth import generate, write_cohort
+from .stats import describe, models
 
-# Analysis stages, in order. Each module exposes
-#   results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]
-ANALYSIS_MODULES: list[str] = ["describe", "models"]
+Stage = Callable[[pd.DataFrame, Config], dict[str, pd.DataFrame]]
+
+#: The analysis stages, in order: each returns its tidy result tables by name.
+ANALYSIS_STAGES: tuple[tuple[str, Stage], ...] = (
+    ("describe", describe.results),
+    ("models", models.results),
+)
 
 
 def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s: None) -> Path:
@@ -30,8 +38,6 @@ def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s:
     path = config.data_path
     if not config.is_synthetic:
         return path
-    from .synth import generate, write_cohort
-
     fresh = write_cohort(generate(config.synthetic_n, config.synthetic_seed, config.synthetic_parameters_path),
                          path.with_name(path.name + ".new"))
     if path.exists() and filecmp.cmp(fresh, path, shallow=False):
@@ -44,10 +50,6 @@ def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s:
 
 def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
     """The validated cohort with derived variables: the input of every analysis."""
-    from .codebook import load_codebook
-    from .derive import derive
-    from .load import load_cohort
-
     ensure_synthetic(config, progress)
     loaded = load_cohort(config.data_path, config.mapping_path, codebook_path=config.codebook_path)
     return derive(loaded.data, load_codebook(config.codebook_path))
@@ -57,10 +59,9 @@ def run_analysis(data: pd.DataFrame, config: Config,
                  progress: Callable[[str], None] = lambda s: None) -> dict[str, pd.DataFrame]:
     """Every analysis stage's tidy tables, by name."""
     out: dict[str, pd.DataFrame] = {}
-    for name in ANALYSIS_MODULES:
+    for name, stage in ANALYSIS_STAGES:
         progress(f"analysis: {name}")
-        module = importlib.import_module(f"perinatal_csc.{name}")
-        for key, table in module.results(data, config).items():
+        for key, table in stage(data, config).items():
             if key in out:
                 raise RuntimeError(f"result table {key!r} produced twice (second time by {name})")
             out[key] = table

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .codebook import Codebook, load_codebook
+from .data.codebook import Codebook, load_codebook
 from .config import Config, load_config
 from .pipeline import cohort, run_analysis
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from great_tables import GT
 
-from ..codebook import Codebook
+from ..data.codebook import Codebook
 from ..config import Config
-from ..synth import parameter_documentation
+from ..data.synth import parameter_documentation
 from .style import style_table
 
 CODEBOOK_COLUMNS = {

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
-from .. import compare
+from ..stats import compare
 from .fmt import DASH, INDENT, fmt_n_pct, fmt_num, fmt_p
 from .style import style_table
 
@@ -382,7 +382,7 @@ def test_letters_text() -> str:
 
 def monte_carlo_text() -> str:
     """The Monte Carlo settings for the Methods, e.g. '100,000 resampled tables (seed 20230)'."""
-    from ..compare import MC_RESAMPLES, MC_SEED
+    from ..stats.compare import MC_RESAMPLES, MC_SEED
 
     return f"{MC_RESAMPLES:,} resampled tables (fixed seed {MC_SEED})"
 

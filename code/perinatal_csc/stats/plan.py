@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 
-from .codebook import Codebook
-from .errors import UserError
-from .files import read_yaml
+from ..data.codebook import Codebook
+from ..errors import UserError
+from ..files import read_yaml
 
 STRATEGIES = ("prespecified", "screen")
 METHOD_RULES = ("auto", "firth", "ml")

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .codebook import TIMEPOINTS, Codebook, load_codebook
-from .config import Config
+from ..data.codebook import TIMEPOINTS, Codebook, load_codebook
+from ..config import Config
 from .diagnostics import c_statistic, gvif, hosmer_lemeshow
 from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
 from .imputation import mice, pooled_wald, rubin

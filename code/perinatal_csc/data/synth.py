@@ -33,9 +33,9 @@ import pandas as pd
 from scipy.special import expit, logit, ndtri
 
 from .codebook import load_codebook
-from .errors import UserError
-from .files import read_yaml
-from .paths import PROJECT_ROOT
+from ..errors import UserError
+from ..files import read_yaml
+from ..paths import PROJECT_ROOT
 
 DEFAULT_PARAMETERS = PROJECT_ROOT / "data" / "synthetic_parameters.yml"
 STATUSES = ("published", "assumed")

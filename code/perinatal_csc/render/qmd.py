@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .files import read_yaml as read_project_yaml
+from ..errors import UserError
+from ..files import read_yaml as read_project_yaml
 
 INCLUDE_RE = re.compile(r"^\{\{<\s*include\s+(\"[^\"]+\"|'[^']+'|\S+)\s*>\}\}\s*$")
 INLINE_RE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")

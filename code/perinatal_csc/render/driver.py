@@ -1,9 +1,9 @@
 """Render the manuscript (HTML, Word, PDF) with Quarto when installed, else the built-in path.
 
 The built-in path reads the same `_quarto.yml` and `.qmd` sources: cells are executed in one
-Jupyter kernel (``render_exec``), the executed markdown goes through pandoc 3 (``pypandoc-binary``)
+Jupyter kernel (``execute``), the executed markdown goes through pandoc 3 (``pypandoc-binary``)
 with ``resources/manuscript.lua`` (cross-references, native tables for Word and Typst) and
-``--citeproc``; ``render_docx`` finishes the Word tables and the Typst source is compiled to PDF
+``--citeproc``; ``word`` finishes the Word tables and the Typst source is compiled to PDF
 with the ``typst`` wheel. Executed results are cached under ``.cache/render/<key>/``; the key covers everything that feeds them.
 """
 from __future__ import annotations
@@ -22,14 +22,14 @@ from typing import Any, Callable
 
 import yaml
 
-from . import __version__
-from .config import Config
-from .errors import UserError
-from .present.style import SYNTHETIC_NOTE
-from .render_qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
+from .. import __version__
+from ..config import Config
+from ..errors import UserError
+from ..present.style import SYNTHETIC_NOTE
+from .qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FORMATS = ("html", "docx", "pdf")
 QUARTO_ONLY_KEYS = ("format", "execute", "project", "manuscript", "crossref", "jupyter", "engine",
                     "number-sections", "toc", "reference-doc", "embed-resources", "csl", "bibliography",
@@ -174,7 +174,7 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     main = _main_file(root)
     doc = read_document(main, root)
     if root == config.root:
-        from .pipeline import ensure_synthetic
+        from ..pipeline import ensure_synthetic
         ensure_synthetic(config, progress)
     cache_root = root / ".cache" / "render"
     env = {**os.environ, **kernel_env(config, cache_root / "run"), "PYTHONHASHSEED": "0"}
@@ -186,7 +186,7 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     else:
         progress(f"executing {sum(c.kind == 'code' for c in doc.chunks)} cells from "
                  f"{len(doc.sources)} source files in one kernel")
-        from .render_exec import execute
+        from .execute import execute
         tmp = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=_mkdir(cache_root)))
         try:
             body = execute(doc.chunks, doc.execute, root=root, fig_dir=tmp / "figures", env=env, progress=progress)
@@ -339,7 +339,7 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
         raise RenderError("\n\n".join(failures))
     written = {fmt: out for fmt, (_, out) in jobs.items()}
     if "docx" in written:
-        from .render_docx import polish
+        from .word import polish
         polish(written["docx"])
     if "pdf" in written:
         written["pdf"] = _typst_pdf(written["pdf"], build)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, load_codebook
-from .errors import UserError
+from ..errors import UserError
 from .mapping import FileSpec, _key, identity_mapping, read_mapping
 from .validate import (Collector, Located, Problem, check_consistency, check_identifier_headers,
                        check_identifier_values, check_ids, parse_column)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .codebook import Codebook
+from ..data.codebook import Codebook
 
 _RIDGE = 1e-3
 _DONORS = 5

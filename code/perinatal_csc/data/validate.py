@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, Variable
-from .errors import UserError
+from ..errors import UserError
 
 # Report order of problem kinds; each kind's lines are capped in the message, never in .problems counts.
 KINDS = (

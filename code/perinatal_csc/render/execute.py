@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import UserError
-from .render_qmd import INLINE_RE, Chunk, SourceError
+from ..errors import UserError
+from .qmd import INLINE_RE, Chunk, SourceError
 
 INLINE_MIME = "application/x-perinatal-csc-inline+json"
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

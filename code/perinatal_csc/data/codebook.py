@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-from .errors import UserError
-from .files import read_yaml
-from .paths import PROJECT_ROOT
+from ..errors import UserError
+from ..files import read_yaml
+from ..paths import PROJECT_ROOT
 
 DEFAULT_CODEBOOK = PROJECT_ROOT / "data" / "codebook.yml"
 

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import compare
-from .codebook import Codebook, Variable, load_codebook
-from .config import Config
+from ..data.codebook import Codebook, Variable, load_codebook
+from ..config import Config
 
 COLUMNS = [
     "section", "variable", "label", "unit", "summary", "row_type", "level", "level_label",
