@@ -5,7 +5,7 @@ from perinatal_csc.stats import models
 from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.paths import PROJECT_ROOT
 from perinatal_csc.stats.plan import load_plan
-from test_models_sim import simulate_cohort
+from simulated_cohort import simulate_cohort
 
 
 @pytest.fixture(scope="session")

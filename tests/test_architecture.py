@@ -176,3 +176,9 @@ def test_the_check_catches_a_backward_import_and_a_cycle(tmp_path):
     assert STAGES.index(stage_of("stats.describe")) > STAGES.index(stage_of("data.codebook"))
     assert graph["data.codebook"] == {"stats.describe"}
     assert cycles(graph) == [["data.codebook", "stats.describe", "data.codebook"]]
+
+
+def test_tests_mirror_the_package():
+    tests = Path(__file__).resolve().parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and any(p.glob("test_*.py"))}
+    assert folders <= set(STAGES) and folders, f"test folders that are not stages: {sorted(folders - set(STAGES))}"

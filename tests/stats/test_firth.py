@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from perinatal_csc.stats.firth import detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
 
-REF = Path(__file__).parent / "fixtures" / "reference"
+REF = Path(__file__).resolve().parents[1] / "fixtures" / "reference"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from perinatal_csc.stats import models
-from test_models_sim import simulate_cohort
+from simulated_cohort import simulate_cohort
 
 ONE_YEAR_LEVELS = [("deprived", "1"), ("childhood_trauma", "1"), ("relationship", "partner_not_cohabiting"),
                    ("relationship", "single"), ("readmitted_1y", "1"), ("maternal_age", "")]

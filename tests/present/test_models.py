@@ -10,7 +10,7 @@ from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.paths import PROJECT_ROOT
 from perinatal_csc.stats.plan import load_plan
 from perinatal_csc.present import models as pm
-from test_models_sim import simulate_cohort
+from simulated_cohort import simulate_cohort
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_exclusions_frame_shows_every_reason_and_count(res):
 def test_diagnostics_frame_shows_an_independently_computed_c_statistic(res):
     import statsmodels.api as sm
     from scipy import stats
-    from test_models_sim import simulate_cohort as sim
+    from simulated_cohort import simulate_cohort as sim
 
     df = sim(n=278, seed=1)
     cc = df[df.followed_up_1y == 1].dropna(subset=["csc_any_1y", "deprived", "childhood_trauma", "relationship",

@@ -11,7 +11,7 @@ from perinatal_csc.cli import main
 from perinatal_csc.data.load import load_cohort
 from perinatal_csc.data.validate import ValidationError
 
-FIX = Path(__file__).parent / "fixtures" / "load"
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "load"
 CB = FIX / "mini_codebook.yml"
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.stats.imputation import mice, rubin
-from test_models_sim import simulate_cohort
+from simulated_cohort import simulate_cohort
 
 COLS = ["deprived", "childhood_trauma", "domestic_abuse", "diagnosis", "relationship", "maternal_age",
         "csc_any_index", "service_type"]

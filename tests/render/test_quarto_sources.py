@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "index.qmd", *sorted((ROOT / "chapters").glob("*.qmd"))]
 # Quarto's documented cell options that this project uses (quarto.org/docs/reference/cells/cells-jupyter.html)
 DOCUMENTED_OPTIONS = {"label", "echo", "include", "eval", "output", "warning", "fig-cap", "tbl-cap", "fig-alt"}

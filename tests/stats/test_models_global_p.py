@@ -9,7 +9,7 @@ from perinatal_csc.stats import models
 from perinatal_csc.stats.firth import fit_logit, lr_pvalue
 from perinatal_csc.stats.imputation import pooled_wald
 from perinatal_csc.present import models as pm
-from test_models_sim import simulate_cohort
+from simulated_cohort import simulate_cohort
 
 MULTI = {"episode": "diagnosis", "one_year": "relationship"}
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from perinatal_csc.data.load import load_cohort
 from perinatal_csc.data.validate import LINES_PER_KIND, ValidationError
 
-FIX = Path(__file__).parent / "fixtures" / "load"
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "load"
 CB = FIX / "mini_codebook.yml"
 VALID = pd.read_csv(FIX / "valid.csv", dtype=str, keep_default_na=False)
 

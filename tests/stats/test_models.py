@@ -12,7 +12,7 @@ from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.stats.diagnostics import c_statistic, gvif, hosmer_lemeshow
 from perinatal_csc.stats.plan import PlanError, load_plan
 from perinatal_csc.paths import PROJECT_ROOT
-from test_models_sim import simulate_cohort
+from simulated_cohort import simulate_cohort
 
 PLAN = PROJECT_ROOT / "config" / "analysis_plan.yml"
 
