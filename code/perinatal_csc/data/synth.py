@@ -191,6 +191,9 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
 
     Values are codebook codes; missing values are NA, except unrated one-year CAN-M domains, which carry
     the export's 'not known' code 9.
+
+    Each step below draws from the one ``rng`` in turn and adds its arrays to ``x``; the order of the
+    steps is the order of the draws, so it must not change (same seed, same bytes).
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise UserError(f"synthetic cohort size must be a positive whole number, got {n!r}")
@@ -198,9 +201,27 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
         raise UserError(f"synthetic cohort seed must be a non-negative whole number, got {seed!r}")
     p = load_parameters(params_path)
     rng = np.random.default_rng(seed)
-    c: dict[str, Any] = {}
+    x: dict[str, Any] = {}
+    _sites(p, n, rng, x)
+    _mother(p, n, rng, x)
+    _family(p, n, rng, x)
+    _clinical_history(p, n, rng, x)
+    _csc_index(p, n, rng, x)
+    _index_measures(p, n, rng, x)
+    _readmission(p, n, rng, x)
+    _loss_to_follow_up(p, n, rng, x)
+    _csc_one_year(p, n, rng, x)
+    _one_month_measures(p, n, rng, x)
+    _one_year_needs(p, n, rng, x)
+    _service_use(p, n, rng, x)
+    _missingness(p, n, rng, x)
+    c = _baseline_columns(n, rng, x)
+    _follow_up_columns(c, x)
+    return _frame(c)
 
-    # sites and design
+
+def _sites(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws site sizes, each dyad's site, the standardised site effects (the stated ICC) and service types."""
     n_sites = int(p["n_sites"])
     site_codes = np.array([f"S{i:02d}" for i in range(1, n_sites + 1)])
     site = rng.choice(n_sites, size=n, p=rng.dirichlet(np.full(n_sites, float(p["site_size_concentration"]))))
@@ -212,8 +233,12 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     svc_counts = _counts(n, [p["service_type_counts"][s] for s in SERVICES])
     service = rng.permutation(np.repeat(np.arange(3), svc_counts))
     mbu, crisis = service == 0, service == 2
+    x.update(site_codes=site_codes, site=site, u=u, welsh=welsh, service=service, mbu=mbu, crisis=crisis)
 
-    # the mother at the index admission
+
+def _mother(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws the shared adversity factor and from it the mother's age, deprivation, risk factors and
+    demographics at the index admission, so that they cluster."""
     load = p["adversity_loadings"]
     k = p["couplings"]
     adv = rng.standard_normal(n)
@@ -243,6 +268,17 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
                       + np.outer(deprived, [k["housing_deprived"][h] for h in HOUSING]))
     housing = _choose(housing_logits, rng)
     ethnicity = _choose(np.tile(np.log([p["ethnicity_shares"][e] for e in ETHNICITY]), (n, 1)), rng)
+    x.update(adv=adv, z_age=z_age, age=age, age5=age5, imd=imd, deprived=deprived, trauma=trauma, abuse=abuse,
+             substance=substance, relationship=relationship, single=single, education=education,
+             employment=employment, housing=housing, ethnicity=ethnicity)
+
+
+def _family(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws first baby and other children (younger and more adverse mothers differ), multiple birth,
+    the index infant's order and age."""
+    adv, z_age = x["adv"], x["z_age"]
+    k = p["couplings"]
+    prev = p["prevalence"]
     first_baby = rng.random(n) < expit(logit(prev["first_baby"]) - k["first_baby_per_younger_sd"] * z_age)
     oc = k["other_children"]
     n_other = np.where(first_baby, 0, np.minimum(1 + rng.poisson(oc["extra_mean"] * np.exp(oc["adversity"] * adv)),
@@ -251,8 +287,15 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     infant_order = np.where(multiple, 1 + (rng.random(n) < k["twin_index_second_prob"]), 1)
     ia = p["infant_age_weeks"]
     infant_age = np.round(np.clip(np.exp(math.log(ia["median"]) + ia["log_sd"] * rng.standard_normal(n)), 0.0, 52.1), 1)
+    x.update(first_baby=first_baby, n_other=n_other, multiple=multiple, infant_order=infant_order,
+             infant_age=infant_age)
 
-    # clinical
+
+def _clinical_history(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws the diagnosis (by service type and adversity), previous admission, detention under the
+    Mental Health Act and length of stay."""
+    adv, service = x["adv"], x["service"]
+    prev = p["prevalence"]
     dshares = np.array([[p["diagnosis_shares"][s][d] for d in DIAGNOSES] for s in SERVICES])
     adv_vec = np.array([p["diagnosis_adversity_log_odds"].get(d, 0.0) for d in DIAGNOSES])
     diagnosis = _choose(np.log(dshares[service]) + np.outer(adv, adv_vec), rng)
@@ -268,8 +311,15 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     los = p["length_of_stay_median_days"]
     los_days = np.clip(np.rint(np.exp(np.log(np.array([los[s] for s in SERVICES], dtype=float))[service]
                                       + los["log_sd"] * rng.standard_normal(n))), 1, 365)
+    x.update(diagnosis=diagnosis, dx=dx, psychosis=psychosis, prev_adm=prev_adm, detained=detained,
+             los_days=los_days)
 
-    # CSC involvement during the episode: exact count, logistic latent score with site effect
+
+def _csc_index(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws the logistic noise that picks the exact count involved with CSC during the episode (linear
+    predictor plus site effect), then the noisier severity that ranks them into categories."""
+    deprived, trauma, abuse, substance = x["deprived"], x["trauma"], x["abuse"], x["substance"]
+    prev_adm, single, age5, dx, u = x["prev_adm"], x["single"], x["age5"], x["dx"], x["u"]
     o = _log(p["csc_index_odds_ratios"])
     lp_idx = (o["deprived"] * deprived + o["childhood_trauma"] * trauma + o["domestic_abuse"] * abuse
               + o["substance_misuse"] * substance + o["prev_psych_admission"] * prev_adm + o["single"] * single
@@ -281,9 +331,16 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     csc_index = np.zeros(n, dtype=int)
     csc_index[involved] = 1 + _rank_categories(score_idx[involved] + rng.logistic(size=k_idx),
                                                _counts(k_idx, cat_shares))
+    x.update(involved=involved, csc_index=csc_index)
 
-    # instruments at the index admission
+
+def _index_measures(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws a latent severity and from it the TAG (with its safeguarding item), HoNOS and BPRS-E items
+    at the index admission, each item shifted by the risk factors it asks about."""
+    adv, dx, psychosis, abuse, substance = x["adv"], x["dx"], x["psychosis"], x["abuse"], x["substance"]
+    deprived, housing, involved, csc_index = x["deprived"], x["housing"], x["involved"], x["csc_index"]
     ins = p["instruments"]
+    k = p["couplings"]
     sv = k["severity"]
     severity = (sv["adversity"] * adv + sum(sv[d] * dx[d] for d in DIAGNOSES if d in sv)
                 + sv["noise_sd"] * rng.standard_normal(n))
@@ -309,8 +366,12 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     bprs_logit[:, 8:11] += sh["bprs_psychotic_items_psychosis"] * psychosis[:, None]
     bprs_logit[:, 2:5] += sh["bprs_mood_items_depression"] * dx["depression"][:, None]
     bprs = (rng.random((n, 24)) < expit(bprs_logit)).astype(float)
+    x.update(severity=severity, tag=tag, tag_safe=tag_safe, honos=honos, bprs=bprs)
 
-    # readmission within a year: exact count within each service type
+
+def _readmission(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws the logistic noise that picks who is readmitted within a year: an exact count per service type."""
+    prev_adm, substance, dx, service = x["prev_adm"], x["substance"], x["dx"], x["service"]
     r = _log(p["readmission_odds_ratios"])
     lp_re = (r["prev_psych_admission"] * prev_adm + r["substance_misuse"] * substance
              + sum(r[d] * dx[d] for d in DIAGNOSES if d in r))
@@ -319,16 +380,26 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     for s_i, s in enumerate(SERVICES):
         idx = np.flatnonzero(service == s_i)
         readmitted[idx[_top_k(score_re[idx], round(len(idx) * p["readmission_1y"][s]))]] = True
+    x.update(readmitted=readmitted)
 
-    # loss to follow-up: exact counts, driven by observed characteristics
+
+def _loss_to_follow_up(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws who is lost at one month and at one year: exact counts, driven by observed characteristics."""
+    age5, deprived, single, involved = x["age5"], x["deprived"], x["single"], x["involved"]
     lf = p["loss_to_follow_up"]
     lo = _log(lf["odds_ratios"])
     lp_loss = (-lo["younger_per_5y"] * age5 + lo["deprived"] * deprived + lo["single"] * single
                + lo["csc_index_any"] * involved)
     lost_1m = _top_k(lp_loss + rng.logistic(size=n), round(n * lf["lost_1m"]))
     lost_1y = _top_k(lp_loss + lo["lost_1m"] * lost_1m + rng.logistic(size=n), round(n * lf["lost_1y"]))
+    x.update(lost_1m=lost_1m, lost_1y=lost_1y)
 
-    # CSC status at one year: ordered logistic, cut at exact shares; no direct service-type effect
+
+def _csc_one_year(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws CSC status at one year (ordered logistic cut at exact shares, no direct service-type effect)
+    and whether the infant is in the mother's care."""
+    deprived, trauma, single, readmitted = x["deprived"], x["trauma"], x["single"], x["readmitted"]
+    abuse, substance, csc_index, u = x["abuse"], x["substance"], x["csc_index"], x["u"]
     q = p["csc_1y_odds_ratios"]
     q1 = _log(q)
     idx_eff = np.array([0.0] + [math.log(q["index_status"][s]) for s in CSC_STATUS[1:]])
@@ -339,8 +410,13 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     p_away = np.array([p["infant_not_in_care_1y"][s] for s in CSC_STATUS])[csc_1y]
     in_care_1y = ~(rng.random(n) < p_away)
     csc_1y_any = csc_1y > 0
+    x.update(csc_1y=csc_1y, in_care_1y=in_care_1y, csc_1y_any=csc_1y_any)
 
-    # one month: satisfaction and needs
+
+def _one_month_measures(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws the one-month CSQ-8 items (satisfaction higher after an MBU) and CAN-M met and unmet counts."""
+    mbu, involved, adv, severity = x["mbu"], x["involved"], x["adv"], x["severity"]
+    k = p["couplings"]
     sat = p["satisfaction"]
     sat_latent = sat["mbu_effect_sd"] * mbu + sat["csc_effect_sd"] * involved + rng.standard_normal(n)
     csq = _int_items(sat["item_mean"] + sat["latent_loading"] * sat_latent[:, None]
@@ -352,9 +428,14 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     unmet_1m = np.minimum(rng.poisson(nd["unmet_1m_mean"] * np.exp(n1["unmet_loading"] * need_1m
                                                                   + nd["csc_unmet_log_ratio"] * involved)),
                           26 - met_1m)
+    x.update(csq=csq, met_1m=met_1m, unmet_1m=unmet_1m)
 
-    # one year: CAN-M domains and service use
-    ny = k["need_1y"]
+
+def _one_year_needs(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws the 26 one-year CAN-M domains (need, then unmet need, then 'not known'), more needs under CSC."""
+    adv, csc_1y_any, n_other = x["adv"], x["csc_1y_any"], x["n_other"]
+    ny = p["couplings"]["need_1y"]
+    nd = p["needs"]
     need_1y = ny["adversity"] * adv + ny["noise_sd"] * rng.standard_normal(n)
     need_logit = (logit(np.asarray(nd["domain_need_prob"]))[None, :] + ny["need_loading"] * need_1y[:, None]
                   + ny["csc_need"] * csc_1y_any[:, None])
@@ -365,6 +446,13 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
                                          + ny["unmet_csc"] * csc_1y_any)[:, None]
     canm = np.where(has_need, np.where(unmet, 2.0, 1.0), 0.0)
     canm[rng.random((n, 26)) < nd["canm_not_known_rate"]] = 9.0
+    x.update(canm=canm)
+
+
+def _service_use(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws one-year service-use counts (gamma-Poisson, by CSC status, readmission and MBU) and inpatient days."""
+    csc_1y_any, readmitted, mbu = x["csc_1y_any"], x["readmitted"], x["mbu"]
+    k = p["couplings"]
     su = p["service_use"]
     shape = su["dispersion_shape"]
     su_mult = {"su_social_worker": np.where(csc_1y_any, su["social_worker_csc_ratio"], 1.0),
@@ -378,8 +466,17 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     days = np.clip(np.rint(np.exp(math.log(su["inpatient_days_median"]) + su["inpatient_days_log_sd"]
                                   * rng.standard_normal(n))), 1, 365)
     service_use["su_inpatient_days"] = np.where(inpatient, days, 0.0)
+    x.update(service_use=service_use)
 
-    # item missingness (MAR given always-observed age, service type and CSC involvement)
+
+def _missingness(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
+    """Draws which items and whole instruments are missing (MAR given the always-observed age, service
+    type and CSC involvement), blanking the measures in place."""
+    age5, crisis, involved = x["age5"], x["crisis"], x["involved"]
+    tag, honos, bprs, csq, canm, service_use = x["tag"], x["honos"], x["bprs"], x["csq"], x["canm"], x["service_use"]
+    ins = p["instruments"]
+    nd = p["needs"]
+    su = p["service_use"]
     im = p["item_missingness"]
     mo = _log(im["odds_ratios"])
     lp_miss = -mo["younger_per_5y"] * age5 + mo["crisis_team"] * crisis + mo["csc_index_any"] * involved
@@ -389,63 +486,74 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
         whole = _top_k(lp_inst + rng.logistic(size=n), round(n * ins["missing_instrument"][key]))
         arr[whole] = np.nan
         arr[rng.random(arr.shape) < ins["missing_item_rate"]] = np.nan
-    tag_safe = np.where(np.isnan(tag).all(axis=1), np.nan, tag_safe)
+    tag_safe = np.where(np.isnan(tag).all(axis=1), np.nan, x["tag_safe"])
     csq[rng.random((n, 8)) < im["csq_item_rate"]] = np.nan
     canm1m_missing = rng.random(n) < im["canm_1m_missing"]
     canm_not_done = rng.random(n) < nd["canm_not_done_1y"]
     canm[canm_not_done] = np.nan
     for name in service_use:
         service_use[name][rng.random(n) < su["item_missing_rate"]] = np.nan
+    x.update(masks=masks, tag_safe=tag_safe, canm1m_missing=canm1m_missing)
 
-    # assemble in codebook order
+
+def _baseline_columns(n: int, rng: np.random.Generator, x: dict[str, Any]) -> dict[str, Any]:
+    """Draws the pseudonymous mother ids (the last draw) and lays out the index-admission columns in
+    codebook order."""
+    masks = x["masks"]
+    c: dict[str, Any] = {}
     width = max(4, len(str(n)))
     m_width = max(4, len(str(10 * n)))
     mother_num = rng.choice(10**m_width - 10 ** (m_width - 1), size=n, replace=False) + 10 ** (m_width - 1)
     c["dyad_id"] = "SYN-" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
     c["mother_id"] = "SYN-M-" + pd.Series(mother_num).astype(str)
-    c["site"] = site_codes[site]
-    c["nation"] = np.where(welsh[site], "wales", "england")
-    c["service_type"] = np.array(SERVICES)[service]
-    c["multiple_birth"] = multiple
-    c["index_infant_order"] = infant_order
-    c["maternal_age"] = age
-    c["ethnicity"] = _masked(np.array(ETHNICITY)[ethnicity], masks.get("ethnicity"))
-    c["relationship"] = _masked(np.array(RELATIONSHIP)[relationship], masks.get("relationship"))
-    c["education"] = _masked(np.array(EDUCATION)[education], masks.get("education"))
-    c["employment"] = _masked(np.array(EMPLOYMENT)[employment], masks.get("employment"))
-    c["imd_quintile"] = _masked(imd, masks.get("imd_quintile"))
-    c["housing"] = _masked(np.array(HOUSING)[housing], masks.get("housing"))
-    c["first_baby"] = _masked(first_baby, masks.get("first_baby"))
-    c["n_other_children"] = _masked(n_other, masks.get("n_other_children"))
-    c["infant_age_weeks"] = infant_age
-    c["diagnosis"] = np.array(DIAGNOSES)[diagnosis]
-    c["prev_psych_admission"] = _masked(prev_adm, masks.get("prev_psych_admission"))
-    c["mha_detention"] = detained
-    c["substance_misuse"] = _masked(substance, masks.get("substance_misuse"))
-    c["childhood_trauma"] = _masked(trauma, masks.get("childhood_trauma"))
-    c["domestic_abuse"] = _masked(abuse, masks.get("domestic_abuse"))
-    _items(c, "tag", tag, "tag_total")
-    c["tag_safeguarding"] = tag_safe
-    _items(c, "honos", honos, "honos_total")
-    _items(c, "bprs", bprs, "bprs_count")
-    c["length_of_stay_days"] = los_days
-    c["csc_status_index"] = np.array(CSC_STATUS)[csc_index]
+    c["site"] = x["site_codes"][x["site"]]
+    c["nation"] = np.where(x["welsh"][x["site"]], "wales", "england")
+    c["service_type"] = np.array(SERVICES)[x["service"]]
+    c["multiple_birth"] = x["multiple"]
+    c["index_infant_order"] = x["infant_order"]
+    c["maternal_age"] = x["age"]
+    c["ethnicity"] = _masked(np.array(ETHNICITY)[x["ethnicity"]], masks.get("ethnicity"))
+    c["relationship"] = _masked(np.array(RELATIONSHIP)[x["relationship"]], masks.get("relationship"))
+    c["education"] = _masked(np.array(EDUCATION)[x["education"]], masks.get("education"))
+    c["employment"] = _masked(np.array(EMPLOYMENT)[x["employment"]], masks.get("employment"))
+    c["imd_quintile"] = _masked(x["imd"], masks.get("imd_quintile"))
+    c["housing"] = _masked(np.array(HOUSING)[x["housing"]], masks.get("housing"))
+    c["first_baby"] = _masked(x["first_baby"], masks.get("first_baby"))
+    c["n_other_children"] = _masked(x["n_other"], masks.get("n_other_children"))
+    c["infant_age_weeks"] = x["infant_age"]
+    c["diagnosis"] = np.array(DIAGNOSES)[x["diagnosis"]]
+    c["prev_psych_admission"] = _masked(x["prev_adm"], masks.get("prev_psych_admission"))
+    c["mha_detention"] = x["detained"]
+    c["substance_misuse"] = _masked(x["substance"], masks.get("substance_misuse"))
+    c["childhood_trauma"] = _masked(x["trauma"], masks.get("childhood_trauma"))
+    c["domestic_abuse"] = _masked(x["abuse"], masks.get("domestic_abuse"))
+    _items(c, "tag", x["tag"], "tag_total")
+    c["tag_safeguarding"] = x["tag_safe"]
+    _items(c, "honos", x["honos"], "honos_total")
+    _items(c, "bprs", x["bprs"], "bprs_count")
+    c["length_of_stay_days"] = x["los_days"]
+    c["csc_status_index"] = np.array(CSC_STATUS)[x["csc_index"]]
+    return c
+
+
+def _follow_up_columns(c: dict[str, Any], x: dict[str, Any]) -> None:
+    """Adds the one-month and one-year columns, missing for dyads lost to follow-up, never invented."""
+    lost_1m, lost_1y, csq, canm = x["lost_1m"], x["lost_1y"], x["csq"], x["canm"]
     fu1m, fu1y = ~lost_1m, ~lost_1y
     c["followed_up_1m"] = fu1m
-    c["canm_1m_met"] = _masked(met_1m, lost_1m | canm1m_missing)
-    c["canm_1m_unmet"] = _masked(unmet_1m, lost_1m | canm1m_missing)
+    c["canm_1m_met"] = _masked(x["met_1m"], lost_1m | x["canm1m_missing"])
+    c["canm_1m_unmet"] = _masked(x["unmet_1m"], lost_1m | x["canm1m_missing"])
     csq[lost_1m] = np.nan
     _items(c, "csq", csq, "csq8_total")
     c["followed_up_1y"] = fu1y
-    c["readmitted_1y"] = readmitted
-    c["csc_status_1y"] = _masked(np.array(CSC_STATUS)[csc_1y], lost_1y)
-    c["infant_in_care_1y"] = _masked(in_care_1y, lost_1y)
+    c["readmitted_1y"] = x["readmitted"]
+    c["csc_status_1y"] = _masked(np.array(CSC_STATUS)[x["csc_1y"]], lost_1y)
+    c["infant_in_care_1y"] = _masked(x["in_care_1y"], lost_1y)
     canm[lost_1y] = np.nan
     for d in range(26):
         c[f"canm_1y_d{d + 1:02d}"] = canm[:, d]
-    for name, arr in service_use.items():
+    for name, arr in x["service_use"].items():
         c[name] = _masked(arr, lost_1y)
-    return _frame(c)
 
 
 def _masked(values: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
