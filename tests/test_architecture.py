@@ -22,7 +22,7 @@ TOP_LEVEL: dict[str, str] = {"__init__": "settings", "paths": "settings", "error
 #: Inside these stages each module imports only the ones listed before it (and every module is listed).
 ORDER_WITHIN: dict[str, tuple[str, ...]] = {
     "data": ("codebook", "synth", "validate", "mapping", "load", "derive"),
-    "render": ("qmd", "execute", "word", "driver"),
+    "render": ("qmd", "execute", "provenance", "project", "word", "hooks", "driver"),
 }
 STATISTICS = "stats"
 

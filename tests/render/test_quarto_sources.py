@@ -1,10 +1,13 @@
 """The manuscript sources use only Quarto-documented syntax, so `quarto render` (1.5+) reads the
 same files the built-in renderer does. Checked statically with this test's own parsing."""
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+
+from perinatal_csc.render.project import lint
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "index.qmd", *sorted((ROOT / "chapters").glob("*.qmd"))]
@@ -28,7 +31,7 @@ def test_project_is_a_quarto_manuscript_with_three_formats():
     assert cfg["project"]["output-dir"] == "_output"
     assert cfg["manuscript"]["article"] == "index.qmd"
     assert set(cfg["format"]) == {"html", "docx", "typst"}
-    assert cfg["format"]["html"]["embed-resources"] is True
+    assert "embed-resources" not in cfg["format"]["html"]
     assert (ROOT / cfg["format"]["docx"]["reference-doc"]).exists()
     for key in ("bibliography", "csl"):
         assert (ROOT / cfg[key]).exists()
@@ -78,3 +81,53 @@ def test_inline_code_uses_quarto_inline_syntax():
             assert expr.startswith(" ") and expr.strip() and "\n" not in expr, (path.name, expr)
             found += 1
     assert found >= 10, "the manuscript's numbers in prose come from inline expressions"
+
+
+def test_the_project_has_none_of_the_known_quarto_pitfalls():
+    assert lint(ROOT) == []
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    for name in ("_quarto.yml", "index.qmd", "references.bib", "references.csl"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "chapters", tmp_path / "chapters")
+    return tmp_path
+
+
+def _edit_config(root: Path, change) -> None:
+    cfg = yaml.safe_load((root / "_quarto.yml").read_text())
+    change(cfg)
+    (root / "_quarto.yml").write_text(yaml.safe_dump(cfg))
+
+
+PITFALLS = {
+    # 1. quarto-dev/quarto-cli#14063: the PDF's figures and the notebook preview are deleted
+    "embed-resources": (lambda c: c["format"]["html"].update({"embed-resources": True}), "embed-resources"),
+    # 2. docs/*.md and tests/*.py rendered as documents
+    "render list": (lambda c: c["project"].pop("render"), "project.render"),
+    "render glob": (lambda c: c["project"].update({"render": ["index.qmd", "**/*.py"]}), "project.render"),
+    # 3. {{< meta provenance-* >}} undefined when Quarto runs directly
+    "provenance file": (lambda c: c.pop("metadata-files"), "meta provenance-"),
+    "pre-render step": (lambda c: c["project"].pop("pre-render"), "meta provenance-"),
+    # 4. tables converted by Quarto, not by the project's filter and Word finishing
+    "filter": (lambda c: c.pop("filters"), "filters"),
+    "table processing": (lambda c: c.pop("html-table-processing"), "html-table-processing"),
+    "post-render step": (lambda c: c["project"].pop("post-render"), "post-render"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PITFALLS))
+def test_lint_fails_on_a_copy_that_reintroduces_a_pitfall(tmp_path, name):
+    root = _copy_project(tmp_path)
+    assert lint(root) == []
+    change, words = PITFALLS[name]
+    _edit_config(root, change)
+    problems = lint(root)
+    assert problems and any(words in p for p in problems), problems
+
+
+def test_lint_finds_a_meta_key_that_nothing_defines(tmp_path):
+    root = _copy_project(tmp_path)
+    path = root / "chapters" / "_appendix.qmd"
+    path.write_text(path.read_text() + "\nCommit: {{< meta provenance-branch >}}\n")
+    assert [p for p in lint(root) if "provenance-branch" in p]

@@ -13,8 +13,10 @@ import pytest
 
 from perinatal_csc.config import load_config
 from perinatal_csc.errors import UserError
+from perinatal_csc.paths import PROJECT_ROOT
 from perinatal_csc.render.driver import RenderError, cache_key, kernel_env, render
 from perinatal_csc.render.execute import CellError
+from perinatal_csc.render.project import FILTER
 from perinatal_csc.render.qmd import (INLINE_RE, SourceError, expand_includes, parse_options, read_document,
                                       substitute_meta)
 
@@ -28,8 +30,9 @@ execute:
   echo: false
   warning: false
 bibliography: references.bib
+filters: [FILTER]
 format:
-  html: {embed-resources: true}
+  html: default
   docx: default
   typst: default
 """
@@ -114,7 +117,7 @@ BIB = "@article{smith2020, author={Smith, Ann}, title={A title}, journal={Journa
 
 def make_project(root: Path, index: str = INDEX, part: str = PART) -> Path:
     (root / "chapters").mkdir(parents=True, exist_ok=True)
-    (root / "_quarto.yml").write_text(QUARTO_YML)
+    (root / "_quarto.yml").write_text(QUARTO_YML.replace("FILTER", str(PROJECT_ROOT / FILTER)))
     (root / "index.qmd").write_text(index)
     (root / "chapters" / "_part.qmd").write_text(part)
     (root / "references.bib").write_text(BIB)

@@ -25,7 +25,9 @@ import yaml
 from .. import __version__
 from ..config import Config
 from ..errors import UserError
-from ..present.style import SYNTHETIC_NOTE
+from .hooks import post_render, write_provenance
+from .project import filters, lint, project_config
+from .provenance import data_files
 from .qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -33,9 +35,9 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FORMATS = ("html", "docx", "pdf")
 QUARTO_ONLY_KEYS = ("format", "execute", "project", "manuscript", "crossref", "jupyter", "engine",
                     "number-sections", "toc", "reference-doc", "embed-resources", "csl", "bibliography",
-                    "keywords")  # pandoc's Typst template writes keywords as code and fails
+                    "keywords",  # pandoc's Typst template writes keywords as code and fails
+                    "filters", "metadata-files", "html-table-processing")
 CACHE_KEEP = 4
-REAL_NOTE = "REAL data: every output must pass disclosure checks before it leaves the secure environment."
 Progress = Callable[[str], None]
 
 
@@ -67,54 +69,6 @@ def _formats(formats: list[str] | tuple[str, ...]) -> list[str]:
     if not out:
         raise UserError("no output format given (choose from html, docx, pdf)")
     return out
-
-
-# -- provenance -------------------------------------------------------------------------------
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _data_files(config: Config) -> list[Path]:
-    p = config.data_path
-    if p is None or not p.exists():
-        return []
-    if p.is_dir():
-        return sorted(q for q in p.rglob("*") if q.is_file())
-    return [p]
-
-
-def git_state(root: Path) -> str:
-    """Short commit, with "(modified)" when tracked files differ from it."""
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], check=True,
-                                capture_output=True, text=True, timeout=20).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               check=True, capture_output=True, text=True, timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return f"{commit} (modified)" if dirty else commit
-
-
-def provenance(config: Config, root: Path, renderer: str) -> dict[str, str]:
-    """What every output states about where it came from (flat keys for `{{< meta >}}`)."""
-    files = _data_files(config)
-    digest = ", ".join(f"{f.name} (SHA-256 {sha256_file(f)})" for f in files) or "file not found"
-    data = f"SYNTHETIC cohort: {digest}" if config.is_synthetic else f"REAL data: {digest}"
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return {
-        "data-label": "SYNTHETIC" if config.is_synthetic else "REAL",
-        "data-notice": SYNTHETIC_NOTE if config.is_synthetic else REAL_NOTE,
-        "provenance-data": data,
-        "provenance-commit": git_state(root),
-        "provenance-version": f"perinatal-csc {__version__}",
-        "provenance-rendered": now,
-        "provenance-renderer": renderer,
-    }
 
 
 # -- cache key --------------------------------------------------------------------------------
@@ -158,7 +112,7 @@ def cache_key(config: Config, doc: Document, root: Path, env: dict[str, str]) ->
     for label in ("codebook_path", "analysis_plan_path", "synthetic_parameters_path", "disclosure_policy_path",
                   "mapping_path"):
         _feed(h, label, getattr(config, label))
-    for f in _data_files(config):
+    for f in data_files(config):
         _feed(h, "data", f)
     for src in doc.sources:
         _feed(h, "source " + str(src.relative_to(root)), src)
@@ -172,10 +126,13 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
 
     t0 = time.perf_counter()
     main = _main_file(root)
-    doc = read_document(main, root)
     if root == config.root:
         from ..pipeline import ensure_synthetic
         ensure_synthetic(config, progress)
+    renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
+                f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
+    prov = write_provenance(config, root, renderer)
+    doc = read_document(main, root)
     cache_root = root / ".cache" / "render"
     env = {**os.environ, **kernel_env(config, cache_root / "run"), "PYTHONHASHSEED": "0"}
     key = cache_key(config, doc, root, {k: env[k] for k in env if k.startswith("PERINATAL_CSC_")})
@@ -198,9 +155,6 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
             shutil.rmtree(tmp, ignore_errors=True)
         _prune(cache_root, keep=build)
     pandoc = pypandoc.get_pandoc_path()
-    renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
-                f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
-    prov = provenance(config, root, renderer)
     meta = _pandoc_metadata(doc, root, prov)
     body = substitute_meta(executed.read_text(encoding="utf-8"), {**flatten(doc.metadata), **prov})
     src = build / "render.md"
@@ -304,8 +258,8 @@ def _resolve(root: Path, value: Any) -> list[Path]:
 def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Document, root: Path,
                 progress: Progress) -> dict[str, Path]:
     """pandoc for every format at once, then Typst for the PDF."""
-    common = [pandoc, str(src), "--from", "markdown", "--standalone", "--resource-path", str(build),
-              "--lua-filter", str(RESOURCES / "manuscript.lua")]
+    common = [pandoc, str(src), "--from", "markdown", "--standalone", "--resource-path", str(build)]
+    common += [f"--lua-filter={f}" for f in filters(project_config(root), root)]
     bib = _resolve(root, doc.metadata.get("bibliography"))
     csl = _resolve(root, doc.metadata.get("csl"))
     tail = ["--citeproc"] + [f"--bibliography={b}" for b in bib] + [f"--csl={c}" for c in csl[:1]]
@@ -338,9 +292,7 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
     if failures:
         raise RenderError("\n\n".join(failures))
     written = {fmt: out for fmt, (_, out) in jobs.items()}
-    if "docx" in written:
-        from .word import polish
-        polish(written["docx"])
+    post_render([written[f] for f in ("docx", "html") if f in written])
     if "pdf" in written:
         written["pdf"] = _typst_pdf(written["pdf"], build)
     return written
@@ -364,15 +316,18 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
     quarto = shutil.which("quarto")
     if quarto is None:
         raise RenderError("quarto is not on PATH")
+    problems = lint(root)
+    if problems:
+        raise RenderError("the project's Quarto settings have known problems:\n- " + "\n- ".join(problems))
     version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
-    prov = provenance(config, root, f"Quarto {version}")
     out_dir = config.output_dir
     to = ",".join("typst" if f == "pdf" else f for f in formats)
     cmd = [quarto, "render", "--to", to, "--output-dir", str(out_dir)]
-    for k, v in prov.items():
-        cmd += ["-M", f"{k}:{v}"]
-    env = {**os.environ, "QUARTO_PYTHON": sys.executable, **kernel_env(config, root / ".cache" / "render" / "run")}
-    progress(f"rendering with Quarto {version}")
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable, "PERINATAL_CSC_RENDERER": f"Quarto {version}",
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+           **kernel_env(config, root / ".cache" / "render" / "run")}
+    write_provenance(config, root, f"Quarto {version}")
+    progress(f"rendering with Quarto {version} (pre- and post-render steps from _quarto.yml)")
     p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     if p.returncode != 0:
         raise RenderError(f"quarto render failed (exit {p.returncode}):\n{p.stderr.strip()[-6000:]}")

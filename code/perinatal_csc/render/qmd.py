@@ -161,6 +161,13 @@ def read_document(main: Path, root: Path) -> Document:
     execute.update(project.get("execute") or {})
     execute.update(front.get("execute") or {})
     meta = {k: v for k, v in project.items() if k not in ("project", "manuscript", "execute", "format")}
+    for name in ([project["metadata-files"]] if isinstance(project.get("metadata-files"), str)
+                 else project.get("metadata-files") or []):
+        path = root / str(name)
+        if not path.exists():
+            raise SourceError(f"{path}: listed in metadata-files of _quarto.yml but not found "
+                              "(the pre-render step writes it)")
+        meta.update(read_yaml(path))
     meta.update({k: v for k, v in front.items() if k not in ("execute", "format")})
     meta["format"] = {**(project.get("format") or {}), **(front.get("format") or {})}
     sources = sorted({main, *(s for s, _ in segments)})

@@ -1,5 +1,7 @@
 --[[
-perinatal-csc manuscript filter (built-in render path; Quarto does the same work itself).
+perinatal-csc manuscript filter, declared in _quarto.yml, so both renderers run it. On the built-in
+path it does all of the following; under Quarto (which numbers and cross-references floats itself)
+only step 2.
 
 Runs BEFORE --citeproc. It
   1. numbers fig-/tbl- floats (Divs, or pandoc Figures, whose id starts with fig- or tbl-) in
@@ -15,6 +17,9 @@ Runs BEFORE --citeproc. It
 ]]
 
 local KIND = { fig = "Figure", tbl = "Table" }
+-- Under Quarto (declared in _quarto.yml's filters) Quarto numbers, captions and cross-references the
+-- floats itself; this filter then only turns great-tables HTML into native Word and Typst tables.
+local under_quarto = type(quarto) == "table" and quarto.doc ~= nil
 local is_html = FORMAT:match("html") ~= nil
 local is_typst = FORMAT:match("typst") ~= nil
 local numbers = {}
@@ -266,7 +271,7 @@ end
 local function native_table(tbl, id, cap_inlines)
   tbl = shape_table(tbl)
   local notes = take_notes(tbl)
-  tbl.caption = { long = { pandoc.Plain(cap_inlines) } }
+  tbl.caption = #cap_inlines > 0 and { long = { pandoc.Plain(cap_inlines) } } or {}
   tbl.attr = pandoc.Attr(id, {}, {})
   local out = pandoc.Blocks({})
   if is_typst then
@@ -382,7 +387,18 @@ local function resolve_cite(cite)
   return nil
 end
 
+local function quarto_tables(doc)
+  if is_html then return doc end
+  return doc:walk({
+    RawBlock = function(b)
+      local tbl = html_table({ b })
+      if tbl then return native_table(tbl, "", pandoc.Inlines({})) end
+    end,
+  })
+end
+
 function Pandoc(doc)
+  if under_quarto then return quarto_tables(doc) end
   doc = doc:walk({
     traverse = "topdown",
     Div = function(div)

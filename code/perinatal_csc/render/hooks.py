@@ -1,0 +1,132 @@
+"""The project's pre- and post-render steps, run by Quarto (``_quarto.yml``) and by the built-in path.
+
+    python -m perinatal_csc.render.hooks pre-render    # writes _provenance.yml
+    python -m perinatal_csc.render.hooks post-render   # finishes each output file
+
+One implementation for both renderers, so what the built-in path's tests prove about the Word tables
+and the single-file HTML holds under Quarto too.
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ..config import Config
+from .project import PROVENANCE_FILE
+from .provenance import provenance
+from .word import polish
+
+LINK_RE = re.compile(r"<link\b[^>]*\brel=[\"']stylesheet[\"'][^>]*>", re.I)
+SCRIPT_RE = re.compile(r"<script\b([^>]*)\bsrc=[\"']([^\"']+)[\"']([^>]*)>\s*</script>", re.I)
+IMG_RE = re.compile(r"(<img\b[^>]*\bsrc=)([\"'])([^\"']+)\2", re.I)
+HREF_RE = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
+CSS_URL_RE = re.compile(r"url\(\s*([\"']?)([^)\"']+)\1\s*\)")
+
+
+def write_provenance(config: Config, root: Path, renderer: str) -> dict[str, str]:
+    """Write ``_provenance.yml`` for this render and return its keys."""
+    prov = provenance(config, root, renderer)
+    (root / PROVENANCE_FILE).write_text(yaml.safe_dump(prov, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return prov
+
+
+def _local(ref: str) -> bool:
+    return not re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", ref, re.I)
+
+
+def _data_uri(path: Path) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline_css(css: str, base: Path) -> str:
+    def repl(m: re.Match) -> str:
+        ref = m.group(2)
+        target = (base / ref.split("#")[0].split("?")[0])
+        return f"url({_data_uri(target)})" if _local(ref) and target.is_file() else m.group(0)
+    return CSS_URL_RE.sub(repl, css)
+
+
+def embed_resources(html: Path) -> list[str]:
+    """Rewrite ``html`` so it needs no other file: local stylesheets, scripts, images and the fonts and
+    images those stylesheets name are inlined. Returns the local references that could not be found."""
+    base = html.parent
+    text = html.read_text(encoding="utf-8")
+    missing: list[str] = []
+
+    def target(ref: str) -> Path | None:
+        path = base / ref.split("#")[0].split("?")[0]
+        if path.is_file():
+            return path
+        missing.append(ref)
+        return None
+
+    def css(m: re.Match) -> str:
+        href = HREF_RE.search(m.group(0))
+        if not href or not _local(href.group(1)) or (path := target(href.group(1))) is None:
+            return m.group(0)
+        return f"<style>\n{_inline_css(path.read_text(encoding='utf-8'), path.parent)}\n</style>"
+
+    def script(m: re.Match) -> str:
+        if not _local(m.group(2)) or (path := target(m.group(2))) is None:
+            return m.group(0)
+        body = path.read_text(encoding="utf-8").replace("</script", "<\\/script")
+        return f"<script{m.group(1)}{m.group(3)}>\n{body}\n</script>"
+
+    def img(m: re.Match) -> str:
+        if not _local(m.group(3)) or (path := target(m.group(3))) is None:
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{_data_uri(path)}{m.group(2)}"
+
+    text = IMG_RE.sub(img, SCRIPT_RE.sub(script, LINK_RE.sub(css, text)))
+    html.write_text(text, encoding="utf-8")
+    return missing
+
+
+def post_render(outputs: list[Path]) -> None:
+    """Finish every rendered file: Word tables (``word.polish``) and a single-file HTML."""
+    for path in outputs:
+        if path.suffix == ".docx" and path.exists():
+            polish(path)
+        elif path.suffix == ".html" and path.exists():
+            embed_resources(path)
+
+
+def _quarto_outputs() -> list[Path]:
+    root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path.cwd())
+    listed = os.environ.get("QUARTO_PROJECT_OUTPUT_FILES", "")
+    return [p if p.is_absolute() else root / p for p in (Path(x) for x in listed.splitlines() if x.strip())]
+
+
+def _quarto_renderer() -> str:
+    quarto = shutil.which("quarto")
+    version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip() if quarto else ""
+    return f"Quarto {version}".strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["pre-render"]:
+        from ..report import config_from_environment
+
+        root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path.cwd())
+        renderer = os.environ.get("PERINATAL_CSC_RENDERER") or _quarto_renderer()
+        write_provenance(config_from_environment(), root, renderer)
+        return 0
+    if args == ["post-render"]:
+        post_render(_quarto_outputs())
+        return 0
+    print("usage: python -m perinatal_csc.render.hooks pre-render|post-render", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

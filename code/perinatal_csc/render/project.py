@@ -1,0 +1,97 @@
+"""The Quarto project file as both renderers read it, and the pitfalls known to break `quarto render`.
+
+``lint`` is run by the static tests of the sources and before every Quarto render, because Quarto
+cannot be installed where this project is developed: each rule names the failure it prevents.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .provenance import KEYS as PROVENANCE_KEYS
+from .qmd import META_RE, expand_includes, flatten, read_yaml, split_front_matter
+
+PROJECT_FILE = "_quarto.yml"
+PROVENANCE_FILE = "_provenance.yml"
+FILTER = "code/perinatal_csc/render/resources/manuscript.lua"
+PRE_RENDER = "python -m perinatal_csc.render.hooks pre-render"
+POST_RENDER = "python -m perinatal_csc.render.hooks post-render"
+SELF_CONTAINED_KEYS = ("embed-resources", "self-contained")
+
+
+def project_config(root: Path) -> dict[str, Any]:
+    path = root / PROJECT_FILE
+    return read_yaml(path) if path.exists() else {}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def documents(cfg: dict[str, Any]) -> list[str]:
+    """The documents the project renders (``project.render``), the manuscript article first."""
+    article = (cfg.get("manuscript") or {}).get("article") or "index.qmd"
+    listed = [str(x) for x in _as_list((cfg.get("project") or {}).get("render"))]
+    return [article] + [d for d in listed if d != article]
+
+
+def filters(cfg: dict[str, Any], root: Path) -> list[Path]:
+    return [root / str(f) for f in _as_list(cfg.get("filters")) if str(f) != "quarto"]
+
+
+def metadata_files(cfg: dict[str, Any], root: Path) -> list[Path]:
+    return [root / str(f) for f in _as_list(cfg.get("metadata-files"))]
+
+
+def _meta_keys_used(root: Path, cfg: dict[str, Any]) -> dict[str, set[str]]:
+    """Each document's ``{{< meta key >}}`` keys, with the keys its front matter defines."""
+    used: dict[str, set[str]] = {}
+    for doc in documents(cfg):
+        path = root / doc
+        if not path.exists():
+            continue
+        front, _ = split_front_matter(path.read_text(encoding="utf-8"), path)
+        text = "".join(t for _, t in expand_includes(path, path.parent, root))
+        used[doc] = set(META_RE.findall(text)) - set(flatten(front))
+    return used
+
+
+def lint(root: Path) -> list[str]:
+    """Every known Quarto pitfall in the project's sources, as messages (empty when clean)."""
+    cfg = project_config(root)
+    project = cfg.get("project") or {}
+    problems: list[str] = []
+    for fmt, opts in (cfg.get("format") or {}).items():
+        for key in SELF_CONTAINED_KEYS:
+            if isinstance(opts, dict) and opts.get(key):
+                problems.append(f"format.{fmt}.{key} is set: in a manuscript project Quarto then deletes "
+                                "index_files/ before Typst compiles (quarto-dev/quarto-cli#14063); the built-in "
+                                "path and the post-render step make the single-file HTML instead")
+    listed = [str(x) for x in _as_list(project.get("render"))]
+    if not listed:
+        problems.append("project.render is not set: Quarto would render every .md, .qmd and notebook-like .py "
+                        "file in the project (docs/, tests/), not only the manuscript")
+    for doc in listed:
+        if not doc.endswith(".qmd") or any(ch in doc for ch in "*?[") or not (root / doc).exists():
+            problems.append(f"project.render lists {doc!r}: list only the project's own .qmd documents")
+    meta_files = [str(f) for f in _as_list(cfg.get("metadata-files"))]
+    pre = [str(x) for x in _as_list(project.get("pre-render"))]
+    defined = set(flatten({k: v for k, v in cfg.items() if k not in ("project", "format")}))
+    if PROVENANCE_FILE in meta_files and PRE_RENDER in pre:
+        defined |= set(PROVENANCE_KEYS)
+    for doc, keys in _meta_keys_used(root, cfg).items():
+        for key in sorted(keys - defined):
+            problems.append(f"{doc}: {{{{< meta {key} >}}}} is not defined for Quarto (front matter, {PROJECT_FILE} or "
+                            f"{PROVENANCE_FILE} written by the pre-render step '{PRE_RENDER}')")
+    if FILTER not in [str(f) for f in _as_list(cfg.get("filters"))]:
+        problems.append(f"filters does not list {FILTER}: under Quarto the tables would not become the project's "
+                        "native Word and Typst tables (they overprint at page feet in the PDF)")
+    if cfg.get("html-table-processing") != "none":
+        problems.append("html-table-processing is not 'none': Quarto would convert the great-tables HTML itself "
+                        "before the project's filter sees it")
+    if POST_RENDER not in [str(x) for x in _as_list(project.get("post-render"))]:
+        problems.append(f"project.post-render does not run '{POST_RENDER}': the Word finishing and the "
+                        "single-file HTML would happen only on the built-in path")
+    return problems

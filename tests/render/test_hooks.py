@@ -1,0 +1,119 @@
+"""The pre- and post-render steps that Quarto and the built-in path share (render/hooks.py)."""
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pypandoc
+import pytest
+import yaml
+from lxml import etree
+
+from perinatal_csc.render import hooks
+from perinatal_csc.render.project import FILTER
+from perinatal_csc.render.provenance import KEYS
+from perinatal_csc.render.word import W_NS
+
+ROOT = Path(__file__).resolve().parents[2]
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+GT_TABLE = """<table class="gt_table">
+<thead><tr><th class="gt_col_heading gt_left">Characteristic</th>
+<th class="gt_col_heading gt_right">CSC involvement<br>N = 99</th><th class="gt_col_heading gt_right">p</th></tr></thead>
+<tbody><tr><td class="gt_row gt_left">Age, years</td><td class="gt_row gt_right">30 (25, 34)</td>
+<td class="gt_row gt_right">0.21</td></tr></tbody>
+<tfoot class="gt_sourcenotes"><tr><td class="gt_sourcenote" colspan="3">Median (Q1, Q3).</td></tr></tfoot>
+</table>"""
+
+
+def test_embed_resources_inlines_every_local_file(tmp_path):
+    files = tmp_path / "index_files"
+    (files / "fonts").mkdir(parents=True)
+    (files / "fonts" / "a.woff2").write_bytes(b"font-bytes")
+    (files / "style.css").write_text("body { font-family: x; } @font-face { src: url('fonts/a.woff2'); }")
+    (files / "app.js").write_text("var x = '</script>';")
+    (files / "figure.png").write_bytes(PNG)
+    html = tmp_path / "index.html"
+    html.write_text('<html><head><link rel="stylesheet" href="index_files/style.css">'
+                    '<script src="index_files/app.js"></script>'
+                    '<link rel="stylesheet" href="https://cdn.example/x.css"></head>'
+                    '<body><img src="index_files/figure.png" alt="a figure"><a href="#x">x</a></body></html>')
+    assert hooks.embed_resources(html) == []
+    text = html.read_text()
+    assert "index_files/" not in text
+    assert base64.b64encode(PNG).decode() in text
+    assert base64.b64encode(b"font-bytes").decode() in text
+    assert "<\\/script>" in text and "https://cdn.example/x.css" in text and 'href="#x"' in text
+
+
+def test_embed_resources_reports_a_missing_file(tmp_path):
+    html = tmp_path / "index.html"
+    html.write_text('<img src="index_files/gone.png">')
+    assert hooks.embed_resources(html) == ["index_files/gone.png"]
+
+
+def test_pre_render_writes_every_provenance_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUARTO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("PERINATAL_CSC_RENDERER", "Quarto 1.7.34")
+    assert hooks.main(["pre-render"]) == 0
+    written = yaml.safe_load((tmp_path / "_provenance.yml").read_text())
+    assert set(written) == set(KEYS)
+    assert written["provenance-renderer"] == "Quarto 1.7.34"
+
+
+def test_hooks_refuse_an_unknown_step():
+    assert hooks.main(["mid-render"]) == 2
+
+
+def _docx_xml(path: Path) -> etree._Element:
+    with zipfile.ZipFile(path) as z:
+        return etree.fromstring(z.read("word/document.xml"))
+
+
+def _pandoc_docx(tmp_path: Path, markdown: str, *extra: str) -> Path:
+    src = tmp_path / "in.md"
+    src.write_text(markdown)
+    out = tmp_path / "out.docx"
+    subprocess.run([pypandoc.get_pandoc_path(), str(src), "--from", "markdown", "--to", "docx",
+                    "--output", str(out), *extra], check=True, capture_output=True)
+    return out
+
+
+def test_post_render_finishes_a_plain_pandoc_docx_as_a_stand_in_for_quarto(tmp_path, monkeypatch):
+    """Quarto's own Word output has pandoc's tables: the shared finishing must rule, align and keep
+    their rows whole, and running it twice changes nothing."""
+    docx = _pandoc_docx(tmp_path, "| Characteristic | N = 99 |\n|:--|--:|\n| Age | 30 |\n| Parity | 2 |\n")
+    monkeypatch.setenv("QUARTO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_FILES", "out.docx\n")
+    assert hooks.main(["post-render"]) == 0
+    root = _docx_xml(docx)
+    ns = {"w": W_NS}
+    rows = root.findall(".//w:tbl/w:tr", ns)
+    assert rows and all(r.find("w:trPr/w:cantSplit", ns) is not None for r in rows)
+    header = [r for r in rows if r.find("w:trPr/w:tblHeader", ns) is not None]
+    assert header and all(tc.find("w:tcPr/w:tcBorders/w:bottom", ns).get(f"{{{W_NS}}}val") == "single"
+                          for tc in header[-1].findall("w:tc", ns))
+    once = etree.tostring(root)
+    hooks.post_render([docx])
+    assert etree.tostring(_docx_xml(docx)) == once
+
+
+@pytest.mark.parametrize("quarto", [True, False], ids=["under-quarto", "built-in"])
+@pytest.mark.parametrize("fmt", ["native", "typst"])
+def test_the_filter_under_quarto_only_converts_tables(tmp_path, fmt, quarto):
+    """With Quarto's `quarto` module present, the filter leaves numbering and cross-references to
+    Quarto and only turns the great-tables HTML into a native table with its notes below it."""
+    wrapper = tmp_path / "filter.lua"
+    wrapper.write_text(("quarto = { doc = {} }\n" if quarto else "") + f"dofile({str(ROOT / FILTER)!r})\n")
+    src = tmp_path / "in.md"
+    src.write_text(f"See @tbl-x.\n\n::: {{#tbl-x}}\n```{{=html}}\n{GT_TABLE}\n```\n\nA caption\n:::\n")
+    out = subprocess.run([pypandoc.get_pandoc_path(), str(src), "--from", "markdown", "--to", fmt,
+                          f"--lua-filter={wrapper}"], check=True, capture_output=True, text=True).stdout
+    assert "<table" not in out and "gt_table" not in out
+    assert "Median" in out and "Characteristic" in out
+    native_table = ("table(" in out) if fmt == "typst" else ("Table\n" in out or "Table (" in out)
+    assert native_table
+    numbered = "Table 1" in out or ('Str "Table"' in out and 'Str "1:"' in out)
+    assert numbered is not quarto
