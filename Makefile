@@ -6,8 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: report test analyse render synth validate wheelhouse clean setup
 
+# REVIEW=1: line numbers and double spacing (submission layout); BLIND=1: no authors (peer review)
+MODE := $(if $(filter 1 yes true,$(REVIEW)),--review) $(if $(filter 1 yes true,$(BLIND)),--blind)
+
 report: $(STAMP)
-	$(BIN)/perinatal-csc report
+	$(BIN)/perinatal-csc report $(MODE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -31,7 +34,7 @@ analyse: $(STAMP)
 	$(BIN)/perinatal-csc analyse
 
 render: $(STAMP)
-	$(BIN)/perinatal-csc render
+	$(BIN)/perinatal-csc render $(MODE)
 
 # Every pinned wheel (plus the build backend) in one folder, for machines with no package index:
 #   make setup PIP_ARGS="--no-index --find-links wheelhouse"

@@ -100,14 +100,17 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
 @click.option("--to", "formats", default="html,docx,pdf", show_default=True,
               help="Comma-separated output formats.")
 @click.option("--no-cache", is_flag=True, help="Execute every cell even if nothing changed.")
+@click.option("--review", is_flag=True, help="Submission layout: line numbers and double spacing in Word and PDF.")
+@click.option("--blind", is_flag=True, help="For blind peer review: no authors, affiliations or acknowledgements.")
 @_config_option
-def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool, config_path: Path | None) -> None:
+def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool, review: bool, blind: bool,
+           config_path: Path | None) -> None:
     """Render the manuscript (HTML, Word, PDF) with Quarto if installed, else the built-in path."""
     from .render.driver import render as do_render
 
     cfg = _config(config_path, data, mapping)
     paths = do_render(cfg, [f.strip() for f in formats.split(",") if f.strip()], use_cache=not no_cache,
-                      progress=_progress)
+                      progress=_progress, review=review, blind=blind)
     for p in paths:
         click.echo(f"wrote {p}")
 
@@ -115,12 +118,16 @@ def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool
 @cli.command()
 @_data_option
 @_mapping_option
+@click.option("--review", is_flag=True, help="Submission layout: line numbers and double spacing in Word and PDF.")
+@click.option("--blind", is_flag=True, help="For blind peer review: no authors, affiliations or acknowledgements.")
 @_config_option
 @click.pass_context
-def report(ctx: click.Context, data: Path | None, mapping: Path | None, config_path: Path | None) -> None:
+def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: bool, blind: bool,
+           config_path: Path | None) -> None:
     """Everything: build the synthetic cohort if needed, validate, analyse, render."""
     ctx.invoke(analyse, data=data, mapping=mapping, out=None, config_path=config_path)
-    ctx.invoke(render, data=data, mapping=mapping, formats="html,docx,pdf", no_cache=False, config_path=config_path)
+    ctx.invoke(render, data=data, mapping=mapping, formats="html,docx,pdf", no_cache=False, review=review,
+               blind=blind, config_path=config_path)
 
 
 @cli.command("codebook")

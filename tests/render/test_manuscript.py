@@ -366,17 +366,35 @@ def next_paragraph(element):
     return el
 
 
+def section_of(element):
+    """The Word section properties that govern ``element``: the next section break after it."""
+    el = element.getnext()
+    while el is not None:
+        found = el.find(f"{W}pPr/{W}sectPr") if el.tag == f"{W}p" else (el if el.tag == f"{W}sectPr" else None)
+        if found is not None:
+            return found
+        el = el.getnext()
+    return element.getparent().find(f"{W}sectPr")
+
+
+def section_text_width(sect) -> tuple[int, bool]:
+    """Text width in twips and whether the section is landscape."""
+    size, margin = sect.find(f"{W}pgSz"), sect.find(f"{W}pgMar")
+    width = int(size.get(f"{W}w")) - int(margin.get(f"{W}left")) - int(margin.get(f"{W}right"))
+    return width, int(size.get(f"{W}w")) > int(size.get(f"{W}h"))
+
+
 @slow
 def test_every_word_table_spans_the_text_width_repeats_its_header_and_has_notes_below(manuscript):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.text.paragraph import Paragraph
     d = manuscript["docx"]
-    section = d.sections[-1]
-    text_width = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU -> twips
     tables = docx_tables(d)
     noted = 0
     for cap, table in tables:
         grid = [int(g.get(f"{W}w")) for g in table._tbl.iter(f"{W}gridCol")]
+        text_width, landscape = section_text_width(section_of(table._tbl))
+        assert landscape == (len(grid) >= 8), cap
         assert abs(sum(grid) - text_width) <= 0.01 * text_width, cap
         assert is_header(table.rows[0]), cap
         first_body = next(r for r in table.rows if not is_header(r))

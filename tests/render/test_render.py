@@ -276,7 +276,7 @@ def test_word_table_header_repeats_is_bold_and_bottom_aligned(rendered):
     _, table = shaped_word_table(paths["docx"])
     first = table.rows[0]
     assert first._tr.find(f"{W}trPr/{W}tblHeader") is not None
-    assert [c.text for c in first.cells] == ["Characteristic", "With CSC involvement, N = 99", "p"]
+    assert [c.text for c in first.cells] == ["Characteristic", "With CSC involvement, N\u00a0=\u00a099", "p"]  # N = 99 unbroken
     for cell in first.cells:
         assert cell._tc.find(f"{W}tcPr/{W}vAlign").get(f"{W}val") == "bottom"
         assert all(r.bold for r in cell.paragraphs[0].runs)
@@ -333,22 +333,32 @@ def test_typst_table_aligns_columns_and_sizes_them_to_the_text_width(rendered):
     assert len(widths) == 3 and abs(sum(widths) - 100) < 0.5 and widths[0] == max(widths)
 
 
-def test_typst_header_is_bottom_aligned_and_repeats(rendered):
+def test_typst_header_is_bottom_aligned_repeats_and_says_continued(rendered):
+    """Row 0 of the repeated header says "Table N (continued)" on every page after the table's first;
+    the column headings below it are bottom-aligned, with the top rule above them."""
     root, _, _ = rendered
     before, table = shaped_typst_table(root)
     scope = before[before.rindex("#["):]
-    assert "#show table.cell.where(y: 0): set align(bottom)" in scope
-    assert "table.header(" in table[:table.index("Visits")]
+    assert "#show table.cell.where(y: 1): set align(bottom)" in scope
+    assert "if y == 1 { (top: 0.8pt) }" in scope
+    header = table[table.index("table.header("):table.index("Visits")]
+    continued = re.search(r"colspan: 3[^\]]*\[#context \{ if here\(\)\.page\(\) > locate\(<tbl-shape>\)\.page\(\) "
+                          r"\[#emph\[Table 2 \(continued\)\]\] \}\]", header)
+    assert continued and header.index("#context") < header.index("Characteristic")
 
 
-def test_typst_group_heading_is_bold_and_notes_sit_under_the_table(rendered):
+def test_typst_group_heading_is_bold_and_notes_are_the_tables_last_row(rendered):
+    """The notes are a full-width last row, ruled above, so they stay with the table's last part."""
     root, _, _ = rendered
-    _, table = shaped_typst_table(root)
+    before, table = shaped_typst_table(root)
     body = table[:table.index("caption:")]
     assert re.search(r"table\.cell\((align: left, )?colspan: 3\)\[#strong\[Needs\]\]", body)
-    assert "table.footer" not in body and "NOTE-TEXT" not in body
-    after = table[table.index("caption:"):]
-    assert re.search(r"#set text\(size: 7\.5pt\)[^\]]*NOTE-TEXT", after, flags=re.S)
+    assert "table.footer" not in body
+    notes = re.search(r"table\.cell\(align: left, colspan: 3, inset: \(x: 0pt, top: 5pt, bottom: 0pt\)\)"
+                      r"\[#set text\(size: 7\.5pt\)[^\]]*NOTE-TEXT", body)
+    assert notes and body.index("NOTE-TEXT") > body.rindex("Visits")
+    rows_before_notes = int(re.search(r"else if y == (\d+) \{ \(top: 0\.6pt\) \}", before[before.rindex("#["):]).group(1))
+    assert rows_before_notes == 2 + 5   # "continued" row and column headings, then five body rows
 
 
 def test_provenance_meta_shortcode_names_the_renderer(rendered):

@@ -47,15 +47,20 @@ class RenderError(UserError):
 
 def render(config: Config, formats: list[str] | tuple[str, ...] = FORMATS, *, use_cache: bool = True,
            progress: Progress = lambda s: None, project_dir: Path | None = None,
-           builtin: bool | None = None) -> list[Path]:
-    """Render ``index.qmd`` of the project into ``config.output_dir``; return the written files."""
+           builtin: bool | None = None, review: bool = False, blind: bool = False) -> list[Path]:
+    """Render ``index.qmd`` of the project into ``config.output_dir``; return the written files.
+
+    ``review`` adds line numbers and double spacing to Word and PDF, as journals ask of submitted
+    manuscripts; ``blind`` leaves out authors, affiliations and acknowledgements for peer review.
+    """
     wanted = _formats(formats)
     root = Path(project_dir or config.root).resolve()
     if builtin is None:
         builtin = bool(os.environ.get("PERINATAL_CSC_BUILTIN_RENDER")) or shutil.which("quarto") is None
+    mode = {"review": review, "blind": blind}
     if not builtin:
-        return _render_quarto(config, wanted, root, progress)
-    return _render_builtin(config, wanted, root, use_cache, progress)
+        return _render_quarto(config, wanted, root, progress, mode)
+    return _render_builtin(config, wanted, root, use_cache, progress, mode)
 
 
 def _formats(formats: list[str] | tuple[str, ...]) -> list[str]:
@@ -121,7 +126,8 @@ def cache_key(config: Config, doc: Document, root: Path, env: dict[str, str]) ->
 
 # -- built-in path ----------------------------------------------------------------------------
 
-def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: bool, progress: Progress) -> list[Path]:
+def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: bool, progress: Progress,
+                    mode: dict[str, bool]) -> list[Path]:
     import pypandoc
 
     t0 = time.perf_counter()
@@ -131,7 +137,7 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
         ensure_synthetic(config, progress)
     renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
                 f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
-    prov = write_provenance(config, root, renderer)
+    prov = write_provenance(config, root, renderer, **mode)
     doc = read_document(main, root)
     cache_root = root / ".cache" / "render"
     env = {**os.environ, **kernel_env(config, cache_root / "run"), "PYTHONHASHSEED": "0"}
@@ -161,8 +167,7 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     src.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body,
                    encoding="utf-8")
     out_dir = _mkdir(config.output_dir)
-    (build / "header.typ").write_text(_typst_header(prov["data-notice"]), encoding="utf-8")
-    written = _run_pandoc(pandoc, src, build, formats, doc, root, progress)
+    written = _run_pandoc(pandoc, src, build, formats, doc, root, progress, prov)
     final = []
     for fmt, path in written.items():
         target = out_dir / f"index.{ 'pdf' if fmt == 'pdf' else fmt}"
@@ -227,22 +232,6 @@ def _pandoc_metadata(doc: Document, root: Path, prov: dict[str, str]) -> dict[st
     return meta
 
 
-def _typst_header(notice: str) -> str:
-    """Typst set-up: our own "Table N:" captions (no second number), booktabs-like table rules, and the
-    data notice on every page."""
-    safe = notice.replace("\\", "").replace("]", "").replace("[", "").replace("#", "")
-    return ("#set figure(numbering: none)\n"
-            "#set text(hyphenate: false)\n"
-            "#show table: set text(size: 8.5pt)\n"
-            "#show table: set par(justify: false)\n"
-            "#set table(inset: (x: 4pt, y: 3.5pt), stroke: (x, y) => if y == 0 { (top: 0.8pt) })\n"
-            "#set table.hline(stroke: 0.6pt)\n"
-            "#set table.cell(breakable: false)\n"
-            "#show figure.where(kind: table): set block(breakable: true)\n"
-            "#show figure.caption.where(kind: table): set align(left)\n"
-            f"#set page(header: align(right, text(size: 8pt, fill: rgb(\"#8a0015\"))[{safe}]))\n")
-
-
 def _format_options(doc: Document, fmt: str) -> dict[str, Any]:
     formats = doc.metadata.get("format") or {}
     key = {"pdf": "typst"}.get(fmt, fmt)
@@ -256,7 +245,7 @@ def _resolve(root: Path, value: Any) -> list[Path]:
 
 
 def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Document, root: Path,
-                progress: Progress) -> dict[str, Path]:
+                progress: Progress, settings: dict[str, Any]) -> dict[str, Path]:
     """pandoc for every format at once, then Typst for the PDF."""
     common = [pandoc, str(src), "--from", "markdown", "--standalone", "--resource-path", str(build)]
     common += [f"--lua-filter={f}" for f in filters(project_config(root), root)]
@@ -278,7 +267,7 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
             args = ["--to", "docx", f"--reference-doc={ref[0]}"]
         else:
             out = build / "index.typ"
-            args = ["--to", "typst", f"--include-in-header={build / 'header.typ'}"]
+            args = ["--to", "typst"]
         jobs[fmt] = (common + args + tail + ["--output", str(out)], out)
     procs = {fmt: subprocess.Popen(cmd, cwd=build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for fmt, (cmd, _) in jobs.items()}
@@ -292,7 +281,7 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
     if failures:
         raise RenderError("\n\n".join(failures))
     written = {fmt: out for fmt, (_, out) in jobs.items()}
-    post_render([written[f] for f in ("docx", "html") if f in written])
+    post_render([written[f] for f in ("docx", "html") if f in written], settings)
     if "pdf" in written:
         written["pdf"] = _typst_pdf(written["pdf"], build)
     return written
@@ -312,7 +301,8 @@ def _typst_pdf(typ: Path, build: Path) -> Path:
 
 # -- Quarto path ------------------------------------------------------------------------------
 
-def _render_quarto(config: Config, formats: list[str], root: Path, progress: Progress) -> list[Path]:
+def _render_quarto(config: Config, formats: list[str], root: Path, progress: Progress,
+                   mode: dict[str, bool]) -> list[Path]:
     quarto = shutil.which("quarto")
     if quarto is None:
         raise RenderError("quarto is not on PATH")
@@ -324,9 +314,10 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
     to = ",".join("typst" if f == "pdf" else f for f in formats)
     cmd = [quarto, "render", "--to", to, "--output-dir", str(out_dir)]
     env = {**os.environ, "QUARTO_PYTHON": sys.executable, "PERINATAL_CSC_RENDERER": f"Quarto {version}",
+           "PERINATAL_CSC_REVIEW": "1" if mode["review"] else "0", "PERINATAL_CSC_BLIND": "1" if mode["blind"] else "0",
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
            **kernel_env(config, root / ".cache" / "render" / "run")}
-    write_provenance(config, root, f"Quarto {version}")
+    write_provenance(config, root, f"Quarto {version}", **mode)
     progress(f"rendering with Quarto {version} (pre- and post-render steps from _quarto.yml)")
     p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     if p.returncode != 0:

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,9 +32,10 @@ HREF_RE = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.I)
 CSS_URL_RE = re.compile(r"url\(\s*([\"']?)([^)\"']+)\1\s*\)")
 
 
-def write_provenance(config: Config, root: Path, renderer: str) -> dict[str, str]:
+def write_provenance(config: Config, root: Path, renderer: str, *, review: bool = False,
+                     blind: bool = False) -> dict[str, str | bool]:
     """Write ``_provenance.yml`` for this render and return its keys."""
-    prov = provenance(config, root, renderer)
+    prov = provenance(config, root, renderer, review=review, blind=blind)
     (root / PROVENANCE_FILE).write_text(yaml.safe_dump(prov, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return prov
 
@@ -91,11 +93,19 @@ def embed_resources(html: Path) -> list[str]:
     return missing
 
 
-def post_render(outputs: list[Path]) -> None:
-    """Finish every rendered file: Word tables (``word.polish``) and a single-file HTML."""
+def read_settings(root: Path) -> dict[str, Any]:
+    """This render's ``_provenance.yml`` (written by the pre-render step), or nothing."""
+    path = root / PROVENANCE_FILE
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+
+
+def post_render(outputs: list[Path], settings: dict[str, Any] | None = None) -> None:
+    """Finish every rendered file: the Word document (``word.polish``: tables, page numbers, running
+    header, review mode) and a single-file HTML."""
+    settings = settings or {}
     for path in outputs:
         if path.suffix == ".docx" and path.exists():
-            polish(path)
+            polish(path, notice=settings.get("data-notice"), review=bool(settings.get("review")))
         elif path.suffix == ".html" and path.exists():
             embed_resources(path)
 
@@ -114,15 +124,17 @@ def _quarto_renderer() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path.cwd())
     if args == ["pre-render"]:
         from ..report import config_from_environment
 
-        root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path.cwd())
         renderer = os.environ.get("PERINATAL_CSC_RENDERER") or _quarto_renderer()
-        write_provenance(config_from_environment(), root, renderer)
+        write_provenance(config_from_environment(), root, renderer,
+                         review=os.environ.get("PERINATAL_CSC_REVIEW") == "1",
+                         blind=os.environ.get("PERINATAL_CSC_BLIND") == "1")
         return 0
     if args == ["post-render"]:
-        post_render(_quarto_outputs())
+        post_render(_quarto_outputs(), read_settings(root))
         return 0
     print("usage: python -m perinatal_csc.render.hooks pre-render|post-render", file=sys.stderr)
     return 2

@@ -17,7 +17,7 @@ from ..present.style import SYNTHETIC_NOTE
 
 REAL_NOTE = "REAL data: every output must pass disclosure checks before it leaves the secure environment."
 KEYS = ("data-label", "data-notice", "provenance-data", "provenance-commit", "provenance-version",
-        "provenance-rendered", "provenance-renderer")
+        "provenance-rendered", "provenance-renderer", "review", "blind")
 
 
 def sha256_file(path: Path) -> str:
@@ -50,8 +50,10 @@ def git_state(root: Path) -> str:
     return f"{commit} (modified)" if dirty else commit
 
 
-def provenance(config: Config, root: Path, renderer: str) -> dict[str, str]:
-    """What every output states about where it came from (flat keys for `{{< meta >}}`)."""
+def provenance(config: Config, root: Path, renderer: str, *, review: bool = False,
+               blind: bool = False) -> dict[str, str | bool]:
+    """What every output states about where it came from (flat keys for `{{< meta >}}`), and the
+    render's mode: ``review`` (line numbers, double spacing) and ``blind`` (no authors)."""
     files = data_files(config)
     digest = ", ".join(f"{f.name} (SHA-256 {sha256_file(f)})" for f in files) or "file not found"
     data = f"SYNTHETIC cohort: {digest}" if config.is_synthetic else f"REAL data: {digest}"
@@ -64,4 +66,6 @@ def provenance(config: Config, root: Path, renderer: str) -> dict[str, str]:
         "provenance-version": f"perinatal-csc {__version__}",
         "provenance-rendered": now,
         "provenance-renderer": renderer,
+        "review": review,
+        "blind": blind,
     }

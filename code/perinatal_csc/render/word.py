@@ -1,12 +1,16 @@
-"""Finish pandoc's Word tables: full text width, bottom-aligned ruled header, rows kept whole.
+"""Finish a Word manuscript from pandoc (built-in path) or Quarto: tables, page furniture, review mode.
 
 pandoc sizes a table's grid for a fixed 5.5-inch text block and marks only the first row for the
 table style's header rule; this pass fits the grid to the page of the reference document, rules
-and bottom-aligns the whole (possibly two-row) header, stops rows from splitting across pages, and
-sets the text of very wide tables a point smaller than the table style's 9 pt.
+and bottom-aligns the whole (possibly two-row) header, stops rows from splitting across pages, keeps
+each caption with its table's first rows and the notes with its last row, puts wide tables on
+landscape pages, sets the text of very wide tables a point smaller than the table style's 9 pt, and
+adds page numbers, the data notice as a running header and, for review, line numbers and double
+spacing. Running it twice gives the same document.
 """
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 import zipfile
@@ -25,10 +29,32 @@ R_ORDER = ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "str
            "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing",
            "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText",
            "vertAlign", "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath")
+P_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+           "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+           "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid",
+           "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+           "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+SECT_ORDER = ("headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz", "pgMar",
+              "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols", "formProt", "vAlign", "noEndnote",
+              "titlePg", "textDirection", "bidi", "rtlGutter", "docGrid", "printerSettings", "sectPrChange")
 HEADER_RULE = "6"
 SPANNER_RULE = "4"
-WIDE_COLUMNS = 10
+LANDSCAPE_COLUMNS = 8    # a table this wide gets landscape pages (WIDE_COLUMNS in manuscript.lua)
+SMALL_COLUMNS = 10       # and from this width a point smaller text
 WIDE_SIZE = "16"  # half-points
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+RELS = "word/_rels/document.xml.rels"
+TYPES = "[Content_Types].xml"
+STYLES = "word/styles.xml"
+FURNITURE = {  # part, relationship id, relationship type, content type, root element
+    "header": ("word/header_pcsc.xml", "rIdPcscHeader", f"{R_NS}/header",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml", "hdr"),
+    "footer": ("word/footer_pcsc.xml", "rIdPcscFooter", f"{R_NS}/footer",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml", "ftr"),
+}
+NOTICE_COLOUR = "8A0015"
 
 
 def w(tag: str) -> str:
@@ -105,24 +131,192 @@ def _polish_table(tbl: etree._Element, width: int) -> None:
             _rule(tc, HEADER_RULE if last else (SPANNER_RULE if spanner else None))
     for row in rows:
         _child(_pr(row, "trPr"), "cantSplit", TR_ORDER)
-    if len(tbl.findall(f"{w('tblGrid')}/{w('gridCol')}")) >= WIDE_COLUMNS:
+    if _columns(tbl) >= SMALL_COLUMNS:
         for run in tbl.iter(w("r")):
             r_pr = _pr(run, "rPr")
             for tag in ("sz", "szCs"):
                 _child(r_pr, tag, R_ORDER).set(w("val"), WIDE_SIZE)
 
 
-def polish(path: Path) -> None:
-    """Rewrite the Word file at ``path`` in place with its tables finished."""
+def _columns(tbl: etree._Element) -> int:
+    return len(tbl.findall(f"{w('tblGrid')}/{w('gridCol')}"))
+
+
+def _style(p: etree._Element) -> str | None:
+    style = p.find(f"{w('pPr')}/{w('pStyle')}")
+    return style.get(w("val")) if style is not None else None
+
+
+def _keep_next(p: etree._Element) -> None:
+    _child(_pr(p, "pPr"), "keepNext", P_ORDER)
+
+
+def _sibling(el: etree._Element, step: int) -> etree._Element | None:
+    """The nearest paragraph or table before (step -1) or after (+1) ``el``, skipping bookmarks."""
+    sib = el.getprevious() if step < 0 else el.getnext()
+    while sib is not None and etree.QName(sib).localname in ("bookmarkStart", "bookmarkEnd"):
+        sib = sib.getprevious() if step < 0 else sib.getnext()
+    return sib
+
+
+def _caption_and_notes(tbl: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
+    before = _sibling(tbl, -1)
+    caption = before if before is not None and before.tag == w("p") and _style(before) == "TableCaption" else None
+    notes, nxt = [], _sibling(tbl, 1)
+    while nxt is not None and nxt.tag == w("p") and _style(nxt) == "TableNote":
+        notes.append(nxt)
+        nxt = _sibling(nxt, 1)
+    return caption, notes
+
+
+def _keep_together(tbl: etree._Element, caption: etree._Element | None, notes: list[etree._Element]) -> None:
+    """Caption with the header and first row; last row with the notes; the notes with each other."""
+    rows = tbl.findall(w("tr"))
+    header = [r for r in rows if r.find(f"{w('trPr')}/{w('tblHeader')}") is not None]
+    keep = ([caption] if caption is not None else []) + [p for r in header + rows[len(header):len(header) + 1]
+                                                         for p in r.iter(w("p"))]
+    if notes:
+        keep += [p for p in rows[-1].iter(w("p"))] + notes[:-1]
+    for p in keep:
+        _keep_next(p)
+
+
+def _section(template: etree._Element, landscape: bool) -> etree._Element:
+    sect = copy.deepcopy(template)
+    size = sect.find(w("pgSz"))
+    if size is not None:
+        a, b = int(size.get(w("w"))), int(size.get(w("h")))
+        wide, tall = max(a, b), min(a, b)
+        size.set(w("w"), str(wide if landscape else tall))
+        size.set(w("h"), str(tall if landscape else wide))
+        if landscape:
+            size.set(w("orient"), "landscape")
+        elif w("orient") in size.attrib:
+            del size.attrib[w("orient")]
+    return sect
+
+
+def _is_landscape(sect: etree._Element | None) -> bool:
+    size = sect.find(w("pgSz")) if sect is not None else None
+    return size is not None and size.get(w("orient")) == "landscape"
+
+
+def _ends_section(p: etree._Element | None) -> etree._Element | None:
+    return p.find(f"{w('pPr')}/{w('sectPr')}") if p is not None and p.tag == w("p") else None
+
+
+def _landscape(tbl: etree._Element, caption: etree._Element | None, notes: list[etree._Element],
+               body_sect: etree._Element) -> None:
+    """Put the table, its caption and notes in a landscape section of their own."""
+    first = caption if caption is not None else tbl
+    last = notes[-1] if notes else tbl
+    if _is_landscape(_ends_section(last)):
+        return
+    before = _sibling(first, -1)
+    if _is_landscape(_ends_section(before)):
+        _pr(before, "pPr").remove(_ends_section(before))
+    elif before is not None and before.tag == w("p") and _ends_section(before) is None:
+        _child(_pr(before, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=False)))
+    else:
+        holder = etree.Element(w("p"))
+        _child(_pr(holder, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=False)))
+        first.addprevious(holder)
+    if last.tag != w("p"):
+        holder = etree.Element(w("p"))
+        last.addnext(holder)
+        last = holder
+    _child(_pr(last, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=True)))
+
+
+def _paragraph_xml(text: str, field: bool, colour: str | None, align: str) -> str:
+    colour_xml = f'<w:color w:val="{colour}"/>' if colour else ""
+    run = f'<w:rPr>{colour_xml}<w:sz w:val="16"/></w:rPr>'
+    body = (f'<w:fldSimple w:instr=" PAGE "><w:r>{run}<w:t>1</w:t></w:r></w:fldSimple>' if field
+            else f'<w:r>{run}<w:t xml:space="preserve">{text}</w:t></w:r>')
+    return f'<w:p><w:pPr><w:jc w:val="{align}"/></w:pPr>{body}</w:p>'
+
+
+def _furniture(parts: dict[str, bytes], root: etree._Element, notice: str | None) -> None:
+    """Page numbers in the footer and the data notice as a running header, in every section."""
+    from xml.sax.saxutils import escape
+
+    content = {"footer": _paragraph_xml("", True, None, "center")}
+    if notice:
+        content["header"] = _paragraph_xml(escape(notice), False, NOTICE_COLOUR, "right")
+    rels = etree.fromstring(parts[RELS])
+    types = etree.fromstring(parts[TYPES])
+    for kind, xml in content.items():
+        part, rid, rel_type, content_type, tag = FURNITURE[kind]
+        parts[part] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                       f'<w:{tag} xmlns:w="{W_NS}" xmlns:r="{R_NS}">{xml}</w:{tag}>').encode("utf-8")
+        if not any(r.get("Id") == rid for r in rels):
+            etree.SubElement(rels, f"{{{PKG_REL_NS}}}Relationship",
+                             {"Id": rid, "Type": rel_type, "Target": part.split("/", 1)[1]})
+        if not any(o.get("PartName") == "/" + part for o in types):
+            etree.SubElement(types, f"{{{CT_NS}}}Override", {"PartName": "/" + part, "ContentType": content_type})
+        for sect in root.iter(w("sectPr")):
+            ref_tag = f"{kind}Reference"
+            for old in sect.findall(w(ref_tag)):
+                if old.get(w("type"), "default") == "default":
+                    sect.remove(old)
+            ref = etree.Element(w(ref_tag), {w("type"): "default", f"{{{R_NS}}}id": rid})
+            sect.insert(0 if kind == "header" else len(sect.findall(w("headerReference"))), ref)
+    parts[RELS] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    parts[TYPES] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _review(parts: dict[str, bytes], root: etree._Element) -> None:
+    """Continuous line numbers and double-spaced text (tables and their notes stay single-spaced)."""
+    for sect in root.iter(w("sectPr")):
+        _child(sect, "lnNumType", SECT_ORDER).attrib.update({w("countBy"): "1", w("restart"): "continuous",
+                                                              w("distance"): "284"})
+    styles = etree.fromstring(parts[STYLES])
+    defaults = styles.find(f"{w('docDefaults')}/{w('pPrDefault')}/{w('pPr')}")
+    if defaults is None:
+        doc_defaults = styles.find(w("docDefaults"))
+        if doc_defaults is None:
+            doc_defaults = etree.Element(w("docDefaults"))
+            styles.insert(0, doc_defaults)
+        ppr_default = doc_defaults.find(w("pPrDefault"))
+        if ppr_default is None:
+            ppr_default = etree.SubElement(doc_defaults, w("pPrDefault"))
+        defaults = etree.SubElement(ppr_default, w("pPr"))
+    _child(defaults, "spacing", P_ORDER).attrib.update({w("line"): "480", w("lineRule"): "auto"})
+    for style in styles.findall(w("style")):
+        if style.get(w("styleId")) in ("Compact", "TableNote", "TableCaption"):
+            _child(_pr(style, "pPr"), "spacing", P_ORDER).attrib.update({w("line"): "240", w("lineRule"): "auto"})
+    parts[STYLES] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def polish(path: Path, *, notice: str | None = None, review: bool = False) -> None:
+    """Rewrite the Word file at ``path`` in place, finished (see the module's docstring)."""
     with zipfile.ZipFile(path) as z:
-        root = etree.fromstring(z.read(DOCUMENT))
+        infos = z.infolist()
+        parts = {i.filename: z.read(i.filename) for i in infos}
+    root = etree.fromstring(parts[DOCUMENT])
+    body = root.find(w("body"))
+    body_sect = body.find(w("sectPr"))
     width = text_width(root)
-    for tbl in root.iter(w("tbl")):
-        _polish_table(tbl, width)
+    for tbl in list(root.iter(w("tbl"))):
+        caption, notes = _caption_and_notes(tbl)
+        wide = _columns(tbl) >= LANDSCAPE_COLUMNS and tbl.getparent() is body and body_sect is not None
+        if wide:
+            _landscape(tbl, caption, notes, body_sect)
+            size = body_sect.find(w("pgSz"))
+            margin = body_sect.find(w("pgMar"))
+            landscape_width = int(size.get(w("h"))) - int(margin.get(w("left"), 0)) - int(margin.get(w("right"), 0))
+        _polish_table(tbl, landscape_width if wide else width)
+        _keep_together(tbl, caption, notes)
+    _furniture(parts, root, notice)
+    if review:
+        _review(parts, root)
+    parts[DOCUMENT] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     tmp = Path(tempfile.mkstemp(suffix=".docx", dir=path.parent)[1])
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True) \
-                if item.filename == DOCUMENT else src.read(item.filename)
-            dst.writestr(item, data)
+    names = [i.filename for i in infos]
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in infos:
+            dst.writestr(item, parts[item.filename])
+        for name in parts:
+            if name not in names:
+                dst.writestr(name, parts[name])
     shutil.move(tmp, path)

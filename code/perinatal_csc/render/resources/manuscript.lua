@@ -80,6 +80,10 @@ local WIDTH_PAD = 3   -- characters of room for the cell margins
 local BOLD = 1.15     -- a bold header word is wider than its character count
 -- characters of table text across the text width: Word 9 pt sans serif, Typst 8.5 pt serif
 local LINE_CHARS = is_typst and 125 or 100
+-- a table this wide goes on landscape pages (Typst here; Word in render/word.py, WIDE_COLUMNS there)
+local WIDE_COLUMNS = 8
+local LANDSCAPE = 1.5     -- landscape text width / portrait text width (A4, 2.2 cm margins)
+local NBSP = "\u{00A0}"
 local UNBROKEN_ROWS = 30  -- a Typst table this short moves whole to the next page, caption and all
 local NUMBER_CHARS = 12  -- a right-aligned or centred value up to this long is kept on one line
 
@@ -161,7 +165,8 @@ end
 -- Column alignments, widths and cell emphasis of a table read from great-tables HTML.
 -- Shares of the text width: each column gets room for its longest word (so no word is broken) and
 -- the rest goes by text length, as a browser's automatic table layout does.
-local function column_shares(least, want)
+local function column_shares(least, want, line_chars)
+  local LINE_CHARS = line_chars
   local n, share = #want, {}
   local sum_least, sum_want = 0, 0
   for c = 1, n do sum_least, sum_want = sum_least + least[c], sum_want + want[c] end
@@ -191,8 +196,31 @@ local function column_shares(least, want)
 end
 
 -- Column alignments, widths and cell emphasis of a table read from great-tables HTML.
+-- "N = 99" in a header is one unbreakable unit: "N", "=" and the number joined by no-break spaces.
+local function keep_n_together(cell)
+  cell.contents = cell.contents:walk({
+    Inlines = function(ils)
+      local out = pandoc.Inlines({})
+      local i = 1
+      while i <= #ils do
+        local a, b, c, d, e = ils[i], ils[i + 1], ils[i + 2], ils[i + 3], ils[i + 4]
+        if a.t == "Str" and a.text:match("N$") and b and b.t == "Space" and c and c.t == "Str" and c.text == "="
+            and d and d.t == "Space" and e and e.t == "Str" and e.text:match("^%d") then
+          out:insert(pandoc.Str(a.text .. NBSP .. "=" .. NBSP .. e.text))
+          i = i + 5
+        else
+          out:insert(a)
+          i = i + 1
+        end
+      end
+      return out
+    end,
+  })
+end
+
 local function shape_table(tbl)
   local ncols = #tbl.colspecs
+  local line_chars = LINE_CHARS * (ncols >= WIDE_COLUMNS and LANDSCAPE or 1)
   local rows = body_rows(tbl)
   local votes, least, want = {}, {}, {}
   for c = 1, ncols do votes[c], least[c], want[c] = {}, WIDTH_MIN, WIDTH_MIN end
@@ -211,6 +239,7 @@ local function shape_table(tbl)
     end
   end
   for _, p in ipairs(place(tbl.head.rows, ncols)) do
+    keep_n_together(p.cell)
     bold(p.cell)
     if p.cell.col_span == 1 then
       least[p.col] = math.max(least[p.col], BOLD * longest_word(p.cell))
@@ -222,7 +251,7 @@ local function shape_table(tbl)
     least[c] = least[c] + WIDTH_PAD
     want[c] = math.max(want[c] + WIDTH_PAD, least[c])
   end
-  local share = column_shares(least, want)
+  local share = column_shares(least, want, line_chars)
   for c = 1, ncols do
     local best, n = pandoc.AlignLeft, -1
     if c > 1 then
@@ -267,32 +296,54 @@ local function header_rows(tbl)
   return math.max(n, #tbl.head.rows)
 end
 
+-- Typst: the caption sticks to the table's first rows (header.typ), a first header row says
+-- "Table N (continued)" on every page but the first, the notes are the table's last row (so they
+-- are never split from it or across pages), and a wide table gets landscape pages.
+local function typst_table(tbl, id, cap_inlines, notes, number)
+  local ncols = #tbl.colspecs
+  local heads = header_rows(tbl)
+  if id ~= "" and number then
+    local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[Table " .. number ..
+      " (continued)]] }"
+    local cell = pandoc.Cell({ pandoc.Plain({ pandoc.RawInline("typst", label) }) }, pandoc.AlignLeft, 1, ncols,
+      pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 0pt, bottom: 3pt)", ["typst:stroke"] = "none" }))
+    tbl.head.rows:insert(1, pandoc.Row({ cell }))
+    heads = heads + 1
+  end
+  local first = (id ~= "" and number) and 1 or 0
+  local nbody = #body_rows(tbl)
+  if #notes > 0 then
+    local content = pandoc.Blocks({ pandoc.RawBlock("typst", "#set text(size: 7.5pt)\n#set par(justify: false, spacing: 0.5em)") })
+    content:extend(notes)
+    local cell = pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
+      pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 5pt, bottom: 0pt)" }))
+    tbl.bodies[#tbl.bodies].body:insert(pandoc.Row({ cell }))
+  end
+  local notes_y = heads + nbody
+  local rules = { "#[" }
+  if ncols >= WIDE_COLUMNS then table.insert(rules, "#page(flipped: true)[") end
+  table.insert(rules, "#set table(stroke: (x, y) => if y == " .. first .. " { (top: 0.8pt) } else if y == " ..
+    notes_y .. " { (top: 0.6pt) })")
+  for y = first, heads - 1 do
+    table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
+  end
+  if nbody <= UNBROKEN_ROWS then
+    table.insert(rules, "#show figure.where(kind: table): set block(breakable: false, sticky: true)")
+  end
+  local out = pandoc.Blocks({ pandoc.RawBlock("typst", table.concat(rules, "\n")) })
+  out:insert(tbl)
+  out:insert(pandoc.RawBlock("typst", ncols >= WIDE_COLUMNS and "]\n]" or "]"))
+  return out
+end
+
 -- A native table plus its notes, laid out for Word or Typst.
-local function native_table(tbl, id, cap_inlines)
+local function native_table(tbl, id, cap_inlines, number)
   tbl = shape_table(tbl)
   local notes = take_notes(tbl)
   tbl.caption = #cap_inlines > 0 and { long = { pandoc.Plain(cap_inlines) } } or {}
   tbl.attr = pandoc.Attr(id, {}, {})
-  local out = pandoc.Blocks({})
-  if is_typst then
-    local rules = { "#[" }
-    for y = 0, header_rows(tbl) - 1 do
-      table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
-    end
-    if #body_rows(tbl) <= UNBROKEN_ROWS then
-      table.insert(rules, "#show figure.where(kind: table): set block(breakable: false, sticky: true)")
-    end
-    out:insert(pandoc.RawBlock("typst", table.concat(rules, "\n")))
-    out:insert(tbl)
-    if #notes > 0 then
-      out:insert(pandoc.RawBlock("typst", "#block(above: 0.6em, below: 1.4em, width: 100%)[#set text(size: 7.5pt)\n#set par(justify: false, spacing: 0.5em)"))
-      out:extend(notes)
-      out:insert(pandoc.RawBlock("typst", "]"))
-    end
-    out:insert(pandoc.RawBlock("typst", "]"))
-    return out
-  end
-  out:insert(tbl)
+  if is_typst then return typst_table(tbl, id, cap_inlines, notes, number) end
+  local out = pandoc.Blocks({ tbl })
   if #notes > 0 then
     out:insert(pandoc.Div(notes, pandoc.Attr("", {}, { ["custom-style"] = "Table Note" })))
   end
@@ -319,7 +370,7 @@ local function float_div(div)
   if k == "tbl" then
     if not is_html then
       local tbl = html_table(body)
-      if tbl then return native_table(tbl, div.identifier, cap_inlines) end
+      if tbl then return native_table(tbl, div.identifier, cap_inlines, n) end
     end
     local caption = pandoc.Div({ pandoc.Para(cap_inlines) }, pandoc.Attr("", { "table-caption" }))
     local out = pandoc.Blocks({ caption })
@@ -397,8 +448,80 @@ local function quarto_tables(doc)
   })
 end
 
+local function meta_true(v)
+  if v == nil then return false end
+  if type(v) == "boolean" then return v end
+  local t = pandoc.utils.stringify(v):lower()
+  return t == "true" or t == "yes" or t == "1"
+end
+
+-- Typst set-up shared by both renderers, added to header-includes: table text and rules, captions
+-- that stick to their tables, unjustified lists, the data notice as a running header, and in review
+-- mode line numbers and double spacing.
+local function typst_setup(meta)
+  local notice = meta["data-notice"] and pandoc.utils.stringify(meta["data-notice"]) or ""
+  notice = notice:gsub("[%[%]#\\]", "")
+  local rules = {
+    "#set text(hyphenate: false)",
+    "#show table: set text(size: 8.5pt)",
+    "#show table: set par(justify: false)",
+    "#show list: set par(justify: false)",
+    "#set table(inset: (x: 4pt, y: 3.5pt), stroke: (x, y) => if y == 0 { (top: 0.8pt) })",
+    "#set table.hline(stroke: 0.6pt)",
+    "#set table.cell(breakable: false)",
+    "#show figure.where(kind: table): set block(breakable: true)",
+    "#show figure.caption.where(kind: table): set align(left)",
+    "#show figure.caption.where(kind: table): it => block(sticky: true, it)",
+  }
+  if not under_quarto then table.insert(rules, 1, "#set figure(numbering: none)") end
+  if notice ~= "" then
+    table.insert(rules, '#set page(header: align(right, text(size: 8pt, fill: rgb("#8a0015"))[' .. notice .. ']))')
+  end
+  if meta_true(meta.review) then
+    table.insert(rules, '#set par.line(numbering: n => text(size: 7pt, fill: luma(90))[#n], numbering-scope: "document")')
+    table.insert(rules, "#set par(leading: 1.45em, spacing: 2em)")
+  end
+  return table.concat(rules, "\n")
+end
+
+-- Blind peer review: no authors, affiliations or acknowledgements.
+local function blind(doc)
+  for _, key in ipairs({ "author", "authors", "by-author", "affiliations", "by-affiliation", "institute" }) do
+    doc.meta[key] = nil
+  end
+  local out = pandoc.Blocks({})
+  local skipping = nil
+  for _, b in ipairs(doc.blocks) do
+    if b.t == "Header" then
+      if skipping and b.level <= skipping then skipping = nil end
+      if not skipping and (b.identifier:match("acknowledg") or pandoc.utils.stringify(b):lower():match("^acknowledg")) then
+        skipping = b.level
+      end
+    end
+    if not skipping and not (b.t == "Div" and (b.identifier:match("acknowledg") or has_class(b.attr, "acknowledgements"))) then
+      out:insert(b)
+    end
+  end
+  doc.blocks = out
+  return doc
+end
+
+local function finish(doc)
+  if meta_true(doc.meta.blind) then doc = blind(doc) end
+  if is_typst then
+    local includes = doc.meta["header-includes"]
+    local list = pandoc.List({})
+    if includes then
+      if pandoc.utils.type(includes) == "List" then list:extend(includes) else list:insert(includes) end
+    end
+    list:insert(pandoc.MetaBlocks({ pandoc.RawBlock("typst", typst_setup(doc.meta)) }))
+    doc.meta["header-includes"] = list
+  end
+  return doc
+end
+
 function Pandoc(doc)
-  if under_quarto then return quarto_tables(doc) end
+  if under_quarto then return finish(quarto_tables(doc)) end
   doc = doc:walk({
     traverse = "topdown",
     Div = function(div)
@@ -429,5 +552,5 @@ function Pandoc(doc)
     table.sort(errors)
     error("perinatal-csc: " .. table.concat(errors, "; "))
   end
-  return doc
+  return finish(doc)
 end
