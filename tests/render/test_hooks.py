@@ -117,3 +117,33 @@ def test_the_filter_under_quarto_only_converts_tables(tmp_path, fmt, quarto):
     assert native_table
     numbered = "Table 1" in out or ('Str "Table"' in out and 'Str "1:"' in out)
     assert numbered is not quarto
+
+
+def test_the_shared_word_finishing_lays_out_a_plain_pandoc_docx(tmp_path):
+    """A wide captioned table from plain pandoc (no project filter) gets a landscape section of its own
+    between portrait ones, its caption kept with it, page numbers, the running header and, in review
+    mode, line numbers."""
+    head = "| " + " | ".join(f"Col{i}" for i in range(9)) + " |\n|" + "--|" * 9 + "\n"
+    rows = "".join("| " + " | ".join(str(r * 10 + c) for c in range(9)) + " |\n" for r in range(3))
+    docx = _pandoc_docx(tmp_path, f"Before.\n\n{head}{rows}\n: A wide table {{#tbl-wide}}\n\nAfter.\n")
+    hooks.post_render([docx], {"data-notice": "SYNTHETIC data: test notice.", "review": True})
+    ns = {"w": W_NS}
+    root = _docx_xml(docx)
+    body = root.find("w:body", ns)
+    sections = root.findall(".//w:sectPr", ns)
+    orient = [s.find("w:pgSz", ns).get(f"{{{W_NS}}}orient") for s in sections]
+    assert orient == [None, "landscape", None]
+    tbl = body.find("w:tbl", ns)
+    grid = sum(int(g.get(f"{{{W_NS}}}w")) for g in tbl.findall("w:tblGrid/w:gridCol", ns))
+    landscape = sections[1].find("w:pgSz", ns)
+    margin = sections[1].find("w:pgMar", ns)
+    width = int(landscape.get(f"{{{W_NS}}}w")) - int(margin.get(f"{{{W_NS}}}left")) - int(margin.get(f"{{{W_NS}}}right"))
+    assert abs(grid - width) <= 0.01 * width
+    assert all(s.find("w:lnNumType", ns) is not None for s in sections)
+    with zipfile.ZipFile(docx) as z:
+        names = z.namelist()
+        header = z.read(next(n for n in names if n.startswith("word/header"))).decode()
+        footer = z.read(next(n for n in names if n.startswith("word/footer"))).decode()
+        types = z.read("[Content_Types].xml").decode()
+    assert "SYNTHETIC data: test notice." in header and "PAGE" in footer
+    assert "header_pcsc.xml" in types and "footer_pcsc.xml" in types

@@ -429,3 +429,39 @@ def test_a_user_kernelspec_named_python3_does_not_replace_this_interpreter(tmp_p
                         .replace('"Value": ["12 (34.5%)", str(shown_value)]', '"Value": ["12 (34.5%)", sys.executable]'))
     (html,) = render(fixture_config(root), ["html"], project_dir=root, builtin=True, use_cache=False)
     assert sys.executable in html.read_text()
+
+
+def test_every_figure_is_written_as_vector_pdf_and_600_dpi_png_named_by_its_number(rendered):
+    from PIL import Image
+
+    root, _, messages = rendered
+    folder = root / "_output" / "figures"
+    assert sorted(p.name for p in folder.iterdir()) == ["figure-1-line.pdf", "figure-1-line.png"]
+    assert (folder / "figure-1-line.pdf").read_bytes().startswith(b"%PDF")
+    with Image.open(folder / "figure-1-line.png") as im:
+        assert [round(d) for d in im.info["dpi"]] == [600, 600]
+        assert min(im.size) > 1000
+    assert any("figure files" in m for m in messages)
+
+
+def test_blind_review_render_has_no_authors_and_numbers_lines(tmp_path):
+    import pypdf
+
+    root = make_project(tmp_path, index=INDEX + "\n## Acknowledgements\n\nWe thank ACK-PERSON.\n\n## After\n\nAFTER-TEXT\n")
+    paths = {p.suffix[1:]: p for p in render(fixture_config(root), ["html", "docx", "pdf"], project_dir=root,
+                                             builtin=True, review=True, blind=True)}
+    pdf = " ".join(p.extract_text() for p in pypdf.PdfReader(paths["pdf"]).pages)
+    for text in (paths["html"].read_text(), docx_text(paths["docx"]), pdf):
+        flat = text.replace("\n", " ")
+        assert "Author to be added" not in flat and "ACK-PERSON" not in flat
+        assert "The answer is 42" in flat and "AFTER-TEXT" in flat
+    assert "Author to be added" not in (pypdf.PdfReader(paths["pdf"]).metadata.get("/Author") or "")
+    import zipfile
+    with zipfile.ZipFile(paths["docx"]) as z:
+        assert b"lnNumType" in z.read("word/document.xml")
+        assert b"Author to be added" not in z.read("docProps/core.xml")
+
+
+def test_a_normal_render_keeps_the_authors(rendered):
+    _, paths, _ = rendered
+    assert "Author to be added" in docx_text(paths["docx"])

@@ -26,6 +26,7 @@ from .. import __version__
 from ..config import Config
 from ..errors import UserError
 from .hooks import post_render, write_provenance
+from .execute import EXPORT_DPI, EXPORTS, execute
 from .project import filters, lint, project_config
 from .provenance import data_files
 from .qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
@@ -149,7 +150,6 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     else:
         progress(f"executing {sum(c.kind == 'code' for c in doc.chunks)} cells from "
                  f"{len(doc.sources)} source files in one kernel")
-        from .execute import execute
         tmp = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=_mkdir(cache_root)))
         try:
             body = execute(doc.chunks, doc.execute, root=root, fig_dir=tmp / "figures", env=env, progress=progress)
@@ -173,8 +173,24 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
         target = out_dir / f"index.{ 'pdf' if fmt == 'pdf' else fmt}"
         shutil.copyfile(path, target)
         final.append(target)
+    exported = export_figures(doc, build / "figures" / EXPORTS, out_dir / "figures")
+    if exported:
+        progress(f"wrote {len(exported)} figure files (vector PDF and {EXPORT_DPI} dpi PNG) -> {out_dir / 'figures'}")
     progress(f"rendered {', '.join(formats)} in {time.perf_counter() - t0:.1f} s -> {out_dir}")
     return final
+
+
+def export_figures(doc: Document, exports: Path, target: Path) -> list[Path]:
+    """Copy each figure's own files to ``target`` as ``figure-<N>-<label>.<ext>``, N being its number
+    in the manuscript (fig- labels in document order); the folder holds only this render's figures."""
+    if target.exists():
+        shutil.rmtree(target)
+    labels = [c.label for c in doc.chunks if c.kind == "code" and (c.label or "").startswith("fig-")]
+    written = []
+    for n, label in enumerate(labels, start=1):
+        for src in sorted(exports.glob(f"{label}.*")):
+            written.append(shutil.copyfile(src, _mkdir(target) / f"figure-{n}-{label[4:]}{src.suffix}"))
+    return written
 
 
 def _mkdir(p: Path) -> Path:

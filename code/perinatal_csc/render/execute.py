@@ -17,6 +17,9 @@ from ..errors import UserError
 from .qmd import INLINE_RE, Chunk, SourceError
 
 INLINE_MIME = "application/x-perinatal-csc-inline+json"
+HIRES_MIME = "image/x-perinatal-csc-png-600dpi"
+EXPORTS = "exports"  # folder beside the figures: each figure as vector PDF and 600 dpi PNG
+EXPORT_DPI = 600
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 KERNEL_SETUP = f"""\
@@ -31,6 +34,31 @@ def _pcsc_figure_png(fig):
 # A matplotlib Figure shown as a cell's value becomes a PNG whatever the backend (even Agg).
 get_ipython().display_formatter.formatters["image/png"].for_type_by_name(
     "matplotlib.figure", "Figure", _pcsc_figure_png)
+
+# ... and, for the figure files a journal asks for, a vector PDF and a {EXPORT_DPI} dpi PNG.
+def _pcsc_figure_pdf(fig):
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf", bbox_inches="tight")
+    return buf.getvalue()
+
+def _pcsc_figure_hires(fig):
+    import base64, io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi={EXPORT_DPI}, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+from IPython.core.formatters import BaseFormatter as _PcscBaseFormatter
+from traitlets import ObjectName as _PcscObjectName, Unicode as _PcscUnicode
+
+class _PcscHiResFormatter(_PcscBaseFormatter):
+    format_type = _PcscUnicode({HIRES_MIME!r})
+    print_method = _PcscObjectName("_repr_pcsc_hires_")
+
+_pcsc_formatters = get_ipython().display_formatter.formatters
+_pcsc_formatters[{HIRES_MIME!r}] = _PcscHiResFormatter(parent=get_ipython().display_formatter)
+_pcsc_formatters["application/pdf"].for_type_by_name("matplotlib.figure", "Figure", _pcsc_figure_pdf)
+_pcsc_formatters[{HIRES_MIME!r}].for_type_by_name("matplotlib.figure", "Figure", _pcsc_figure_hires)
 
 def _pcsc_inline_value(v):
     if isinstance(v, str):
@@ -94,6 +122,16 @@ class OutputWriter:
         attr = f'{{fig-alt="{_attr_value(alt)}"}}' if alt else ""
         return f"![{alt}]({self.fig_dir.name}/{name}){attr}"
 
+    def _export(self, data: dict[str, Any], label: str) -> None:
+        """Keep a figure cell's vector PDF and high-resolution PNG, named by its label."""
+        if not label.startswith("fig-"):
+            return
+        folder = self.fig_dir / EXPORTS
+        folder.mkdir(parents=True, exist_ok=True)
+        for mime, ext in (("application/pdf", "pdf"), (HIRES_MIME, "png")):
+            if mime in data:
+                (folder / f"{label}.{ext}").write_bytes(base64.b64decode(data[mime]))
+
     def markdown(self, outputs: list[dict], opts: dict[str, Any], defaults: dict[str, Any], label: str) -> str:
         output = _truthy(opts, defaults, "output")
         if output is False:
@@ -117,6 +155,7 @@ class OutputWriter:
                     parts.append(data["text/html"] if asis else _fence(data["text/html"], "{=html}"))
                 elif "image/png" in data:
                     parts.append(self._image(data["image/png"], "png", alt, label))
+                    self._export(data, label)
                 elif "image/svg+xml" in data:
                     parts.append(self._image(data["image/svg+xml"], "svg", alt, label))
                 elif "text/plain" in data:

@@ -21,6 +21,9 @@ from lxml import etree
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DOCUMENT = "word/document.xml"
 DEFAULT_TEXT_WIDTH = 9412  # twips: A4 less 2.2 cm margins
+DEFAULT_PAGE = {"w": "11906", "h": "16838"}  # A4, used when a document states no page size
+DEFAULT_MARGINS = {"top": "1247", "right": "1247", "bottom": "1247", "left": "1247", "header": "709",
+                   "footer": "709", "gutter": "0"}
 TC_ORDER = ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
             "textDirection", "tcFitText", "vAlign", "hideMark")
 TR_ORDER = ("cnfStyle", "divId", "gridBefore", "gridAfter", "wBefore", "wAfter", "cantSplit", "trHeight",
@@ -93,6 +96,18 @@ def text_width(root: etree._Element) -> int:
     if size is None or margin is None:
         return DEFAULT_TEXT_WIDTH
     return int(size.get(w("w"))) - int(margin.get(w("left"), 0)) - int(margin.get(w("right"), 0))
+
+
+TBL_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+             "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+             "tblCaption", "tblDescription")
+
+
+def _full_width(tbl: etree._Element) -> None:
+    """A top-level table without a stated share of the width (e.g. a pandoc pipe table) spans it."""
+    tbl_w = _child(_pr(tbl, "tblPr"), "tblW", TBL_ORDER)
+    if tbl_w.get(w("type")) != "pct":
+        tbl_w.attrib.update({w("type"): "pct", w("w"): "5000"})
 
 
 def _fit_grid(tbl: etree._Element, width: int) -> None:
@@ -296,10 +311,18 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
     root = etree.fromstring(parts[DOCUMENT])
     body = root.find(w("body"))
     body_sect = body.find(w("sectPr"))
+    if body_sect is None:
+        body_sect = etree.SubElement(body, w("sectPr"))
+    for tag, values in (("pgSz", DEFAULT_PAGE), ("pgMar", DEFAULT_MARGINS)):
+        if body_sect.find(w(tag)) is None:
+            _child(body_sect, tag, SECT_ORDER).attrib.update({w(k): v for k, v in values.items()})
     width = text_width(root)
     for tbl in list(root.iter(w("tbl"))):
         caption, notes = _caption_and_notes(tbl)
-        wide = _columns(tbl) >= LANDSCAPE_COLUMNS and tbl.getparent() is body and body_sect is not None
+        top_level = tbl.getparent() is body
+        if top_level:
+            _full_width(tbl)
+        wide = _columns(tbl) >= LANDSCAPE_COLUMNS and top_level
         if wide:
             _landscape(tbl, caption, notes, body_sect)
             size = body_sect.find(w("pgSz"))
