@@ -130,6 +130,57 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: 
                blind=blind, config_path=config_path)
 
 
+@cli.group()
+def review() -> None:
+    """Co-authors' Word drafts: comments and tracked changes back to the sources; what changed between drafts."""
+
+
+@review.command("import")
+@click.argument("reviewed", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--apply", "apply_", is_flag=True,
+              help="Apply tracked changes to prose in the .qmd sources (never to computed text); review with git diff.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for review.md and review.html (default: _output/review/).")
+@_config_option
+def review_import(reviewed: Path, apply_: bool, out: Path | None, config_path: Path | None) -> None:
+    """Report every comment and tracked change of REVIEWED.docx by source file and line.
+
+    Example: perinatal-csc review import drafts/index-reviewed-AB.docx --apply
+    """
+    from .review.importer import apply_edits, import_review, write_report
+
+    cfg = load_config(config_path)
+    result = import_review(reviewed, cfg.root, data_label="SYNTHETIC" if cfg.is_synthetic else "REAL")
+    if apply_:
+        applied = apply_edits(result)
+        click.echo(f"applied {len(applied)} prose changes to the sources: review them with `git diff`")
+    paths = write_report(result, cfg.root, out or cfg.output_dir / "review")
+    flagged = sum(i.kind == "change" and i.flag is not None for i in result.items)
+    click.echo(f"{len(result.draft.comments)} comments, {sum(i.kind == 'change' for i in result.items)} tracked "
+               f"changes ({flagged} flagged, not applied); report: {paths[1]}")
+
+
+@review.command("changes")
+@click.argument("previous", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--current", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The newer draft (default: the rendered _output/index.docx).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the marked-up draft (default: _output/review/changes.docx).")
+@_config_option
+def review_changes(previous: Path, current: Path | None, out: Path | None, config_path: Path | None) -> None:
+    """Write the current draft with its differences from PREVIOUS.docx as Word tracked changes.
+
+    Example: perinatal-csc review changes drafts/index-2026-11-01.docx
+    """
+    from .review.changes import compare
+
+    cfg = load_config(config_path)
+    current = current or cfg.output_dir / "index.docx"
+    out = out or cfg.output_dir / "review" / "changes.docx"
+    n = compare(previous, current, out)
+    click.echo(f"wrote {out}: {n} changes marked since {previous.name}")
+
+
 @cli.command("codebook")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the codebook as CSV here (default: print a summary).")

@@ -16,8 +16,8 @@ from ..config import Config
 from ..present.style import SYNTHETIC_NOTE
 
 REAL_NOTE = "REAL data: every output must pass disclosure checks before it leaves the secure environment."
-KEYS = ("data-label", "data-notice", "provenance-data", "provenance-commit", "provenance-version",
-        "provenance-rendered", "provenance-renderer", "review", "blind")
+KEYS = ("data-label", "data-notice", "provenance-data", "provenance-data-sha256", "provenance-commit",
+        "provenance-sources", "provenance-version", "provenance-rendered", "provenance-renderer", "review", "blind")
 
 
 def sha256_file(path: Path) -> str:
@@ -50,6 +50,20 @@ def git_state(root: Path) -> str:
     return f"{commit} (modified)" if dirty else commit
 
 
+def sources_digest(root: Path, main: str = "index.qmd") -> str:
+    """SHA-256 over the manuscript's sources (the article and every file it includes, with their paths):
+    a Word draft carries it, so a review can tell whether the sources changed since that draft."""
+    from .qmd import expand_includes
+
+    path = root / main
+    h = hashlib.sha256()
+    if not path.exists():
+        return "no sources"
+    for src in sorted({p for p, _ in expand_includes(path, path.parent, root)} | {path}):
+        h.update(str(src.relative_to(root)).encode() + b"\0" + src.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def provenance(config: Config, root: Path, renderer: str, *, review: bool = False,
                blind: bool = False) -> dict[str, str | bool]:
     """What every output states about where it came from (flat keys for `{{< meta >}}`), and the
@@ -62,7 +76,9 @@ def provenance(config: Config, root: Path, renderer: str, *, review: bool = Fals
         "data-label": "SYNTHETIC" if config.is_synthetic else "REAL",
         "data-notice": SYNTHETIC_NOTE if config.is_synthetic else REAL_NOTE,
         "provenance-data": data,
+        "provenance-data-sha256": ",".join(sha256_file(f) for f in files),
         "provenance-commit": git_state(root),
+        "provenance-sources": sources_digest(root),
         "provenance-version": f"perinatal-csc {__version__}",
         "provenance-rendered": now,
         "provenance-renderer": renderer,
