@@ -88,9 +88,10 @@ def test_the_project_has_none_of_the_known_quarto_pitfalls():
 
 
 def _copy_project(tmp_path: Path) -> Path:
-    for name in ("_quarto.yml", "index.qmd", "references.bib", "references.csl"):
+    for name in ("_quarto.yml", "index.qmd", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "chapters", tmp_path / "chapters")
+    shutil.copytree(ROOT / "csl", tmp_path / "csl")
     return tmp_path
 
 
