@@ -30,9 +30,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV) || exit 1; \
 	echo "==> set-up 2/3: installing the $$(grep -c '==' requirements.lock) pinned packages of requirements.lock"; \
 	echo "    (about 1-2 minutes on a first run with a fast package index; each package is listed as it arrives)"; \
-	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off $(PIP_ARGS) -r requirements.lock \
+	PYTHONUNBUFFERED=1 $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off $(PIP_ARGS) -r requirements.lock \
 	  | awk -v total="$$(grep -c '==' requirements.lock)" \
-	      '/^Collecting/ { n++; printf "    [%d/%d] %s\n", n, total, $$2 } \
+	      '/^(Collecting|Processing) / { n++; name = $$2; sub(/.*\//, "", name); printf "    [%d/%d] %s\n", n, total, name } \
 	       /^Installing collected/ { print "    unpacking and installing them all (the slowest step: about half a minute)" } \
 	       /^Successfully installed/ { print "    installed" } { fflush() }'; \
 	status=$${PIPESTATUS[0]}; [ "$$status" -eq 0 ] || { echo "error: pip could not install requirements.lock (see above)" >&2; exit 1; }; \

@@ -73,7 +73,8 @@ def validate(path: Path | None, mapping: Path | None, config_path: Path | None) 
                       source="real" if (path is not None or mapping is not None) else None)
     if path is None and mapping is None:
         ensure_synthetic(cfg, _progress)
-    loaded = load_cohort(cfg.data_path, cfg.mapping_path, codebook_path=cfg.codebook_path)
+    loaded = load_cohort(cfg.data_path, cfg.mapping_path, codebook_path=cfg.codebook_path,
+                         analysis_plan_path=cfg.analysis_plan_path)
     click.echo(loaded.summary_text())
 
 
