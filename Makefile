@@ -29,10 +29,10 @@ $(STAMP): requirements.lock pyproject.toml
 	echo "==> set-up 1/3: creating $(VENV) with $$($(PYTHON) --version 2>&1) ($(PYTHON))"; \
 	$(PYTHON) -m venv $(VENV) || exit 1; \
 	echo "==> set-up 2/3: installing the $$(grep -c '==' requirements.lock) pinned packages of requirements.lock"; \
-	echo "    (about 1-2 minutes on a first run with a fast package index; each package is listed as it arrives)"; \
+	echo "    (about 1-3 minutes on a first run with a fast package index; each package is listed as it arrives)"; \
 	PYTHONUNBUFFERED=1 $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off $(PIP_ARGS) -r requirements.lock \
 	  | awk -v total="$$(grep -c '==' requirements.lock)" \
-	      '/^(Collecting|Processing) / { n++; name = $$2; sub(/.*\//, "", name); printf "    [%d/%d] %s\n", n, total, name } \
+	      '/^(Collecting|Processing) / { n++; name = $$2; if (name ~ /\.whl$$/) { sub(/.*\//, "", name); split(name, w, "-"); name = w[1] "==" w[2] }; printf "    [%d/%d] %s\n", n, total, name } \
 	       /^Installing collected/ { print "    unpacking and installing them all (the slowest step: about half a minute)" } \
 	       /^Successfully installed/ { print "    installed" } { fflush() }'; \
 	status=$${PIPESTATUS[0]}; [ "$$status" -eq 0 ] || { echo "error: pip could not install requirements.lock (see above)" >&2; exit 1; }; \
