@@ -188,3 +188,16 @@ def test_the_command_line_prints_warnings_and_exits_0(tmp_path, capsys):
     main(["validate", str(FIX / "empty_column.csv"), "--config", str(tmp_path / "project.yml")])
     out = capsys.readouterr().out
     assert "validated 5 dyads" in out and "1 warning" in out and "warning: empty_column.csv, column tag_1" in out
+
+
+def test_formatted_empty_cells_after_the_last_excel_header_are_not_blank_headers(tmp_path):
+    import openpyxl
+    from openpyxl.styles import Font
+    path = tmp_path / "styled.xlsx"
+    pd.read_csv(FIX / "valid.csv", dtype=str, keep_default_na=False).to_excel(path, index=False)
+    wb = openpyxl.load_workbook(path)
+    wb.active.cell(1, 25).font = Font(bold=True)        # the sheet now reaches column 25
+    wb.save(path)
+    assert openpyxl.load_workbook(path).active.max_column == 25
+    res = load_cohort(path, codebook_path=CB, analysis_plan_path=PLAN)
+    assert res.data["dyad_id"].tolist() == ["D01", "D02", "D03", "D04", "D05"]

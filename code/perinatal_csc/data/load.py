@@ -296,7 +296,10 @@ def _excel_header_cells(path: Path, sheet: str | int) -> list[str]:
         row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
     finally:
         wb.close()
-    return ["" if v is None else str(v).strip() for v in row]
+    cells = ["" if v is None else str(v).strip() for v in row]
+    while cells and not cells[-1]:          # formatted but empty cells after the last header
+        cells.pop()
+    return cells
 
 
 def _read_stat(spec: FileSpec, out: Collector, kind: str):
