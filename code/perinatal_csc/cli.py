@@ -27,26 +27,69 @@ def _config(config_path: Path | None, data: Path | None = None, mapping: Path | 
     return load_config(config_path, data=data, mapping=mapping)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _shown(p: Path, root: Path) -> str:
+    """A path relative to the project when it is inside it, else absolute."""
+    p = p.resolve()
+    return str(p.relative_to(root.resolve())) if p.is_relative_to(root.resolve()) else str(p)
+
+
+def cohort_text(cfg: Config) -> str:
+    """Which cohort a run uses, in words: the synthetic one with its size and seed, or the real export."""
+    if cfg.is_synthetic:
+        return (f"the SYNTHETIC cohort {_shown(cfg.data_path, cfg.root)} (n={cfg.synthetic_n}, "
+                f"seed={cfg.synthetic_seed}, as configured)")
+    text = f"the REAL export {_shown(cfg.data_path, cfg.root)}"
+    return text + (f" through the mapping {_shown(cfg.mapping_path, cfg.root)}" if cfg.mapping_path else "")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="perinatal-csc")
 def cli() -> None:
-    """Acute perinatal psychiatric care and children's social care: data to manuscript.
+    """Acute perinatal psychiatric care and children's social care: from data to manuscript.
 
-    Runs on the synthetic cohort unless the configuration (or --data) points at a real export.
+    Runs on the SYNTHETIC cohort unless config/project.yml (or --data) points at a real export.
+    Each command has its own --help with an example.
+
+    \b
+    Examples:
+      perinatal-csc report                          # everything, on the configured cohort
+      perinatal-csc validate data/real/export.sav   # check an export
+      perinatal-csc validate --mapping data/real/mapping.yml
+      perinatal-csc synth --help                    # each command's options
     """
 
 
-@cli.command()
-@click.option("--n", "n", type=click.IntRange(min=10), default=None, help="Number of dyads (default: configuration, 278).")
-@click.option("--seed", type=int, default=None, help="Random seed (default: configuration).")
+@cli.command(short_help="Write the SYNTHETIC cohort (another --n or --seed only to --out).")
+@click.option("--n", "n", type=click.IntRange(min=10), default=None,
+              help="Number of dyads (default: the configuration's, 278). Another value needs --out.")
+@click.option("--seed", type=int, default=None,
+              help="Random seed (default: the configuration's). Another value needs --out.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Output CSV (default: the configuration's synthetic path).")
+              help="Output CSV (default: the configuration's synthetic path, only for its own n and seed).")
 @_config_option
 def synth(n: int | None, seed: int | None, out: Path | None, config_path: Path | None) -> None:
-    """Write a SYNTHETIC dyad-level cohort that conforms to the codebook."""
+    """Write a SYNTHETIC dyad-level cohort that conforms to the codebook.
+
+    With no options it (re)writes the configured cohort, which every other command reads. A cohort
+    with another --n or --seed is written only to --out: it never replaces the configured one.
+
+    \b
+    Examples:
+      perinatal-csc synth
+      perinatal-csc synth --n 500 --seed 7 --out data/synthetic/n500.csv
+      perinatal-csc validate data/synthetic/n500.csv
+    """
     from .data.synth import generate, write_cohort
 
     cfg = load_config(config_path, source="synthetic")
+    custom = [f"--{k} {v}" for k, v, default in (("n", n, cfg.synthetic_n), ("seed", seed, cfg.synthetic_seed))
+              if v is not None and v != default]
+    if custom and (out is None or out.resolve() == cfg.data_path.resolve()):
+        raise click.UsageError(
+            f"{' and '.join(custom)} {'differ' if len(custom) > 1 else 'differs'} from the configuration (n={cfg.synthetic_n}, seed={cfg.synthetic_seed}), "
+            f"so this cohort must go to its own file: add --out PATH (e.g. --out data/synthetic/custom.csv). "
+            f"The configured cohort {_shown(cfg.data_path, cfg.root)} is what report and analyse use and is never "
+            "replaced; to change it, edit data.synthetic in config/project.yml.")
     n = cfg.synthetic_n if n is None else n
     seed = cfg.synthetic_seed if seed is None else seed
     out = out or cfg.data_path
@@ -55,14 +98,21 @@ def synth(n: int | None, seed: int | None, out: Path | None, config_path: Path |
     click.echo(f"wrote {out} (SYNTHETIC, n={n}, seed={seed})")
 
 
-@cli.command()
+@cli.command(short_help="Check an export against the codebook and list every problem.")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @_mapping_option
 @_config_option
 def validate(path: Path | None, mapping: Path | None, config_path: Path | None) -> None:
     """Load PATH (CSV, Excel, SPSS .sav, Stata .dta) through the mapping and check it against the codebook.
 
-    Prints every problem at once and exits 1, or prints a short summary and exits 0.
+    Prints every problem at once and exits 1, or prints a short summary (dyads, warnings,
+    completeness of every variable) and exits 0. With no PATH it checks the configured cohort.
+
+    \b
+    Examples:
+      perinatal-csc validate
+      perinatal-csc validate data/real/export.sav
+      perinatal-csc validate --mapping data/real/mapping.yml
     """
     from .data.load import load_cohort
     from .pipeline import ensure_synthetic
@@ -73,18 +123,25 @@ def validate(path: Path | None, mapping: Path | None, config_path: Path | None) 
                       source="real" if (path is not None or mapping is not None) else None)
     if path is None and mapping is None:
         ensure_synthetic(cfg, _progress)
-    loaded = load_cohort(cfg.data_path, cfg.mapping_path, codebook_path=cfg.codebook_path)
+    loaded = load_cohort(cfg.data_path, cfg.mapping_path, codebook_path=cfg.codebook_path,
+                         analysis_plan_path=cfg.analysis_plan_path)
     click.echo(loaded.summary_text())
 
 
-@cli.command()
+@cli.command(short_help="Run every analysis; write each result table as CSV to _results/.")
 @_data_option
 @_mapping_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the result CSVs (default: _results/<source>/).")
 @_config_option
 def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_path: Path | None) -> None:
-    """Run every analysis and write each result table as a tidy CSV."""
+    """Run every analysis and write each result table as a tidy CSV.
+
+    \b
+    Examples:
+      perinatal-csc analyse
+      perinatal-csc analyse --data data/real/export.sav --out /secure/results
+    """
     from .pipeline import cohort, run_analysis, write_results
 
     cfg = _config(config_path, data, mapping)
@@ -92,9 +149,10 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
     results = run_analysis(df, cfg, _progress)
     paths = write_results(results, out or cfg.results_dir)
     click.echo(f"wrote {len(paths)} result tables to {out or cfg.results_dir} ({cfg.data_label})")
+    return paths
 
 
-@cli.command()
+@cli.command(short_help="Render the manuscript to HTML, Word and PDF in _output/.")
 @_data_option
 @_mapping_option
 @click.option("--to", "formats", default="html,docx,pdf", show_default=True,
@@ -105,7 +163,14 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
 @_config_option
 def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool, review: bool, blind: bool,
            config_path: Path | None) -> None:
-    """Render the manuscript (HTML, Word, PDF) with Quarto if installed, else the built-in path."""
+    """Render the manuscript (HTML, Word, PDF) with Quarto if installed, else the built-in path.
+
+    \b
+    Examples:
+      perinatal-csc render
+      perinatal-csc render --to html --no-cache
+      perinatal-csc render --review --blind      (for submission to peer review)
+    """
     from .render.driver import render as do_render
 
     cfg = _config(config_path, data, mapping)
@@ -113,9 +178,10 @@ def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool
                       progress=_progress, review=review, blind=blind)
     for p in paths:
         click.echo(f"wrote {p}")
+    return paths
 
 
-@cli.command()
+@cli.command(short_help="Everything: cohort, validation, analysis, rendering, with results.")
 @_data_option
 @_mapping_option
 @click.option("--review", is_flag=True, help="Submission layout: line numbers and double spacing in Word and PDF.")
@@ -124,10 +190,35 @@ def render(data: Path | None, mapping: Path | None, formats: str, no_cache: bool
 @click.pass_context
 def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: bool, blind: bool,
            config_path: Path | None) -> None:
-    """Everything: build the synthetic cohort if needed, validate, analyse, render."""
-    ctx.invoke(analyse, data=data, mapping=mapping, out=None, config_path=config_path)
-    ctx.invoke(render, data=data, mapping=mapping, formats="html,docx,pdf", no_cache=False, review=review,
-               blind=blind, config_path=config_path)
+    """Everything: build the synthetic cohort if needed, validate, analyse, render.
+
+    Names the cohort it uses, then prints each stage with its result and time.
+
+    \b
+    Examples:
+      perinatal-csc report
+      perinatal-csc report --data data/real/export.sav --mapping data/real/mapping.yml
+    """
+    from .data.load import load_cohort
+    from .pipeline import ensure_synthetic
+
+    cfg = _config(config_path, data, mapping)
+    click.echo(f"report on {cohort_text(cfg)}")
+    t0 = time.perf_counter()
+    ensure_synthetic(cfg, _progress)
+    loaded = load_cohort(cfg.data_path, cfg.mapping_path, codebook_path=cfg.codebook_path,
+                         analysis_plan_path=cfg.analysis_plan_path)
+    k = len(loaded.warnings)
+    click.echo(f"1/3 validated {len(loaded.data)} dyads, {k} warning{'s' if k != 1 else ''} "
+               f"({time.perf_counter() - t0:.1f} s)" + "".join(f"\n    warning: {w}" for w in loaded.warnings))
+    t0 = time.perf_counter()
+    tables = ctx.invoke(analyse, data=data, mapping=mapping, out=None, config_path=config_path)
+    click.echo(f"2/3 analysed: {len(tables)} result tables in {_shown(cfg.results_dir, cfg.root)}/ "
+               f"({time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    files = ctx.invoke(render, data=data, mapping=mapping, formats="html,docx,pdf", no_cache=False, review=review,
+                       blind=blind, config_path=config_path)
+    click.echo(f"3/3 rendered {', '.join(_shown(p, cfg.root) for p in files)} ({time.perf_counter() - t0:.1f} s)")
 
 
 @cli.group()
@@ -181,12 +272,18 @@ def review_changes(previous: Path, current: Path | None, out: Path | None, confi
     click.echo(f"wrote {out}: {n} changes marked since {previous.name}")
 
 
-@cli.command("codebook")
+@cli.command("codebook", short_help="List the codebook's variables, or export them as CSV (--out).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the codebook as CSV here (default: print a summary).")
 @_config_option
 def codebook_cmd(out: Path | None, config_path: Path | None) -> None:
-    """Show or export the codebook."""
+    """Show or export the codebook: every variable's name, type, timepoint and label.
+
+    \b
+    Examples:
+      perinatal-csc codebook
+      perinatal-csc codebook --out codebook.csv
+    """
     from .data.codebook import load_codebook
 
     cfg = load_config(config_path)

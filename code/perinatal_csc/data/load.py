@@ -16,7 +16,9 @@ import pandas as pd
 
 from .codebook import Codebook, load_codebook
 from ..errors import UserError
-from .mapping import FileSpec, _key, identity_mapping, read_mapping
+from ..files import read_yaml
+from ..paths import PROJECT_ROOT
+from .mapping import DELIMITER_NAMES, FileSpec, _key, did_you_mean, identity_mapping, read_mapping
 from .validate import (Collector, Located, Problem, check_consistency, check_identifier_headers,
                        check_identifier_values, check_ids, parse_column)
 
@@ -39,12 +41,15 @@ class LoadResult:
     files: list[Path]
     completeness: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def summary_text(self) -> str:
-        """A short plain-text summary: rows, index infants of multiple births, notes, completeness."""
+        """A short plain-text summary: rows, warnings, index infants of multiple births, notes, completeness."""
         df = self.data
         lines = [f"validated {len(df)} dyads (one row per mother's index episode) from "
-                 + ", ".join(p.name for p in self.files)]
+                 + ", ".join(p.name for p in self.files)
+                 + f"; {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"]
+        lines.extend(f"warning: {w}" for w in self.warnings)
         if "multiple_birth" in df:
             multi = df["multiple_birth"] == 1
             n_multi = int(multi.fillna(False).sum())
@@ -60,7 +65,7 @@ class LoadResult:
         width = max(len(n) for n in c["variable"]) if len(c) else 10
         for r in c.itertuples(index=False):
             lines.append(f"  {r.variable:<{width}}  {r.n_present:>7}  {r.n_missing:>7} [{r.n_missing_code}]"
-                         f"  {r.pct_complete:6.1f}%")
+                         f"  {r.pct_complete:6.1f}%" + ("  NO VALUES: the column is empty" if r.no_values else ""))
         return "\n".join(lines)
 
 
@@ -71,6 +76,8 @@ class _Part:
     rows: pd.Series
     columns: dict[str, str]
     missing_code: dict[str, pd.Series]
+    no_values: list[str] = field(default_factory=list)
+    suggested: dict[str, str] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- reading files
@@ -140,13 +147,17 @@ def _header_problem(spec: FileSpec, headers: list[str], out: Collector) -> bool:
     before = len(out.problems)
     check_identifier_headers(headers, spec.name, out)
     blocked = any(p.kind == "direct identifier" for p in out.problems[before:])
-    seen: dict[str, int] = {}
-    for h in headers:
-        seen[h] = seen.get(h, 0) + 1
-    for h, n in seen.items():
-        if n > 1:
-            out.add(Problem("duplicate column", spec.name, repr(h), value=f"{n} columns with this header",
-                            expected="each column header once"))
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(headers, start=1):
+        if h.strip():
+            positions.setdefault(h, []).append(i)
+    for h, pos in positions.items():
+        if len(pos) > 1:
+            where = ", ".join(map(str, pos[:-1])) + f" and {pos[-1]}"
+            out.add(Problem("duplicate column", spec.name, repr(h), value=f"the header of columns {where}",
+                            expected="each column header once: rename or remove all but one "
+                            "(no values are read while a header repeats)"))
+            blocked = True
     if any(h.strip() == "" for h in headers):
         out.add(Problem("unexpected column", spec.name, "(blank header)",
                         expected="a header for every column"))
@@ -169,12 +180,13 @@ def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, 
     with path.open("rb") as fh:
         first = fh.readline()
     try:
-        header = next(csv.reader([first.decode(enc)]))
+        first_text = first.decode(enc)
     except UnicodeDecodeError as e:
         _encoding_problem(spec, e, 0, out)
         return None
-    header = [h.strip() for h in header]
-    if _header_problem(spec, header, out):
+    header = [h.strip() for h in _first_record(first_text, spec.delimiter)]
+    wrong_delimiter = _delimiter_hint(spec, first_text, header, out)
+    if _header_problem(spec, header, out) or wrong_delimiter:
         return None
     raw = path.read_bytes()
     try:
@@ -185,11 +197,39 @@ def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, 
     return _csv_records(spec, text, header, out)
 
 
+def _first_record(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:
+        return [line.rstrip("\r\n")]
+
+
+def _delimiter_hint(spec: FileSpec, line: str, header: list[str], out: Collector) -> bool:
+    """True (and a problem naming the likely delimiter) when the header is one field that another
+    delimiter would split into several: the file is never re-read with a guessed delimiter."""
+    if len(header) != 1:
+        return False
+    fields = {d: len(_first_record(line, d)) for d in DELIMITER_NAMES if d != spec.delimiter}
+    best = max(fields, key=lambda d: fields[d])
+    if fields[best] < 2:
+        return False
+    shown = "\\t" if best == "\t" else best
+    out.add(Problem("unreadable file", spec.name, row=1, value=_short(header[0]),
+                    expected=f"columns separated by {DELIMITER_NAMES[spec.delimiter]}s, but the header looks "
+                    f"separated by {DELIMITER_NAMES[best]}s ({fields[best]} fields): re-export the file "
+                    f'with commas, or declare delimiter: "{shown}" for it in a mapping file (docs/DATA.md)'))
+    return True
+
+
+def _short(text: str, n: int = 40) -> str:
+    return repr(text if len(text) <= n else text[:n] + "...")
+
+
 def _csv_records(spec: FileSpec, text: str, header: list[str], out: Collector
                  ) -> tuple[pd.DataFrame, pd.Series, dict] | None:
     """The CSV's records as text, with the file line each starts on; a record with more or fewer
     fields than the header is a problem (a short row is never padded with blanks)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter)
     try:
         next(reader)
         records, starts, last = [], [], reader.line_num
@@ -237,12 +277,29 @@ def _read_excel(spec: FileSpec, out: Collector):
     except Exception as e:  # noqa: BLE001 - any reader failure is reported as a problem with this file
         out.add(Problem("unreadable file", spec.name, expected=f"a readable Excel workbook ({type(e).__name__}: {e})"))
         return None
-    header = [str(h).strip() for h in hdr.columns]
-    if _header_problem(spec, header, out):
+    cells = _excel_header_cells(spec.path, sheet)
+    if _header_problem(spec, cells, out):
         return None
+    header = cells if len(cells) == hdr.shape[1] else [str(h).strip() for h in hdr.columns]
     df = pd.read_excel(spec.path, sheet_name=sheet, dtype=object, engine="openpyxl")
     df.columns = header
     return df, pd.Series(np.arange(len(df)) + 2, index=df.index), {}
+
+
+def _excel_header_cells(path: Path, sheet: str | int) -> list[str]:
+    """The first row of the sheet as written (pandas would rename a repeated header 'x' to 'x.1')."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[sheet] if isinstance(sheet, int) else wb[sheet]
+        row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    finally:
+        wb.close()
+    cells = ["" if v is None else str(v).strip() for v in row]
+    while cells and not cells[-1]:          # formatted but empty cells after the last header
+        cells.pop()
+    return cells
 
 
 def _read_stat(spec: FileSpec, out: Collector, kind: str):
@@ -269,7 +326,8 @@ def _read(spec: FileSpec, out: Collector):
     """The file's raw frame, its row numbers and its value labels; problems go to ``out``."""
     path = spec.path
     if not path.exists():
-        out.add(Problem("unreadable file", spec.name, expected=f"a file at {path}"))
+        out.add(Problem("no such file", spec.name, expected=f"a file at {path.resolve()}: there is no such file "
+                        "(check the spelling; paths in a mapping file are relative to the mapping file)"))
         return None
     if path.is_dir():
         out.add(Problem("unreadable file", spec.name, expected="a data file, not a folder"))
@@ -317,18 +375,28 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
         colmap = {c: spec.columns[c] for c in raw.columns if c in spec.columns}
         for team in spec.columns:
             if team not in raw.columns:
+                hint = did_you_mean(team, [str(c) for c in raw.columns])
                 out.add(Problem("missing column", spec.name, repr(team),
-                                expected=f"the column the mapping names for {spec.columns[team]}"))
+                                expected=f"the column the mapping names for {spec.columns[team]}"
+                                + (f"; did you mean the file's {hint!r}?" if hint else "")))
     ignored = set(spec.ignore)
+    suggested: dict[str, str] = {}
     for c in raw.columns:
         if c in colmap or c in ignored or not str(c).strip():
             continue
         if spec.columns is not None:
             why = "only columns the mapping maps to a codebook variable or lists under ignore"
+            hint = did_you_mean(str(c), spec.columns)
+            why += f"; did you mean the mapping's {hint!r}?" if hint else ""
         elif c in codebook:
             why = "no derived variables in the export: the project derives them"
         else:
             why = "only codebook variable names as headers (use a mapping file to map or ignore others)"
+            hint = did_you_mean(str(c), recorded)
+            if hint:
+                suggested[hint] = str(c)
+                why = (f"a codebook name: did you mean {hint!r}? Headers must match codebook names exactly "
+                       "(this one differs in case, spacing or punctuation); rename it, or map it in a mapping file")
         out.add(Problem("unexpected column", spec.name, repr(c), expected=why + "; nothing is dropped silently"))
     targets: dict[str, list[str]] = {}
     for team, name in colmap.items():
@@ -345,6 +413,7 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
         return None
     frame: dict[str, pd.Series] = {}
     n_mc: dict[str, pd.Series] = {}
+    no_values: list[str] = []
     id_text = text.get(next((t for t, n in colmap.items() if n == "dyad_id"), ""), None)
     for team, name in colmap.items():
         var = codebook[name]
@@ -357,15 +426,18 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
                               extra_missing=extra, out=out)
         frame[name] = parsed.values
         n_mc[name] = parsed.missing_code
+        if not (s.notna() & ~parsed.missing_code).any():
+            no_values.append(name)
     df = pd.DataFrame(frame, index=raw.index)
     shown = {name: _shown(team, name) for team, name in colmap.items()}
     if "dyad_id" not in df:
+        hint = f"; the file has a column {suggested['dyad_id']!r}: did you mean it?" if "dyad_id" in suggested else ""
         out.add(Problem("missing column", spec.name, "dyad_id",
-                        expected="a dyad ID column in every file (files are joined on it)"))
+                        expected="a dyad ID column in every file (files are joined on it)" + hint))
         return None
     check_ids(df, file=spec.name, rows=rows, out=out,
               id_columns={n: shown[n] for n in ("dyad_id", "mother_id") if n in df})
-    return _Part(spec, df, rows, shown, n_mc)
+    return _Part(spec, df, rows, shown, n_mc, no_values, suggested)
 
 
 def _shown(team: str, name: str) -> str:
@@ -461,14 +533,66 @@ def _int(x) -> int | None:
 
 # ----------------------------------------------------------------------------- the public entry point
 
+DEFAULT_PLAN = PROJECT_ROOT / "config" / "analysis_plan.yml"
+
+
+def planned_variables(plan_path: Path | str, codebook: Codebook) -> dict[str, str]:
+    """Recorded variables the analysis plan's models need, each with the role that needs it: the
+    outcomes and covariates of every model (and the screening candidates when the strategy is
+    ``screen``), derived ones traced back to the recorded variables they are derived from."""
+    plan = read_yaml(plan_path, "analysis plan")
+    roles: list[tuple[str, str]] = []
+    for key, model in (plan.get("models") or {}).items():
+        if isinstance(model, dict):
+            roles.append((str(model.get("outcome")), f"the outcome of the {key!r} model"))
+            roles.extend((str(c), f"a covariate of the {key!r} model") for c in model.get("covariates") or [])
+    if plan.get("strategy") == "screen":
+        roles.extend((str(c), "a screening candidate") for c in (plan.get("screen") or {}).get("candidates") or [])
+    needs: dict[str, str] = {}
+    for name, role in roles:
+        for rec in _recorded_inputs(name, codebook, set()):
+            needs.setdefault(rec, role if rec == name else f"{role} (through {name}, derived from it)")
+    return needs
+
+
+def _recorded_inputs(name: str, codebook: Codebook, seen: set[str]) -> list[str]:
+    if name not in codebook or name in seen:
+        return []
+    seen.add(name)
+    v = codebook[name]
+    if not v.is_derived:
+        return [name]
+    return [r for i in v.inputs for r in _recorded_inputs(i, codebook, seen)]
+
+
+def _no_values(parts: list[_Part], codebook: Codebook, plan_path: Path, out: Collector) -> list[str]:
+    """Columns with no values at all: a problem when the analysis plan needs them, else a warning."""
+    needs = planned_variables(plan_path, codebook) if any(p.no_values for p in parts) else {}
+    warnings = []
+    for p in parts:
+        for name in p.no_values:
+            n = len(p.frame)
+            if name in needs:
+                out.add(Problem("empty column", p.spec.name, p.columns[name], value=f"no values in its {n} rows",
+                                expected=f"values: {name} is {needs[name]} in {Path(plan_path).name}, and every "
+                                "cell is blank or a missing code"))
+            else:
+                warnings.append(f"{p.spec.name}, column {p.columns[name]}: no values (all {n} cells are blank "
+                                f"or a missing code), so {name} is missing for every dyad")
+    return warnings
+
+
 def load_cohort(path: Path | str | None, mapping_path: Path | str | None = None, *,
-                codebook_path: Path | str | None = None) -> LoadResult:
+                codebook_path: Path | str | None = None,
+                analysis_plan_path: Path | str | None = None) -> LoadResult:
     """Read, map and validate an export; the validated cohort, or ValidationError listing every problem.
 
     With no mapping, ``path`` is one file in the codebook's own names and codes. With a mapping, the
-    mapping names its files (``path`` is ignored).
+    mapping names its files (``path`` is ignored). A column with no values is a problem when the
+    analysis plan (default ``config/analysis_plan.yml``) needs it, and a warning otherwise.
     """
     codebook = load_codebook(codebook_path)
+    plan_path = Path(analysis_plan_path) if analysis_plan_path is not None else DEFAULT_PLAN
     out = Collector()
     if mapping_path is not None:
         mapping = read_mapping(Path(mapping_path), codebook, out)
@@ -484,11 +608,15 @@ def load_cohort(path: Path | str | None, mapping_path: Path | str | None = None,
     supplied = {n for p in parts for n in p.frame.columns}
     followup_flags = {p.spec.flag for p in parts if p.spec.role == "followup"}
     first = mapping.files[0].name if mapping.path is None else mapping.path.name
+    suggested = {name: (p.spec.name, team) for p in parts for name, team in p.suggested.items()}
     for v in codebook.recorded():
         if v.required and v.name not in supplied and v.name not in followup_flags:
+            hint = (f"; {suggested[v.name][0]} has a column {suggested[v.name][1]!r}: did you mean it?"
+                    if v.name in suggested else "")
             out.add(Problem("missing column", first, v.name,
                             expected=f"a column for {v.name} ({v.label}): it is required"
-                            + (" (map a team column to it in the mapping file)" if mapping.path else "")))
+                            + (" (map a team column to it in the mapping file)" if mapping.path else "") + hint))
+    warnings = _no_values(parts, codebook, plan_path, out)
     df, where, notes = _join(parts, codebook, out)
     check_consistency(df, codebook, where, out)
     out.raise_if_any()
@@ -508,12 +636,15 @@ def load_cohort(path: Path | str | None, mapping_path: Path | str | None = None,
                 keyed = mask[~ids.duplicated()].set_axis(ids[~ids.duplicated()])
                 flags[name] = keyed.reindex(df.index, fill_value=False).reset_index(drop=True).astype(bool)
     data.attrs[EXPORT_MISSING_ATTR] = pd.DataFrame(flags, index=data.index)
+    no_values = {name for p in parts for name in p.no_values}
     return LoadResult(data=data, files=[s.path for s in mapping.files],
-                      completeness=_completeness(data, codebook, n_mc), notes=notes)
+                      completeness=_completeness(data, codebook, n_mc, no_values), notes=notes, warnings=warnings)
 
 
-def _completeness(data: pd.DataFrame, codebook: Codebook, n_mc: dict[str, int]) -> pd.DataFrame:
-    """Per variable: present, missing (and how many of those were export missing codes), % complete."""
+def _completeness(data: pd.DataFrame, codebook: Codebook, n_mc: dict[str, int],
+                  no_values: set[str] = frozenset()) -> pd.DataFrame:
+    """Per variable: present, missing (and how many of those were export missing codes), % complete,
+    and whether its column had no values at all."""
     present = data.notna().sum()
     n = len(data)
     return pd.DataFrame({
@@ -523,4 +654,5 @@ def _completeness(data: pd.DataFrame, codebook: Codebook, n_mc: dict[str, int]) 
         "n_missing": (n - present).to_numpy().astype(int),
         "n_missing_code": [int(n_mc.get(c, 0)) for c in data.columns],
         "pct_complete": (100.0 * present / n).to_numpy() if n else np.zeros(len(data.columns)),
+        "no_values": [c in no_values for c in data.columns],
     })

@@ -6,6 +6,7 @@ Format (YAML; documented with comments in ``config/mapping.example.yml``)::
       - path: index.sav              # relative to the mapping file
         sheet: Sheet1                # Excel only (name or 0-based number); default the first sheet
         encoding: utf-8              # CSV only; default utf-8 (a leading byte-order mark is allowed)
+        delimiter: ";"               # CSV only; default "," (also ";", "|", and "\\t" or tab)
         role: main                   # main (default) or followup
         flag: followed_up_1y         # followup files only: the codebook flag their presence records
         columns: {TeamName: codebook_name, ...}   # omit if the headers are codebook names
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+import re
 from typing import Any
 
 import yaml
@@ -29,7 +31,9 @@ from .validate import Collector, Problem
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
 ROLES = ("main", "followup")
-_FILE_KEYS = {"path", "sheet", "encoding", "role", "flag", "columns", "codes", "missing_codes", "ignore"}
+DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t"}
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "|": "vertical bar", "\t": "tab"}
+_FILE_KEYS = {"path", "sheet", "encoding", "delimiter", "role", "flag", "columns", "codes", "missing_codes", "ignore"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class FileSpec:
     path: Path
     sheet: str | int | None = None
     encoding: str = "utf-8"
+    delimiter: str = ","
     role: str = "main"
     flag: str | None = None
     columns: dict[str, str] | None = None
@@ -71,11 +76,23 @@ def _key(x: Any) -> str:
     return str(x).strip()
 
 
+def normalised(name: str) -> str:
+    """A column name up to case, spacing and punctuation ('Maternal Age' -> 'maternalage')."""
+    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    """The one candidate equal to ``name`` up to case, spacing and punctuation (not ``name`` itself)."""
+    key = normalised(name)
+    hits = [c for c in candidates if c != name and key and normalised(c) == key]
+    return hits[0] if len(hits) == 1 else None
+
+
 def read_mapping(path: Path, codebook: Codebook, out: Collector) -> Mapping | None:
     """Parse and check a mapping file; every mistake in it is added to ``out`` (returns None if unusable)."""
     shown = path.name
     if not path.exists():
-        out.add(Problem("mapping", shown, expected=f"a mapping file at {path}"))
+        out.add(Problem("no such file", shown, expected=f"a mapping file at {path.resolve()}: there is no such file"))
         return None
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -101,6 +118,15 @@ def read_mapping(path: Path, codebook: Codebook, out: Collector) -> Mapping | No
         enc = str(f.get("encoding", "utf-8")).lower()
         if enc not in ENCODINGS:
             out.add(Problem("mapping", where, "encoding", value=repr(enc), expected="one of " + ", ".join(ENCODINGS)))
+        delim_raw = f.get("delimiter", ",")
+        delim = DELIMITERS.get("tab" if str(delim_raw).lower() == "tab" else str(delim_raw))
+        if delim is None:
+            out.add(Problem("mapping", where, "delimiter", value=repr(delim_raw),
+                            expected='one of ",", ";", "|" or "\\t" (tab)'))
+            delim = ","
+        elif "delimiter" in f and fpath.suffix.lower() != ".csv":
+            out.add(Problem("mapping", where, "delimiter", value=repr(delim_raw),
+                            expected="a delimiter only for a .csv file"))
         role = str(f.get("role", "main"))
         if role not in ROLES:
             out.add(Problem("mapping", where, "role", value=repr(role), expected="main or followup"))
@@ -115,6 +141,8 @@ def read_mapping(path: Path, codebook: Codebook, out: Collector) -> Mapping | No
         for team, name in (cols or {}).items():
             if name not in recorded:
                 why = "it is derived by the project" if name in codebook else "not a codebook variable"
+                hint = did_you_mean(str(name), recorded)
+                why += f"; did you mean {hint!r}?" if hint else ""
                 out.add(Problem("mapping", where, f"columns: {team}", value=repr(name),
                                 expected=f"a recorded codebook variable name ({why})"))
         codes_raw = f.get("codes") or {}
@@ -140,7 +168,7 @@ def read_mapping(path: Path, codebook: Codebook, out: Collector) -> Mapping | No
                 continue
             missing[name] = tuple(lst if isinstance(lst, list) else [lst])
         ignore = f.get("ignore") or []
-        specs.append(FileSpec(path=fpath, sheet=f.get("sheet"), encoding=enc, role=role, flag=flag,
+        specs.append(FileSpec(path=fpath, sheet=f.get("sheet"), encoding=enc, delimiter=delim, role=role, flag=flag,
                               columns=None if cols is None else {str(k): str(v) for k, v in cols.items()},
                               codes=codes,
                               missing_codes=missing, ignore=tuple(str(x) for x in ignore)))

@@ -19,8 +19,8 @@ from ..errors import UserError
 
 # Report order of problem kinds; each kind's lines are capped in the message, never in .problems counts.
 KINDS = (
-    "unreadable file", "mapping", "direct identifier", "missing column", "unexpected column",
-    "duplicate column", "blank ID", "duplicate ID", "repeat episode", "ID not in every file",
+    "no such file", "unreadable file", "mapping", "direct identifier", "missing column", "unexpected column",
+    "duplicate column", "empty column", "blank ID", "duplicate ID", "repeat episode", "ID not in every file",
     "wrong type", "unknown code", "out of range", "inconsistent",
 )
 LINES_PER_KIND = 20
