@@ -221,9 +221,16 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: 
     click.echo(f"3/3 rendered {', '.join(_shown(p, cfg.root) for p in files)} ({time.perf_counter() - t0:.1f} s)")
 
 
-@cli.group()
+@cli.group(short_help="Co-authors' Word drafts: comments, edits, changes since a draft.")
 def review() -> None:
-    """Co-authors' Word drafts: comments and tracked changes back to the sources; what changed between drafts."""
+    """Co-authors' Word drafts: comments and tracked changes back to the sources; what changed between drafts.
+
+    \b
+    Examples:
+      perinatal-csc review import drafts/index-reviewed-AB.docx
+      perinatal-csc review import drafts/index-reviewed-AB.docx --apply
+      perinatal-csc review changes drafts/index-2026-11-01.docx
+    """
 
 
 @review.command("import")
@@ -236,7 +243,10 @@ def review() -> None:
 def review_import(reviewed: Path, apply_: bool, out: Path | None, config_path: Path | None) -> None:
     """Report every comment and tracked change of REVIEWED.docx by source file and line.
 
-    Example: perinatal-csc review import drafts/index-reviewed-AB.docx --apply
+    \b
+    Examples:
+      perinatal-csc review import drafts/index-reviewed-AB.docx
+      perinatal-csc review import drafts/index-reviewed-AB.docx --apply
     """
     from .review.importer import apply_edits, import_review, write_report
 
@@ -261,7 +271,9 @@ def review_import(reviewed: Path, apply_: bool, out: Path | None, config_path: P
 def review_changes(previous: Path, current: Path | None, out: Path | None, config_path: Path | None) -> None:
     """Write the current draft with its differences from PREVIOUS.docx as Word tracked changes.
 
-    Example: perinatal-csc review changes drafts/index-2026-11-01.docx
+    \b
+    Examples:
+      perinatal-csc review changes drafts/index-2026-11-01.docx
     """
     from .review.changes import compare
 
