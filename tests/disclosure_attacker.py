@@ -43,3 +43,78 @@ def safe(lo, hi, threshold, rounding=0):
     if rounding:
         return len(set(range(lo, hi + 1)) & set(range(1, threshold))) >= 3
     return hi - lo >= 2 and lo < threshold <= hi
+
+
+MARK = "*"
+
+
+def _shown(v):
+    """A released value as the attacker reads it: None when suppressed or missing."""
+    if isinstance(v, str):
+        return None if v.strip() in (MARK, "") else float(v)
+    return None if v is None or v != v else float(v)
+
+
+def characteristics_systems(full, released):
+    """For each population (comparison) and variable of a describe-style table: the true counts, what the
+    release shows of each, and the additive relations an attacker knows (levels + implied complement =
+    denominator; denominator + "Not known" = dyads eligible = N - not followed up; overall = sum of the
+    groups, plus an unknown remainder when they differ). Yields (name, values, published, relations,
+    labels)."""
+    full = full.reset_index(drop=True).copy()
+    released = released.reset_index(drop=True)
+    full["group"] = full["group"].astype(str)
+    part_col = "comparison" if "comparison" in full else None
+    keys = [part_col, "variable"] if part_col else "variable"
+    for key, idx in full.groupby(keys, sort=False).groups.items():
+        rows = list(idx)
+        values, published, labels, relations = [], [], [], []
+        cells = {}
+
+        def cell(name, value, shown):
+            cells[name] = len(values)
+            values.append(int(value))
+            published.append(None if shown is None else int(round(shown)))
+            labels.append(name)
+            return cells[name]
+
+        kinds = list(dict.fromkeys((full.at[i, "row_type"], str(full.at[i, "level"])) for i in rows))
+        main = [k for k in kinds if k[0] != "not_known"]
+        single = len(main) == 1 and main[0][0] == "level"
+        groups = list(dict.fromkeys(full.loc[rows, "group"]))
+        for g in groups:
+            gr = [i for i in rows if full.at[i, "group"] == g]
+            first, rfirst = full.loc[gr[0]], released.loc[gr[0]]
+            n_na, n_na_shown = first["n_not_applicable"], _shown(rfirst["n_not_applicable"])
+            gn_shown = _shown(rfirst["group_n"])
+            elig = cell((g, "eligible"), first["group_n"] - n_na,
+                        None if gn_shown is None or n_na_shown is None else gn_shown - n_na_shown)
+            members = []
+            for kind in kinds:
+                hit = [i for i in gr if (full.at[i, "row_type"], str(full.at[i, "level"])) == kind]
+                if hit:
+                    members.append((kind[0], cell((g, kind), full.at[hit[0], "n"], _shown(released.at[hit[0], "n"]))))
+            levels = [c for k, c in members if k == "level"]
+            nk = [c for k, c in members if k == "not_known"]
+            if levels:
+                lv_rows = [i for i in gr if full.at[i, "row_type"] == "level"]
+                den_value = int(full.at[lv_rows[0], "denominator"])
+                den = cell((g, "denominator"), den_value, _shown(released.at[lv_rows[0], "denominator"]))
+                if single:
+                    levels.append(cell((g, "complement"), den_value - values[levels[0]], None))
+                relations.append((levels, den))
+                relations.append(([den, *nk], elig))
+            else:
+                relations.append(([c for k, c in members], elig))
+        if "overall" in groups:
+            others = [g for g in groups if g != "overall"]
+            for name in list(cells):
+                g, kind = name
+                if g != "overall" or not all((o, kind) in cells for o in others):
+                    continue
+                members = [cells[(o, kind)] for o in others]
+                rest = values[cells[name]] - sum(values[m] for m in members)
+                if rest:
+                    members.append(cell(("outside the groups", kind), rest, None))
+                relations.append((members, cells[name]))
+        yield key, values, published, relations, labels

@@ -84,14 +84,26 @@ def validate(path: Path | None, mapping: Path | None, config_path: Path | None) 
               help="Folder for the result CSVs (default: _results/<source>/).")
 @_config_option
 def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_path: Path | None) -> None:
-    """Run every analysis and write each result table as a tidy CSV."""
-    from .pipeline import cohort, run_analysis, write_results
+    """Run every analysis; write each result table as a tidy CSV (internal) and the disclosure-checked
+    release beside it (release/: tables, disclosure_audit.json, output_request.csv)."""
+    from .disclose.policy import policy_for
+    from .pipeline import cohort, disclose, run_analysis, write_release, write_results
 
     cfg = _config(config_path, data, mapping)
+    policy_for(cfg)
     df = cohort(cfg, _progress)
     results = run_analysis(df, cfg, _progress)
-    paths = write_results(results, out or cfg.results_dir)
-    click.echo(f"wrote {len(paths)} result tables to {out or cfg.results_dir} ({cfg.data_label})")
+    folder = out or cfg.results_dir
+    paths = write_results(results, folder)
+    _progress(f"disclosure control: {policy_for(cfg).name}")
+    released = disclose(results, cfg)
+    rel_paths = write_release(released, folder / "release")
+    click.echo(f"wrote {len(paths)} result tables to {folder} (internal, {cfg.data_label})")
+    click.echo(f"wrote {len(rel_paths)} released tables to {folder / 'release'} (policy {released.policy.name}; "
+               f"{sum(d.kind == 'primary' for d in released.decisions)} protected values)")
+    if not released.policy.checked:
+        click.echo("WARNING: disclosure policy 'none': the release was NOT checked and must not leave the "
+                   "secure environment", err=True)
 
 
 @cli.command()

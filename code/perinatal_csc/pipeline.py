@@ -2,11 +2,14 @@
 
 ``cohort`` loads, validates and derives; ``run_analysis`` calls each analysis stage's
 ``results(cohort, config)`` and returns their tidy tables by name; ``write_results`` saves them
-as CSV into the data source's own results folder.
+as CSV into the data source's own results folder (internal: never leaves the secure environment);
+``disclose`` applies the configured disclosure policy and ``write_release`` saves the released tables,
+the audit of every decision and the output request beside them (``_results/<source>/release/``).
 """
 from __future__ import annotations
 
 import filecmp
+import json
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -18,6 +21,8 @@ from .data.codebook import load_codebook
 from .data.derive import derive
 from .data.load import load_cohort
 from .data.synth import generate, write_cohort
+from .disclose.policy import policy_for
+from .disclose.release import Release, release
 from .stats import describe, models
 
 Stage = Callable[[pd.DataFrame, Config], dict[str, pd.DataFrame]]
@@ -92,4 +97,30 @@ def write_results(results: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]
             (out_dir / old).unlink(missing_ok=True)
         paths = [p.replace(out_dir / p.name) for p in staged]
         manifest.write_text("\n".join(names) + "\n", encoding="utf-8")
+    return paths
+
+
+AUDIT = "disclosure_audit.json"
+OUTPUT_REQUEST = "output_request.csv"
+#: The release's own table of decisions, shown in the appendix.
+SUMMARY_TABLE = "disclosure_summary"
+
+
+def disclose(results: dict[str, pd.DataFrame], config: Config) -> Release:
+    """The release of ``results`` under the configuration's disclosure policy; its tables include
+    ``disclosure_summary`` (the output request, one row per released output)."""
+    rel = release(results, policy_for(config))
+    rel.tables[SUMMARY_TABLE] = rel.summary()
+    return rel
+
+
+def write_release(rel: Release, out_dir: Path) -> list[Path]:
+    """Write the released tables (suppressed values as the marker), ``disclosure_audit.json`` (every
+    decision, no protected value) and ``output_request.csv``; return the table paths."""
+    paths = write_results(rel.tables, out_dir)
+    audit = {"policy": rel.policy.name, "checked": rel.policy.checked, "rule": rel.policy.rule_text(),
+             "threshold": rel.policy.threshold, "rounding": rel.policy.rounding,
+             "decisions": rel.audit_records()}
+    (out_dir / AUDIT).write_text(json.dumps(audit, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    rel.tables[SUMMARY_TABLE].to_csv(out_dir / OUTPUT_REQUEST, index=False, lineterminator="\n")
     return paths

@@ -1,7 +1,9 @@
-"""What the manuscript's chapters see: the configuration, codebook, cohort and every result table.
+"""What the manuscript's chapters see: the configuration, codebook, disclosure policy and the released
+result tables, never the cohort frame or the full (unchecked) results.
 
 Computed once per rendering kernel, from the data in the configuration, so every number in the
-manuscript comes from the run that renders it. The renderer passes per-run overrides through the
+manuscript comes from the run that renders it, and passes through the same disclosure control as
+``perinatal-csc analyse``'s release. The renderer passes per-run overrides through the
 environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
 """
 from __future__ import annotations
@@ -14,14 +16,17 @@ import pandas as pd
 
 from .data.codebook import Codebook, load_codebook
 from .config import Config, load_config
-from .pipeline import cohort, run_analysis
+from .disclose.policy import Policy
+from .pipeline import cohort, disclose, run_analysis
 
 
 @dataclass(frozen=True)
 class ReportContext:
+    """``results`` are the released tables only (suppressed values hold the disclosure marker)."""
+
     config: Config
     codebook: Codebook
-    cohort: pd.DataFrame
+    policy: Policy
     results: dict[str, pd.DataFrame]
 
     @property
@@ -39,8 +44,8 @@ def config_from_environment() -> Config:
 
 @lru_cache(maxsize=1)
 def context() -> ReportContext:
-    """Load, validate, derive and analyse once; every chapter shares the result."""
+    """Load, validate, derive, analyse and disclose once; every chapter shares the release."""
     cfg = config_from_environment()
-    data = cohort(cfg)
-    return ReportContext(config=cfg, codebook=load_codebook(cfg.codebook_path), cohort=data,
-                         results=run_analysis(data, cfg))
+    released = disclose(run_analysis(cohort(cfg), cfg), cfg)
+    return ReportContext(config=cfg, codebook=load_codebook(cfg.codebook_path), policy=released.policy,
+                         results=released.tables)

@@ -16,8 +16,8 @@ import pandas as pd
 from .cells import Grid, protect, rounded
 from .policy import MARKER, Policy
 
-PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL = (
-    "primary", "secondary", "withheld", "summary", "test", "model")
+PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, ROUNDED = (
+    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "rounded")
 RULE_TEXT = {
     PRIMARY: "count below the threshold",
     SECONDARY: "complementary suppression: would reveal a suppressed count through totals or other cells",
@@ -25,7 +25,12 @@ RULE_TEXT = {
     SUMMARY: "summary statistic from fewer dyads than the policy allows",
     TEST: "test, SMD or q-value of a variable with a suppressed count",
     MODEL: "model estimate from too few events, non-events or residual degrees of freedom",
+    ROUNDED: "every count rounded; percentages recomputed from the rounded counts",
 }
+KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, ROUNDED)
+COUNT_FIELDS = ("n", "denominator", "group_n", "n_missing", "n_not_applicable", "excluded", "remaining", "parent_n",
+                "events", "non_events", "n_pairs", "n_involved", "n_status_unknown", "n_domain_not_known")
+PERCENT_OF = (("percent", "n", "denominator"), ("percent", "n", "parent_n"))
 DESCRIBE_STATS = ("mean", "sd", "median", "q1", "q3")
 DESCRIBE_TESTS = ("statistic", "df", "p", "q", "smd")
 
@@ -52,6 +57,27 @@ class Release:
 
     def audit_records(self) -> list[dict]:
         return [asdict(d) for d in self.decisions]
+
+    def summary(self) -> pd.DataFrame:
+        """The output request: one row per released output, the number of values each rule changed, and
+        the rules applied (no protected value)."""
+        counts: dict[str, dict[str, int]] = {}
+        for d in self.decisions:
+            counts.setdefault(d.output, {}).setdefault(d.kind, 0)
+            counts[d.output][d.kind] += 1
+        rows = []
+        for key, table in self.tables.items():
+            c = counts.get(key, {})
+            rules = "; ".join(RULE_TEXT[k] for k in KINDS if c.get(k))
+            rows.append({"output": f"{key}.csv", "rows": len(table), "policy": self.policy.name,
+                         "checked": "yes" if self.policy.checked else "NO: not checked",
+                         **{k: c.get(k, 0) for k in KINDS},
+                         "rules_applied": rules or ("none needed" if self.policy.checked else "none (policy none)")})
+        for key in counts:
+            if key not in self.tables:
+                rows.append({"output": f"{key}.csv", "rows": 0, "policy": self.policy.name,
+                             "checked": "not released", **{k: 0 for k in KINDS}, "rules_applied": "internal only, never released"})
+        return pd.DataFrame(rows, columns=["output", "rows", "policy", "checked", *KINDS, "rules_applied"])
 
 
 class _Marks:
@@ -380,7 +406,7 @@ def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision
     the policy is withheld; a covariate with too few events or non-events in one of its categories
     (the reference included) has its odds ratios, intervals and p-values withheld. The per-category
     counts themselves stay inside (``models_level_counts`` is never released)."""
-    summary = results["models_summary"]
+    summary = results.get("models_summary", pd.DataFrame(columns=["model", "n", "parameters", "events", "non_events"]))
     withheld_models, withheld_terms = set(), set()
     for _, r in summary.iterrows():
         resid = int(r["n"]) - int(r["parameters"]) - 1
@@ -417,7 +443,8 @@ def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision
             elif "term" in t and (model, t.at[i, "term"]) in withheld_terms:
                 marks.mark(i, ESTIMATE_FIELDS, MODEL, f"{row}: {_text(t.at[i, 'level_label'])}", model)
         out[key] = marks.apply()
-    log.append(Decision(LEVEL_COUNTS, "all", "all", "all", WITHHELD, "internal table: events by category, never released"))
+    if counts is not None:
+        log.append(Decision(LEVEL_COUNTS, "all", "all", "all", WITHHELD, "internal table: events by category, never released"))
     return out
 
 
@@ -470,7 +497,36 @@ def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
         if handler is None:
             raise KeyError(f"no disclosure rule for the result table {key!r}: add one in disclose/release.py")
         out.tables[key] = handler(key, table, policy, out.decisions)
+    if policy.rounding:
+        for key, table in out.tables.items():
+            out.tables[key] = _round(key, table, policy, out.decisions)
     return out
+
+
+def _round(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """Every published count rounded to the policy's multiple; percentages from the rounded counts."""
+    t = t.copy()
+    done = []
+    for c in COUNT_FIELDS:
+        if c not in t:
+            continue
+        vals = t[c]
+        ok = vals.map(lambda v: not isinstance(v, str) and pd.notna(v))
+        if ok.any():
+            t[c] = vals.astype(object)
+            t.loc[ok, c] = [rounded(int(v), policy) for v in vals[ok]]
+            done.append(c)
+    for pct, num, den in PERCENT_OF:
+        if pct in t and num in t and den in t:
+            for i in range(len(t)):
+                a, b, p = t[num].iat[i], t[den].iat[i], t[pct].iat[i]
+                if isinstance(p, str) or pd.isna(p) or isinstance(a, str) or isinstance(b, str) or pd.isna(a) or pd.isna(b):
+                    continue
+                t.iloc[i, t.columns.get_loc(pct)] = 100 * a / b if b else np.nan
+            break
+    if done:
+        log.append(Decision(key, "all", "all", ", ".join(done), ROUNDED, RULE_TEXT[ROUNDED]))
+    return t
 
 
 HANDLERS: dict[str, Handler] = {

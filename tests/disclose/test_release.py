@@ -1,0 +1,122 @@
+"""The release of result tables: protected counts suppressed, the rest unchanged, an independent
+attacker cannot narrow a protected count, and preset none is the positive control."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from perinatal_csc.disclose.policy import MARKER, PRESETS
+from perinatal_csc.disclose.release import release
+
+from disclosure_attacker import bounds, characteristics_systems, safe
+
+GROUPS = (("1", "With CSC involvement"), ("0", "Without CSC involvement"), ("overall", "Overall"))
+
+
+def characteristics(variables, n_na=(0, 0)):
+    """A describe-style long table: ``variables`` maps name -> {level: (n in group 1, n in group 0)};
+    level "not_known" is the "Not known" row; one level only makes a one-level (Yes) variable."""
+    group_n = {"1": 40, "0": 60}
+    group_n["overall"] = 100
+    na = {"1": n_na[0], "0": n_na[1], "overall": sum(n_na)}
+    rows = []
+    for variable, levels in variables.items():
+        nk = levels.get("not_known", (0, 0))
+        known = {g: group_n[g] - na[g] - nk[k] for k, g in enumerate(("1", "0"))}
+        known["overall"] = known["1"] + known["0"]
+        for level, counts in levels.items():
+            for g, label in GROUPS:
+                n = counts[0] if g == "1" else counts[1] if g == "0" else sum(counts)
+                nk = level == "not_known"
+                rows.append({"section": "", "variable": variable, "label": variable.title(), "unit": "", "summary": "n_pct",
+                             "row_type": "not_known" if nk else "level", "level": level,
+                             "level_label": "Not known" if nk else level.title(), "group": g, "group_label": label,
+                             "group_n": group_n[g], "n": n, "denominator": np.nan if nk else known[g],
+                             "percent": np.nan if nk else 100 * n / known[g],
+                             "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan,
+                             "n_missing": levels.get("not_known", (0, 0))[0 if g == "1" else 1] if g != "overall"
+                             else sum(levels.get("not_known", (0, 0))),
+                             "n_not_applicable": na[g], "requires": "", "statistic": 1.0, "df": 1.0,
+                             "test": "Fisher's exact test", "p": 0.04, "q": 0.1, "smd": 0.3})
+    return pd.DataFrame(rows)
+
+
+def consistent(variables, n_na=(0, 0)):
+    """Multi-level variables whose first level is set so that every group adds up (40 and 60 dyads,
+    less those not followed up)."""
+    out = {}
+    for name, levels in variables.items():
+        lv = dict(levels)
+        first = next(iter(lv))
+        lv[first] = tuple(size - sum(v[k] for key, v in lv.items() if key != first)
+                          for k, size in enumerate((40 - n_na[0], 60 - n_na[1])))
+        out[name] = lv
+    return out
+
+
+FIXTURE = consistent({
+    "one": {"big": (0, 0), "single": (1, 20), "other": (10, 12)},                 # a cell of 1
+    "diff": {"big": (0, 0), "small": (3, 30)},                                   # recoverable from the total
+    "notknown": {"yes": (0, 0), "no": (12, 14), "not_known": (1, 6)},            # a Not-known row of 1
+    "zeroes": {"a": (0, 0), "b": (0, 25), "c": (6, 9)},                          # a zero cell
+})
+YES_ONLY = {"yesonly": {"yes": (38, 50), "not_known": (0, 6)}}                    # a Yes-only row revealing No = 2 and 4
+
+
+def table():
+    variables = {**FIXTURE, **YES_ONLY}
+    return {"table1_sociodemographic": characteristics(variables)}
+
+
+@pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
+def test_no_protected_count_of_a_characteristics_table_can_be_narrowed(preset):
+    policy = PRESETS[preset]
+    full = table()["table1_sociodemographic"]
+    rel = release({"table1_sociodemographic": full}, policy).tables["table1_sociodemographic"]
+    checked = 0
+    for name, values, published, relations, labels in characteristics_systems(full, rel):
+        for i, v in enumerate(values):
+            if policy.protects(v) and "outside" not in str(labels[i]):
+                assert published[i] is None, (name, labels[i], "published")
+                lo, hi = bounds(values, published, relations, i, rounding=policy.rounding, threshold=policy.threshold)
+                assert safe(lo, hi, policy.threshold, policy.rounding), (name, labels[i], v, lo, hi)
+                checked += 1
+    assert checked >= 5
+
+
+def test_a_yes_only_row_does_not_reveal_the_implied_no():
+    full = table()["table1_sociodemographic"]
+    rel = release({"table1_sociodemographic": full}, PRESETS["cohort"]).tables["table1_sociodemographic"]
+    yes = rel[(rel.variable == "yesonly") & (rel.row_type == "level") & (rel.group != "overall")]
+    assert (yes[["n", "percent"]] == MARKER).all().all()
+
+
+def test_preset_none_is_the_positive_control():
+    full = table()["table1_sociodemographic"]
+    rel = release({"table1_sociodemographic": full}, PRESETS["none"]).tables["table1_sociodemographic"]
+    pd.testing.assert_frame_equal(rel, full)
+    recovered = 0
+    for name, values, published, relations, labels in characteristics_systems(full, rel):
+        for i, v in enumerate(values):
+            if PRESETS["cohort"].protects(v):
+                assert bounds(values, published, relations, i) == (v, v)
+                recovered += 1
+    assert recovered >= 5
+
+
+@pytest.mark.parametrize("preset", ["cohort", "tre"])
+def test_values_no_rule_touches_are_unchanged(preset):
+    full = table()["table1_sociodemographic"]
+    rel = release({"table1_sociodemographic": full}, PRESETS[preset]).tables["table1_sociodemographic"]
+    shown = rel.astype(object) != MARKER
+    assert (~shown).any().any()
+    for c in full.columns:
+        a, b = full[c][shown[c]], rel[c][shown[c]]
+        assert a.astype(object).equals(b.astype(object)) or np.allclose(a.astype(float), b.astype(float), equal_nan=True), c
+
+
+def test_tests_and_smd_of_a_variable_with_a_suppressed_count_are_suppressed():
+    full = table()["table1_sociodemographic"]
+    rel = release({"table1_sociodemographic": full}, PRESETS["cohort"]).tables["table1_sociodemographic"]
+    for variable, g in rel.groupby("variable"):
+        touched = (g[["n", "percent", "denominator"]] == MARKER).any().any()
+        assert ((g[["p", "smd", "statistic", "q"]] == MARKER).all().all()) == touched, variable
