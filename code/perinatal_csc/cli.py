@@ -135,6 +135,35 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, config_p
     ctx.invoke(render, data=data, mapping=mapping, formats="html,docx,pdf", no_cache=False, config_path=config_path)
 
 
+@cli.command("check-disclosure")
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("--preset", type=click.Choice(["cohort", "tre", "nhs"]), default=None,
+              help="Policy to check against (default: the configuration's disclosure policy).")
+@_config_option
+def check_disclosure(folder: Path, preset: str | None, config_path: Path | None) -> None:
+    """Scan released HTML, Word, PDF and CSV files in FOLDER for counts the disclosure policy protects.
+
+    Lists file, table, row and column (or paragraph) of each, lists raster images for a manual check,
+    and exits 1 if any protected count is found.
+    """
+    from .disclose.check import scan
+    from .disclose.policy import PRESETS, policy_for
+
+    cfg = load_config(config_path)
+    policy = PRESETS[preset] if preset else policy_for(cfg)
+    if not policy.checked:
+        policy = PRESETS["cohort"]
+    found, breaches, manual = scan(folder, policy)
+    for f in breaches:
+        click.echo(f.line())
+    for m in manual:
+        click.echo(f"{m}: raster image: check by hand")
+    click.echo(f"{len(found)} counts found; {len(breaches)} below the threshold of policy {policy.name} "
+               f"({policy.threshold}); {len(manual)} images to check by hand", err=True)
+    if breaches:
+        sys.exit(1)
+
+
 @cli.command("codebook")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the codebook as CSV here (default: print a summary).")

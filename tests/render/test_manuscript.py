@@ -635,3 +635,18 @@ def test_csv_for_maps_labels_to_results_and_subsets():
     assert csv_for("tbl-models-sensitivity-one-year", csvs) == (Path("models_sensitivity.csv"), "one_year")
     assert csv_for("tbl-models-summary", csvs) == (Path("models_summary.csv"), "")
     assert csv_for("tbl-nowhere", csvs) is None
+
+
+@slow
+def test_rendered_documents_and_release_pass_check_disclosure(manuscript):
+    """The default policy (cohort) holds in what is published: no protected count in the HTML, Word
+    and PDF (text, tables, alt text, headers, footers, metadata) nor in the released CSVs."""
+    from perinatal_csc.disclose.check import scan
+    from perinatal_csc.disclose.policy import policy_for
+
+    policy = policy_for(manuscript["config"])
+    assert policy.checked
+    for folder in (manuscript["paths"]["html"].parent, next(iter(manuscript["csv"].values())).parent):
+        found, breaches, _ = scan(folder, policy)
+        assert found, folder
+        assert not breaches, "\n".join(b.line() for b in breaches[:20])
