@@ -89,20 +89,46 @@ def _program(grid: Grid, hidden: np.ndarray, policy: Policy):
     return cons, Bounds(lo, hi)
 
 
-def _extreme(grid: Grid, program, cell: int, sign: int) -> int:
+def _solve(grid: Grid, program, cell: int, sign: int) -> np.ndarray:
+    """An integer solution minimising (sign 1) or maximising (sign -1) ``cell``."""
     cons, bounds = program
     c = np.zeros(len(grid.values))
     c[cell] = sign
     res = milp(c, constraints=cons, integrality=np.ones(len(c)), bounds=bounds)
     if not res.success:
         raise RuntimeError(f"disclosure check: no integer solution for {grid.labels[cell]} ({res.message})")
-    return int(round(sign * res.fun))
+    return np.round(res.x).astype(np.int64)
+
+
+def _extreme(grid: Grid, program, cell: int, sign: int) -> int:
+    return int(_solve(grid, program, cell, sign)[cell])
 
 
 def feasible_range(grid: Grid, hidden: np.ndarray, policy: Policy, cell: int) -> tuple[int, int]:
     """Smallest and largest value of ``cell`` consistent with everything published (integer program)."""
     program = _program(grid, hidden, policy)
     return _extreme(grid, program, cell, 1), _extreme(grid, program, cell, -1)
+
+
+def _high_enough(policy: Policy, value: int, high: int) -> bool:
+    """Without rounding, a solution with the cell at ``high`` proves the pass rule: the true value
+    (protected, so below the threshold) is another solution, two or more below."""
+    return not policy.rounding and high >= max(policy.threshold, value + 2)
+
+
+def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells) -> list[int]:
+    """The cells of ``cells`` that fail ``range_protects``. Every integer solution found while
+    maximising one cell is also tried as a witness for the others, which saves programs."""
+    program = _program(grid, hidden, policy)
+    pending, failing = list(cells), []
+    while pending:
+        cell = pending.pop(0)
+        x = _solve(grid, program, cell, -1)
+        if not (_high_enough(policy, grid.values[cell], int(x[cell]))
+                or range_protects(_extreme(grid, program, cell, 1), int(x[cell]), policy)):
+            failing.append(cell)
+        pending = [q for q in pending if not _high_enough(policy, grid.values[q], int(x[q]))]
+    return failing
 
 
 def is_protected(grid: Grid, hidden: np.ndarray, policy: Policy, cell: int, program=None) -> bool:
@@ -186,8 +212,7 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     failing = list(np.flatnonzero(primary))
     for _ in range(len(values) + 1):
         # hiding more cells only widens every range, so a cell found safe stays safe
-        program = _program(grid, hidden, policy)
-        failing = [i for i in failing if not is_protected(grid, hidden, policy, i, program)]
+        failing = unprotected(grid, hidden, policy, failing)
         if not failing:
             return Outcome(hidden, primary, False)
         cell = failing[0]
@@ -202,7 +227,6 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     everything = np.array([not f for f in grid.fixed]) | primary | secret
     for extra in (*fallbacks, everything):
         trial = hidden | extra
-        program = _program(grid, trial, policy)
-        if all(is_protected(grid, trial, policy, i, program) for i in failing):
+        if not unprotected(grid, trial, policy, failing):
             return Outcome(trial, primary, False)
     return Outcome(everything, primary, True)

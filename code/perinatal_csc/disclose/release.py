@@ -85,14 +85,18 @@ class _Marks:
 
     def __init__(self, key: str, frame: pd.DataFrame, log: list[Decision]):
         self.key, self.frame, self.log = key, frame, log
-        self.mask = {c: np.zeros(len(frame), dtype=bool) for c in frame.columns}
-        self.present = {c: frame[c].notna().to_numpy() for c in frame.columns}
+        self.columns = set(frame.columns)
+        self.mask: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray] = {}
 
     def mark(self, pos: int, columns, kind: str, row: str, column: str) -> None:
         for c in columns:
-            if c in self.mask and not self.mask[c][pos]:
-                if not self.present[c][pos]:
-                    continue
+            if c not in self.columns:
+                continue
+            if c not in self.mask:
+                self.mask[c] = np.zeros(len(self.frame), dtype=bool)
+                self.present[c] = self.frame[c].notna().to_numpy()
+            if not self.mask[c][pos] and self.present[c][pos]:
                 self.mask[c][pos] = True
                 self.log.append(Decision(self.key, row, column, c, kind, RULE_TEXT[kind]))
 
