@@ -120,3 +120,49 @@ def test_tests_and_smd_of_a_variable_with_a_suppressed_count_are_suppressed():
     for variable, g in rel.groupby("variable"):
         touched = (g[["n", "percent", "denominator"]] == MARKER).any().any()
         assert ((g[["p", "smd", "statistic", "q"]] == MARKER).all().all()) == touched, variable
+
+
+def flow_with_loss(lost=(3, 20)):
+    """A participant flow whose one-year follow-up loses ``lost`` dyads in groups 1 and 0 (of 40 and 60)."""
+    rows = [{"stage": "cohort", "stage_label": "Cohort", "parent": np.nan, "group": "overall", "group_label": "Overall",
+             "n": 100, "excluded": 0, "reason": np.nan, "parent_n": np.nan, "percent": np.nan}]
+    for g, label, size, x in (("overall", "Overall", 100, sum(lost)), ("1", "With", 40, lost[0]), ("0", "Without", 60, lost[1])):
+        rows.append({"stage": "analysed_episode", "stage_label": "Analysed", "parent": "cohort" if g == "overall" else
+                     "analysed_episode", "group": g, "group_label": label, "n": size, "excluded": 0, "reason": "",
+                     "parent_n": 100, "percent": size})
+        rows.append({"stage": "followed_up_1y", "stage_label": "Followed up", "parent": "analysed_episode", "group": g,
+                     "group_label": label, "n": size - x, "excluded": x, "reason": "lost", "parent_n": size,
+                     "percent": 100 * (size - x) / size})
+    return pd.DataFrame(rows)
+
+
+def test_a_count_the_flow_suppresses_is_suppressed_in_the_table_notes_and_headline():
+    lost = (3, 20)
+    one_year = characteristics(consistent({"outcome": {"no": (0, 0), "yes": (15, 20)}}, n_na=lost), n_na=lost)
+    one_year["requires"] = "followed_up_1y"
+    one_year["variable"] = "csc_any_1y"
+    one_year.loc[one_year.level == "yes", "level"] = "1"
+    headline = pd.DataFrame([{"measure": "followed_1y", "label": "Followed up", "population": "cohort", "n": 77,
+                              "denominator": 100, "percent": 77.0}])
+    rel = release({"flow": flow_with_loss(lost), "table3_needs": one_year, "headline": headline}, PRESETS["cohort"]).tables
+    f = rel["flow"]
+    assert f.loc[(f.stage == "followed_up_1y") & (f.group == "1"), "excluded"].iloc[0] == MARKER
+    hidden_in_flow = {g for g, x in zip(f.group, f.excluded.astype(object)) if x == MARKER}
+    t = rel["table3_needs"]
+    for g in hidden_in_flow:
+        assert (t.loc[t.group == g, "n_not_applicable"] == MARKER).all(), g
+    assert rel["headline"]["n"].iloc[0] == 77          # the overall flow count is not protected
+
+
+def test_a_headline_count_suppressed_in_a_table_is_suppressed_in_the_headline():
+    from perinatal_csc.disclose.release import _headline_consistent
+
+    table = characteristics(consistent({"csc_any_1y": {"0": (0, 0), "1": (20, 12)}}))
+    table["n"] = table["n"].astype(object)
+    table.loc[(table.level == "1") & (table.group == "overall"), "n"] = MARKER
+    headline = pd.DataFrame([{"measure": "csc_1y", "label": "CSC at one year", "population": "followed", "n": 32,
+                              "denominator": 100, "percent": 32.0},
+                             {"measure": "dyads", "label": "Dyads", "population": "cohort", "n": 100,
+                              "denominator": np.nan, "percent": np.nan}])
+    out = _headline_consistent({"headline": headline, "table3_needs": table}, PRESETS["cohort"], [])
+    assert list(out["n"]) == [MARKER, 100] and out["percent"].iloc[0] == MARKER

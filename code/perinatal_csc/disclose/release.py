@@ -120,9 +120,10 @@ def _num(v) -> float:
 
 
 def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision],
-                     part_column: str | None = None) -> pd.DataFrame:
+                     part_column: str | None = None, hidden_na: frozenset = frozenset()) -> pd.DataFrame:
     """Tables of n (%), summaries and "Not known" rows by group: one grid per variable and population
-    (each comparison of a sub-group table is its own population)."""
+    (each comparison of a sub-group table is its own population). ``hidden_na``: (follow-up flag,
+    group) whose count not followed up the participant flow hides, so the table hides it too."""
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     recs = t.to_dict("records")
@@ -150,12 +151,13 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
         for i in idx:
             by_var.setdefault(recs[i]["variable"], []).append(i)
         for rows in by_var.values():
-            _variable_grid(recs, rows, groups, policy, marks, part_text, label_of)
+            _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
+                           hidden_na if part is None else frozenset())
     return marks.apply()
 
 
 def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
-                   marks: _Marks, part_text: str, label_of: dict) -> None:
+                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset()) -> None:
     """One variable of one population: its counts by group, the overall column, the "Not known" row,
     the implied complement of a one-level row, denominators and dyads eligible, as one grid."""
     label = part_text + _text(recs[rows[0]]["label"])
@@ -173,10 +175,16 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         first = recs[gr[0]]
         n_na = int(first["n_not_applicable"])
         elig_value = int(first["group_n"]) - n_na
-        elig = grid.add(elig_value, f"{label} | {g} | eligible", fixed=not n_na or not policy.protects(n_na))
+        from_flow = (_text(first["requires"]), g) in hidden_na
+        elig = grid.add(elig_value, f"{label} | {g} | eligible",
+                        fixed=not n_na or not (policy.protects(n_na) or from_flow))
         ids.setdefault(("eligible", ""), {})[g] = elig
+        if from_flow:
+            for j in gr:
+                marks.mark(j, ["n_not_applicable"], SECONDARY, f"{label}: not followed up (hidden in the participant flow)",
+                           label_of.get(g, g))
         if n_na:
-            na = grid.add(n_na, f"{label} | {g} | not followed up")
+            na = grid.add(n_na, f"{label} | {g} | not followed up", secret=from_flow)
             shows[na] = [(j, ["n_not_applicable"]) for j in gr]
             ids.setdefault(("not_applicable", ""), {})[g] = na
             grid.equation([elig, na], grid.add(int(first["group_n"]), f"{label} | {g} | N", fixed=True))
@@ -480,6 +488,41 @@ def _exclusions(key: str, t: pd.DataFrame, policy: Policy, marks: _Marks) -> pd.
     return marks.apply()
 
 
+# ---- the same count in two outputs ---------------------------------------------------------------------
+
+FOLLOW_UP_STAGES = ("followed_up_1m", "followed_up_1y")
+#: Where each headline count is also published: the flow (stage, group) or a characteristics variable.
+HEADLINE_SOURCES = {"csc_index": ("flow", "analysed_episode", "1"), "followed_1y": ("flow", "followed_up_1y", "overall"),
+                    "csc_1y": ("variable", "csc_any_1y"), "not_in_care_1y": ("variable", "infant_not_in_care_1y"),
+                    "cpp_1y": ("variable", "cpp_1y")}
+CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs")
+
+
+def _headline_consistent(tables: dict[str, pd.DataFrame], policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """A headline count that another output suppresses is suppressed in the headline too."""
+    t = tables["headline"].copy()
+    marks = _Marks("headline", t.reset_index(drop=True), log)
+    for i, measure in enumerate(t["measure"]):
+        src = HEADLINE_SOURCES.get(measure)
+        hidden = False
+        if src and src[0] == "flow" and "flow" in tables:
+            f = tables["flow"]
+            hit = f[(f["stage"] == src[1]) & (f["group"].astype(str) == src[2])]
+            hidden = bool(len(hit)) and hit["n"].astype(object).iloc[0] == MARKER
+        elif src:
+            for key in CHARACTERISTICS:
+                c = tables.get(key)
+                if c is None:
+                    continue
+                hit = c[(c["variable"] == src[1]) & (c["group"].astype(str) == "overall") & (c["row_type"] == "level")
+                        & (c["level"].map(_text) == "1")]
+                hidden = hidden or (bool(len(hit)) and MARKER in (hit["n"].astype(object).iloc[0],
+                                                                   hit["denominator"].astype(object).iloc[0]))
+        if hidden:
+            marks.mark(i, ["n", "percent"], SECONDARY, t["label"].iat[i], "suppressed in another output")
+    return marks.apply()
+
+
 # ---- the registry of handlers ------------------------------------------------------------------------
 
 Handler = Callable[[str, pd.DataFrame, Policy, list], pd.DataFrame]
@@ -488,19 +531,31 @@ Handler = Callable[[str, pd.DataFrame, Policy, list], pd.DataFrame]
 def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
     """Every result table as it may be released under ``policy``, and the decisions taken."""
     out = Release(policy=policy, tables={})
-    models = _models(results, policy, out.decisions) if policy.checked else {}
+    if not policy.checked:
+        out.tables = {key: table.copy() for key, table in results.items()}
+        return out
+    models = _models(results, policy, out.decisions)
+    flow = _flow("flow", results["flow"], policy, out.decisions) if "flow" in results else None
+    hidden_na = frozenset() if flow is None else frozenset(
+        (s, str(g)) for s, g, x in zip(flow["stage"], flow["group"], flow["excluded"].astype(object))
+        if x == MARKER and s in FOLLOW_UP_STAGES)
     for key, table in results.items():
-        if not policy.checked:
-            out.tables[key] = table.copy()
-            continue
         if key.startswith("models_"):
             if key in models:
                 out.tables[key] = models[key]
+            continue
+        if key == "flow":
+            out.tables[key] = flow
+            continue
+        if key in ("table1_sociodemographic", "table2_clinical", "table3_needs"):
+            out.tables[key] = _characteristics(key, table, policy, out.decisions, hidden_na=hidden_na)
             continue
         handler = HANDLERS.get(key)
         if handler is None:
             raise KeyError(f"no disclosure rule for the result table {key!r}: add one in disclose/release.py")
         out.tables[key] = handler(key, table, policy, out.decisions)
+    if "headline" in out.tables:
+        out.tables["headline"] = _headline_consistent(out.tables, policy, out.decisions)
     if policy.rounding:
         for key, table in out.tables.items():
             out.tables[key] = _round(key, table, policy, out.decisions)
