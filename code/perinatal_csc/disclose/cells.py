@@ -151,24 +151,24 @@ def range_protects(lo: int, hi: int, policy: Policy) -> bool:
     return hi - lo >= 2 and lo < policy.threshold <= hi
 
 
-def _pinned(grid: Grid, hidden: np.ndarray) -> list[int]:
-    """Hidden cells that are the only hidden cell of some equation (recoverable by differencing)."""
+def _pinned(grid: Grid, hidden: np.ndarray) -> list[tuple[int, int]]:
+    """(cell, equation) for each hidden cell that is the only hidden cell of an equation (so it is
+    recoverable by differencing)."""
     out = []
-    for members, total in grid.equations:
-        cells = [*members, total]
-        h = [i for i in cells if hidden[i]]
+    for k, (members, total) in enumerate(grid.equations):
+        h = [i for i in (*members, total) if hidden[i]]
         if len(h) == 1:
-            out.append(h[0])
+            out.append((h[0], k))
     return out
 
 
-def _complement(grid: Grid, hidden: np.ndarray, cell: int, need: int) -> int | None:
-    """A published, non-fixed cell sharing an equation with ``cell``: the smallest that is at least
-    ``need``, else the largest; members before totals."""
+def _complement(grid: Grid, hidden: np.ndarray, cell: int, need: int, equation: int | None = None) -> int | None:
+    """A published, non-fixed cell sharing an equation (``equation``, or any) with ``cell``: the
+    smallest that is at least ``need``, else the largest; members before totals."""
     members, totals = [], []
-    for eq_members, total in grid.equations:
+    for k, (eq_members, total) in enumerate(grid.equations):
         cells = [*eq_members, total]
-        if cell not in cells:
+        if cell not in cells or (equation is not None and k != equation):
             continue
         for i in eq_members:
             if i != cell and not hidden[i] and not grid.fixed[i]:
@@ -202,8 +202,11 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     t = policy.threshold
     for _ in range(4 * len(values) + 4):
         changed = False
-        for cell in _pinned(grid, hidden):
-            extra = _complement(grid, hidden, cell, max(t - int(values[cell]), 1))
+        for cell, k in _pinned(grid, hidden):
+            members, total = grid.equations[k]
+            if sum(hidden[i] for i in (*members, total)) != 1:
+                continue                      # already resolved in this round
+            extra = _complement(grid, hidden, cell, max(t - int(values[cell]), 1), k)
             if extra is not None:
                 hidden[extra] = True
                 changed = True
@@ -220,8 +223,11 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
         if extra is None:
             break
         hidden[extra] = True
-        for c in _pinned(grid, hidden):
-            more = _complement(grid, hidden, c, 1)
+        for c, k in _pinned(grid, hidden):
+            members, total = grid.equations[k]
+            if sum(hidden[i] for i in (*members, total)) != 1:
+                continue
+            more = _complement(grid, hidden, c, 1, k)
             if more is not None:
                 hidden[more] = True
     everything = np.array([not f for f in grid.fixed]) | primary | secret
