@@ -120,21 +120,22 @@ def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
 
 
 def csc_status_alt(results: Results) -> str:
-    """Text description of the CSC status figure, with every count of the transition table."""
+    """Text description of the CSC status figure, with every count of the transition table (each as
+    "n = k", so that check-disclosure can read it)."""
     if _transitions_hidden(results):
         return WITHHELD_FIGURE
     row_labels, col_labels, counts, n = _transitions(results)
-    d = "; ".join(f"{lab} {x}" for lab, x in zip(row_labels, counts.sum(axis=1)))
-    y = "; ".join(f"{lab} {x}" for lab, x in zip(col_labels, counts.sum(axis=0)))
+    d = "; ".join(f"{lab} n = {x}" for lab, x in zip(row_labels, counts.sum(axis=1)))
+    y = "; ".join(f"{lab} n = {x}" for lab, x in zip(col_labels, counts.sum(axis=0)))
     moves = []
     for i, lab in enumerate(row_labels):
         if counts[i].sum() == 0:
             continue
-        to = ", ".join(f"{col_labels[j]} {counts[i, j]}" for j in range(len(col_labels)) if counts[i, j])
-        moves.append(f"{lab} during the episode ({counts[i].sum()}) to {to}")
+        to = ", ".join(f"{col_labels[j]} n = {counts[i, j]}" for j in range(len(col_labels)) if counts[i, j])
+        moves.append(f"{lab} during the episode (n = {counts[i].sum()}) to {to}")
     same = int(np.trace(counts)) if counts.shape[0] == counts.shape[1] else 0
     return (f"Alluvial diagram of children's social care status for the {n} dyads followed up with status known "
-            f"at both timepoints; {same} were in the same category at both. During the acute episode: {d}. "
+            f"at both timepoints; {same} dyads were in the same category at both. During the acute episode: {d}. "
             f"One year after discharge: {y}. From each category during the episode to one year: " + "; ".join(moves) + ".")
 
 
@@ -299,17 +300,18 @@ def flow_figure(results: Results, *, is_synthetic: bool) -> Figure:
 
 
 def flow_alt(results: Results) -> str:
-    """Text description of the flow diagram, from the ``flow`` table."""
+    """Text description of the flow diagram, from the ``flow`` table (each count as "n = k" or before
+    "dyads", so that check-disclosure can read it)."""
     cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
-    parts = [f"Flow diagram. {fmt_count(cohort['n'])} dyads in the cohort; {fmt_count(analysed['excluded'])} not analysed "
-             f"({analysed['reason']}); {fmt_count(analysed['n'])} analysed for the acute episode."]
+    parts = [f"Flow diagram. {fmt_count(cohort['n'])} dyads in the cohort; {fmt_count(analysed['excluded'])} dyads not "
+             f"analysed ({analysed['reason']}); {fmt_count(analysed['n'])} dyads analysed for the acute episode."]
     for g in FLOW_GROUP_X:
         grp, m1 = _flow_row(results, "analysed_episode", g), _flow_row(results, "followed_up_1m", g)
         y1, a1 = _flow_row(results, "followed_up_1y", g), _flow_row(results, "analysed_1y", g)
-        parts.append(f"{grp['group_label']}: {fmt_count(grp['n'])}; followed up at one month {fmt_count(m1['n'])} "
-                     f"(not followed up {fmt_count(m1['excluded'])}); followed up at one year {fmt_count(y1['n'])} "
-                     f"(lost to follow-up {fmt_count(y1['excluded'])}); analysed at one year {fmt_count(a1['n'])} "
-                     f"(CSC status at one year not known {fmt_count(a1['excluded'])}).")
+        parts.append(f"{grp['group_label']}: n = {fmt_count(grp['n'])}; followed up at one month n = {fmt_count(m1['n'])} "
+                     f"(not followed up n = {fmt_count(m1['excluded'])}); followed up at one year n = {fmt_count(y1['n'])} "
+                     f"(lost to follow-up n = {fmt_count(y1['excluded'])}); analysed at one year n = {fmt_count(a1['n'])} "
+                     f"(CSC status at one year not known n = {fmt_count(a1['excluded'])}).")
     if (results["flow"][["n", "excluded"]].astype(object) == MARKER).any().any():
         parts.append(SUPPRESSED_NOTE)
     return " ".join(parts)
