@@ -87,7 +87,7 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
     """Run every analysis; write each result table as a tidy CSV (internal) and the disclosure-checked
     release beside it (release/: tables, disclosure_audit.json, output_request.csv)."""
     from .disclose.policy import policy_for
-    from .pipeline import cohort, disclose, run_analysis, write_release, write_results
+    from .pipeline import cohort, disclose, inputs_fingerprint, run_analysis, write_release, write_results
 
     cfg = _config(config_path, data, mapping)
     policy_for(cfg)
@@ -97,7 +97,15 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
     paths = write_results(results, folder)
     _progress(f"disclosure control: {policy_for(cfg).name}")
     released = disclose(results, cfg)
-    rel_paths = write_release(released, folder / "release")
+    inputs = inputs_fingerprint(cfg)
+    rel_paths = write_release(released, folder / "release", inputs=inputs)
+    if not cfg.is_synthetic and released.policy.checked:
+        from .disclose.register import differencing_warnings, record
+
+        register = folder / "release_register.json"
+        for w in differencing_warnings(register, released, released.policy):
+            click.echo(f"WARNING (differencing with an earlier release): {w}", err=True)
+        record(register, released, inputs)
     click.echo(f"wrote {len(paths)} result tables to {folder} (internal, {cfg.data_label})")
     click.echo(f"wrote {len(rel_paths)} released tables to {folder / 'release'} (policy {released.policy.name}; "
                f"{sum(d.kind == 'primary' for d in released.decisions)} protected values)")

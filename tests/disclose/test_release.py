@@ -166,3 +166,16 @@ def test_a_headline_count_suppressed_in_a_table_is_suppressed_in_the_headline():
                               "denominator": np.nan, "percent": np.nan}])
     out = _headline_consistent({"headline": headline, "table3_needs": table}, PRESETS["cohort"], [])
     assert list(out["n"]) == [MARKER, 100] and out["percent"].iloc[0] == MARKER
+
+
+def test_nhs_rounds_every_published_count_to_five_and_takes_percentages_from_the_rounded_counts():
+    full = table()["table1_sociodemographic"]
+    rel = release({"table1_sociodemographic": full}, PRESETS["nhs"]).tables["table1_sociodemographic"]
+    for c in ("n", "denominator", "group_n", "n_missing"):
+        shown = [v for v in rel[c] if v != MARKER and pd.notna(v)]
+        assert shown and all(int(v) % 5 == 0 for v in shown), c
+    rows = rel[(rel.row_type == "level") & (rel.n != MARKER) & (rel.denominator != MARKER)]
+    assert len(rows)
+    for _, r in rows.iterrows():
+        assert r["percent"] == pytest.approx(100 * r["n"] / r["denominator"])
+    assert any(abs(r["percent"] - f) > 1e-9 for (_, r), f in zip(rows.iterrows(), full.loc[rows.index, "percent"]))
