@@ -68,6 +68,28 @@ class _Unit:
     bare_is_count: bool = False
 
 
+def _column_labels(rows) -> list[str]:
+    """The label of each column of an HTML table head: row and column spans laid out on a grid, and
+    each column named by its lowest label (the one just above the body)."""
+    grid: dict[tuple[int, int], str] = {}
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr.xpath("./th|./td"):
+            while (r, c) in grid:
+                c += 1
+            text = " ".join(cell.text_content().split())
+            for dr in range(int(cell.get("rowspan", 1) or 1)):
+                for dc in range(int(cell.get("colspan", 1) or 1)):
+                    grid[(r + dr, c + dc)] = text
+            c += int(cell.get("colspan", 1) or 1)
+    width = 1 + max((c for _, c in grid), default=-1)
+    labels = []
+    for c in range(width):
+        column = [grid[(r, c)] for r in range(len(rows) + 1) if (r, c) in grid]
+        labels.append(column[-1] if column else "")
+    return labels
+
+
 def _html_units(path: Path) -> Iterator[_Unit]:
     from lxml import html as lhtml
 
@@ -75,14 +97,12 @@ def _html_units(path: Path) -> Iterator[_Unit]:
     for bad in doc.xpath("//script|//style"):
         bad.getparent().remove(bad)
     for k, table in enumerate(doc.xpath("//table"), 1):
-        head_rows = table.xpath(".//thead/tr")
-        header = [" ".join(c.text_content().split()) for c in head_rows[-1].xpath("./th|./td")] if head_rows else []
+        header = _column_labels(table.xpath(".//thead/tr"))
         for r, tr in enumerate(table.xpath(".//tr"), 1):
             cells = [" ".join(c.text_content().split()) for c in tr.xpath("./th|./td")]
             stub = cells[0] if cells else ""
-            offset = len(cells) - len(header)
             for c, text in enumerate(cells, 1):
-                col = header[c - 1 - offset] if 0 <= c - 1 - offset < len(header) else ""
+                col = header[c - 1] if c - 1 < len(header) else ""
                 yield _Unit(f"table {k}, row {r} ({stub[:80]}), column {c} ({col[:60]})", text,
                             "not known" in stub.lower() or "N =" in col)
         table.getparent().remove(table)
@@ -106,7 +126,9 @@ def _docx_units(path: Path) -> Iterator[_Unit]:
     def tables(ts, prefix=""):
         for k, t in enumerate(ts, 1):
             rows = [[" ".join(c.text.split()) for c in r.cells] for r in t.rows]
-            header = rows[0] if rows else []
+            marked = [cells for r, cells in zip(t.rows, rows) if r._tr.trPr is not None
+                      and any(x.tag.endswith("tblHeader") for x in r._tr.trPr)]
+            header = (marked or rows[:1] or [[]])[-1]
             for r, cells in enumerate(rows, 1):
                 stub = cells[0] if cells else ""
                 for c, text in enumerate(cells, 1):
