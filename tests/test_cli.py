@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from perinatal_csc import cli as cli_module
 from perinatal_csc.cli import cli
 
-COMMANDS = ["analyse", "codebook", "render", "report", "review", "synth", "validate"]
+COMMANDS = ["analyse", "check-disclosure", "codebook", "render", "report", "review", "synth", "validate"]
 
 
 def project(tmp_path: Path, n: int = 60, seed: int = 7) -> Path:

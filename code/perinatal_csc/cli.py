@@ -135,20 +135,40 @@ def validate(path: Path | None, mapping: Path | None, config_path: Path | None) 
               help="Folder for the result CSVs (default: _results/<source>/).")
 @_config_option
 def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_path: Path | None) -> None:
-    """Run every analysis and write each result table as a tidy CSV.
+    """Run every analysis; write each result table as a tidy CSV (internal) and the disclosure-checked
+    release beside it (release/: tables, disclosure_audit.json, output_request.csv).
 
     \b
     Examples:
       perinatal-csc analyse
       perinatal-csc analyse --data data/real/export.sav --out /secure/results
     """
-    from .pipeline import cohort, run_analysis, write_results
+    from .disclose.policy import policy_for
+    from .pipeline import cohort, disclose, inputs_fingerprint, run_analysis, write_release, write_results
 
     cfg = _config(config_path, data, mapping)
+    policy_for(cfg)
     df = cohort(cfg, _progress)
     results = run_analysis(df, cfg, _progress)
-    paths = write_results(results, out or cfg.results_dir)
-    click.echo(f"wrote {len(paths)} result tables to {out or cfg.results_dir} ({cfg.data_label})")
+    folder = out or cfg.results_dir
+    paths = write_results(results, folder)
+    _progress(f"disclosure control: {policy_for(cfg).name}")
+    released = disclose(results, cfg)
+    inputs = inputs_fingerprint(cfg)
+    rel_paths = write_release(released, folder / "release", inputs=inputs)
+    if not cfg.is_synthetic and released.policy.checked:
+        from .disclose.register import differencing_warnings, record
+
+        register = folder / "release_register.json"
+        for w in differencing_warnings(register, released, released.policy):
+            click.echo(f"WARNING (differencing with an earlier release): {w}", err=True)
+        record(register, released, inputs)
+    click.echo(f"wrote {len(paths)} result tables to {folder} (internal, {cfg.data_label})")
+    click.echo(f"wrote {len(rel_paths)} released tables to {folder / 'release'} (policy {released.policy.name}; "
+               f"{sum(d.kind == 'primary' for d in released.decisions)} protected values)")
+    if not released.policy.checked:
+        click.echo("WARNING: disclosure policy 'none': the release was NOT checked and must not leave the "
+                   "secure environment", err=True)
     return paths
 
 
@@ -282,6 +302,40 @@ def review_changes(previous: Path, current: Path | None, out: Path | None, confi
     out = out or cfg.output_dir / "review" / "changes.docx"
     n = compare(previous, current, out)
     click.echo(f"wrote {out}: {n} changes marked since {previous.name}")
+
+
+@cli.command("check-disclosure", short_help="Scan released files for counts the disclosure policy protects.")
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
+@click.option("--preset", type=click.Choice(["cohort", "tre", "nhs"]), default=None,
+              help="Policy to check against (default: the configuration's disclosure policy).")
+@_config_option
+def check_disclosure(folder: Path, preset: str | None, config_path: Path | None) -> None:
+    """Scan released HTML, Word, PDF and CSV files in FOLDER for counts the disclosure policy protects.
+
+    Lists file, table, row and column (or paragraph) of each, lists raster images for a manual check,
+    and exits 1 if any protected count is found.
+
+    \b
+    Examples:
+      perinatal-csc check-disclosure _output/
+      perinatal-csc check-disclosure _results/real/release --preset tre
+    """
+    from .disclose.check import scan
+    from .disclose.policy import PRESETS, policy_for
+
+    cfg = load_config(config_path)
+    policy = PRESETS[preset] if preset else policy_for(cfg)
+    if not policy.checked:
+        policy = PRESETS["cohort"]
+    found, breaches, manual = scan(folder, policy)
+    for f in breaches:
+        click.echo(f.line())
+    for m in manual:
+        click.echo(f"{m}: raster image: check by hand")
+    click.echo(f"{len(found)} counts found; {len(breaches)} below the threshold of policy {policy.name} "
+               f"({policy.threshold}); {len(manual)} images to check by hand", err=True)
+    if breaches:
+        sys.exit(1)
 
 
 @cli.command("codebook", short_help="List the codebook's variables, or export them as CSV (--out).")

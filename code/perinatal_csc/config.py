@@ -29,7 +29,7 @@ class Config:
     codebook_path: Path
     synthetic_parameters_path: Path
     analysis_plan_path: Path
-    disclosure_policy_path: Path | None
+    disclosure: Any                  # ``disclosure:`` as written: a preset name or a mapping (see disclose.policy)
     results_root: Path
     output_root: Path
     real_output_root: Path
@@ -41,8 +41,13 @@ class Config:
 
     @property
     def results_dir(self) -> Path:
-        """Results of this data source only: _results/synthetic or _results/real."""
+        """Results of this data source only: _results/synthetic or _results/real (internal)."""
         return self.results_root / self.source
+
+    @property
+    def release_dir(self) -> Path:
+        """The disclosure-checked release beside the full results: _results/<source>/release."""
+        return self.results_dir / "release"
 
     @property
     def output_dir(self) -> Path:
@@ -92,7 +97,7 @@ def load_config(path: str | Path | None = None, *, data: str | Path | None = Non
         codebook_path=_resolve(root, raw.get("codebook", "data/codebook.yml")),
         synthetic_parameters_path=_resolve(root, raw.get("synthetic_parameters", "data/synthetic_parameters.yml")),
         analysis_plan_path=_resolve(root, raw.get("analysis_plan", "config/analysis_plan.yml")),
-        disclosure_policy_path=_resolve(root, raw.get("disclosure_policy")),
+        disclosure=raw.get("disclosure", "cohort"),
         results_root=_resolve(root, raw.get("results_dir", "_results")),
         output_root=_resolve(root, raw.get("output_dir", "_output")),
         real_output_root=_resolve(root, raw.get("real_output_dir", "_output-real")),

@@ -1,11 +1,14 @@
-"""What the manuscript's chapters see: the configuration, codebook, cohort and every result table.
+"""What the manuscript's chapters see: the configuration, codebook, disclosure policy and the released
+result tables, never the cohort frame or the full (unchecked) results.
 
 Computed once per rendering kernel, from the data in the configuration, so every number in the
-manuscript comes from the run that renders it. The renderer passes per-run overrides through the
+manuscript comes from the run that renders it, and passes through the same disclosure control as
+``perinatal-csc analyse``'s release. The renderer passes per-run overrides through the
 environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,15 +17,20 @@ import pandas as pd
 
 from .data.codebook import Codebook, load_codebook
 from .config import Config, load_config
-from .pipeline import cohort, run_analysis
+from .disclose.policy import Policy, policy_for
+from .pipeline import (RELEASE_STAMP, cohort, disclose, ensure_synthetic, inputs_fingerprint, read_release,
+                       run_analysis)
 
 
 @dataclass(frozen=True)
 class ReportContext:
+    """``results`` are the released tables only (suppressed values hold the disclosure marker)."""
+
     config: Config
     codebook: Codebook
-    cohort: pd.DataFrame
+    policy: Policy
     results: dict[str, pd.DataFrame]
+    origin: str = ""             # where the released tables came from (the release folder, or this kernel)
 
     @property
     def is_synthetic(self) -> bool:
@@ -39,8 +47,29 @@ def config_from_environment() -> Config:
 
 @lru_cache(maxsize=1)
 def context() -> ReportContext:
-    """Load, validate, derive and analyse once; every chapter shares the result."""
+    """The release every chapter shares: read from ``_results/<source>/release/`` when ``perinatal-csc
+    analyse`` wrote it from exactly these inputs (data, configuration, codebook, plan, code; its
+    ``RELEASE.json`` fingerprint), so that the analysis runs once per report; otherwise loaded,
+    analysed and disclosed here, once per kernel."""
     cfg = config_from_environment()
-    data = cohort(cfg)
-    return ReportContext(config=cfg, codebook=load_codebook(cfg.codebook_path), cohort=data,
-                         results=run_analysis(data, cfg))
+    policy = policy_for(cfg)
+    codebook = load_codebook(cfg.codebook_path)
+    ensure_synthetic(cfg)
+    if release_is_current(cfg, policy):
+        return ReportContext(config=cfg, codebook=codebook, policy=policy, results=read_release(cfg.release_dir),
+                             origin=str(cfg.release_dir))
+    released = disclose(run_analysis(cohort(cfg), cfg), cfg)
+    return ReportContext(config=cfg, codebook=codebook, policy=released.policy, results=released.tables,
+                         origin="computed in the rendering kernel")
+
+
+def release_is_current(config: Config, policy: Policy) -> bool:
+    """True when the release folder was written by ``analyse`` from the current inputs under ``policy``."""
+    stamp = config.release_dir / RELEASE_STAMP
+    if not stamp.exists():
+        return False
+    try:
+        written = json.loads(stamp.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return written.get("inputs") == inputs_fingerprint(config) and written.get("policy") == policy.name

@@ -99,9 +99,9 @@ def test_figures_and_alt_text_from_the_data(run):
     alt = pfig.csc_status_alt(r)
     assert f"the {int(both.sum())} dyads" in alt
     n_cpp = int((df.loc[both, "csc_status_1y"] == "child_protection_plan").sum())
-    assert "One year after discharge: " in alt and f"Child Protection Plan {n_cpp}" in alt.split("One year")[1]
+    assert "One year after discharge: " in alt and f"Child Protection Plan n = {n_cpp}" in alt.split("One year")[1]
     same = int((df.loc[both, "csc_status_index"].astype(str) == df.loc[both, "csc_status_1y"].astype(str)).sum())
-    assert f"{same} were in the same category" in alt
+    assert f"{same} dyads were in the same category" in alt
     assert "26 CAN-M domains" in pfig.unmet_need_alt(r)
 
 
@@ -172,7 +172,7 @@ def test_flow_figure_counts_equal_the_flow_table(run):
     known_1y = df.csc_status_1y.notna()
     assert texts["flow-box-analysed_1y-0-main"].endswith(f"n = {int(((df.csc_any_index == 0) & fu & known_1y).sum())}")
     alt = pfig.flow_alt(r)
-    assert f"{len(df)} dyads in the cohort" in alt and f"followed up at one year {int((with_ & fu).sum())}" in alt
+    assert f"{len(df)} dyads in the cohort" in alt and f"followed up at one year n = {int((with_ & fu).sum())}" in alt
 
 
 def test_alluvial_flow_widths_equal_transition_counts(run):

@@ -1,8 +1,8 @@
 """The whole manuscript, rendered once through the built-in path and read back in all three formats.
 
 Tables are found generically: every "Table N: ..." caption maps to its label (HTML ids), the label
-to a results CSV (docs/ARCHITECTURE.md, Rendering), and each Word row is checked against the CSV
-rows it names. The read-back itself is tested on hand-made Word tables first (not slow).
+to a RELEASED results CSV (after disclosure control; docs/ARCHITECTURE.md, Rendering), and each Word
+row is checked against the CSV rows it names: a suppressed value must be shown as the marker. The read-back itself is tested on hand-made Word tables first (not slow).
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from docx.oxml import OxmlElement
 
 from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.config import load_config
-from perinatal_csc.pipeline import cohort, run_analysis, write_results
+from perinatal_csc.disclose.policy import MARKER
+from perinatal_csc.pipeline import cohort, disclose, run_analysis, write_release, write_results
 from perinatal_csc.present.appendix import CODEBOOK_COLUMNS, codebook_frame
 from perinatal_csc.render.driver import render
 
@@ -44,7 +45,9 @@ def squash(s: str) -> str:
 def manuscript(tmp_path_factory):
     out = tmp_path_factory.mktemp("manuscript")
     cfg = replace(load_config(), output_root=out / "_output")
-    results = write_results(run_analysis(cohort(cfg), cfg), out / "_results")
+    full = run_analysis(cohort(cfg), cfg)
+    write_results(full, out / "_results")
+    results = write_release(disclose(full, cfg), out / "_results" / "release")
     paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
     by_fmt = {p.suffix[1:]: p for p in paths}
     html = by_fmt["html"].read_text(encoding="utf-8")
@@ -195,8 +198,8 @@ def numeric_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The CSV's numeric columns as floats (a reference level's odds ratio is 1 by definition)."""
     out = {}
     for c in frame.columns:
-        vals = pd.to_numeric(frame[c].replace("", np.nan), errors="coerce")
-        if c not in ID_COLUMNS and vals.notna().any() and vals.notna().sum() == (frame[c] != "").sum():
+        vals = pd.to_numeric(frame[c].replace({"": np.nan, MARKER: np.nan}), errors="coerce")
+        if c not in ID_COLUMNS and vals.notna().any() and vals.notna().sum() == (~frame[c].isin(["", MARKER])).sum():
             out[c] = vals
     num = pd.DataFrame(out, index=frame.index)
     if "reference" in frame and "or" in num:
@@ -305,6 +308,9 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
             bucket = buckets.setdefault(tuple(applied), (cand, []))
             cols = [c for c in col_stats.get(j) or numeric if not (indented and "global" in c)]
             bucket[1].extend((tok, cols, cells[j]) for tok in tokens(cells[j]))
+            if MARKER in cells[j] and not (frame.loc[cand, cols] == MARKER).any().any():
+                problems.append(f"row {stub!r}, column {j}: {cells[j]!r} shows the disclosure marker but none of the "
+                                f"{int(cand.sum())} CSV rows it is keyed to has a suppressed value")
         for sig, (cand, toks) in buckets.items():
             if toks and not _explained([(t, c) for t, c, _ in toks], frame.index[cand], num,
                                        same=bool(keyed) and not shared):
@@ -613,9 +619,52 @@ def test_readback_fails_when_a_model_number_is_in_the_wrong_place(rows, where):
     assert table_problems(word_table(rows, header_rows=2), models_csv()), where
 
 
+def released(frame: pd.DataFrame, **cells) -> pd.DataFrame:
+    """``frame`` with the named values suppressed: ``variable__level__group__column=True``."""
+    out = frame.copy()
+    for key in cells:
+        variable, level, group, column = key.split("__")
+        out.loc[(out.variable == variable) & (out.level == level) & (out.group == group), column] = MARKER
+    return out
+
+
+SUPPRESSED = dict(nation__not_known__1__n=True, nation__not_known__0__n=True,
+                  nation__wales__1__n=True, nation__wales__1__percent=True,
+                  nation__wales__0__n=True, nation__wales__0__percent=True)
+
+
+def test_readback_accepts_suppressed_cells_shown_as_the_marker():
+    rows = moved(DESCRIPTIVE_ROWS, (3, 1, MARKER), (3, 2, MARKER), (4, 1, MARKER), (4, 2, MARKER))
+    assert table_problems(word_table(rows), released(descriptive_csv(), **SUPPRESSED)) == []
+
+
+@pytest.mark.parametrize("rows, where", [
+    (moved(DESCRIPTIVE_ROWS, (3, 1, MARKER), (3, 2, MARKER), (4, 2, MARKER)), "a suppressed count printed"),
+    (moved(DESCRIPTIVE_ROWS, (3, 1, MARKER), (3, 2, MARKER), (4, 1, MARKER), (4, 2, MARKER), (2, 1, MARKER)),
+     "the marker where the release has the number"),
+])
+def test_readback_fails_when_a_suppressed_cell_is_shown_or_a_shown_cell_is_marked(rows, where):
+    assert table_problems(word_table(rows), released(descriptive_csv(), **SUPPRESSED)), where
+
+
 def test_csv_for_maps_labels_to_results_and_subsets():
     csvs = {name: Path(f"{name}.csv") for name in ("table1_sociodemographic", "models_sensitivity", "models_summary")}
     assert csv_for("tbl-sociodemographic", csvs) == (Path("table1_sociodemographic.csv"), "")
     assert csv_for("tbl-models-sensitivity-one-year", csvs) == (Path("models_sensitivity.csv"), "one_year")
     assert csv_for("tbl-models-summary", csvs) == (Path("models_summary.csv"), "")
     assert csv_for("tbl-nowhere", csvs) is None
+
+
+@slow
+def test_rendered_documents_and_release_pass_check_disclosure(manuscript):
+    """The default policy (cohort) holds in what is published: no protected count in the HTML, Word
+    and PDF (text, tables, alt text, headers, footers, metadata) nor in the released CSVs."""
+    from perinatal_csc.disclose.check import scan
+    from perinatal_csc.disclose.policy import policy_for
+
+    policy = policy_for(manuscript["config"])
+    assert policy.checked
+    for folder in (manuscript["paths"]["html"].parent, next(iter(manuscript["csv"].values())).parent):
+        found, breaches, _ = scan(folder, policy)
+        assert found, folder
+        assert not breaches, "\n".join(b.line() for b in breaches[:20])

@@ -56,3 +56,24 @@ def synthetic_cohort_section(config: Config) -> str:
         lines += [f"- `{r.name}` = {_value_text(r.value)} — {r.basis}" for r in doc[doc.status == status].itertuples()]
         lines.append("")
     return "\n".join(lines)
+
+
+DISCLOSURE_COLUMNS = {"output": "Released output", "primary": "Primary", "secondary": "Secondary",
+                      "withheld": "Withheld", "summary": "Summary", "test": "Test", "model_estimate": "Model",
+                      "rounded": "Rounded", "rules_applied": "Rules applied"}
+
+
+def disclosure_table(results, *, is_synthetic: bool, rule: str) -> GT:
+    """The output request as a table: per released output, how many values each disclosure rule
+    changed (never the values), from the release's ``disclosure_summary`` table."""
+    t = results["disclosure_summary"]
+    frame = t[list(DISCLOSURE_COLUMNS)].astype({k: str for k in DISCLOSURE_COLUMNS})
+    gt = GT(frame).cols_label(**DISCLOSURE_COLUMNS)
+    return style_table(gt, is_synthetic=is_synthetic, footnotes=[
+        rule,
+        "Values changed per output: Primary, counts below the threshold; Secondary, values that would reveal them "
+        "(totals, other cells, the overall column, 'Not known' rows); Withheld, every count of a population too small "
+        "to protect; Summary, means, SDs, medians and quartiles from too few dyads; Test, tests, SMDs and q-values of "
+        "a variable with a suppressed count; Model, odds ratios withheld; Rounded, outputs whose counts were rounded. "
+        "Every decision, with its output, row, column and rule (never the value), is in disclosure_audit.json beside "
+        "the released tables."])

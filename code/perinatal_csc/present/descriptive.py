@@ -16,7 +16,7 @@ import pandas as pd
 from great_tables import GT
 
 from ..stats import compare
-from .fmt import DASH, INDENT, fmt_n_pct, fmt_num, fmt_p
+from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_n_pct, fmt_num, fmt_p, hidden
 from .style import style_table
 
 TEST_COLUMN = "Test"
@@ -37,13 +37,15 @@ Results = Mapping[str, pd.DataFrame]
 
 def all_whole(values: Iterable[float]) -> bool:
     """True when every defined value is a whole number (medians and quartiles of counts often are)."""
-    a = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=float)
+    a = np.asarray([v for v in values if v is not None and not hidden(v) and not pd.isna(v)], dtype=float)
     return bool(a.size) and bool(np.all(a == np.round(a)))
 
 
 def fmt_median_iqr(median: float, q1: float, q3: float, *, whole: bool = False) -> str:
     """'median [q1, q3]', to 1 decimal place or, with ``whole``, without decimals."""
     dp = 0 if whole else 1
+    if any_hidden(median, q1, q3):
+        return MARKER
     return f"{fmt_num(median, dp)} [{fmt_num(q1, dp)}, {fmt_num(q3, dp)}]"
 
 
@@ -53,9 +55,13 @@ def fmt_summary(row: pd.Series, *, whole: bool = False) -> str:
         return fmt_n_pct(row["n"], row["percent"])
     if row["row_type"] == "not_known":
         return fmt_n_pct(row["n"], None)
-    if row["n"] == 0:
+    if hidden(row["n"]) and pd.isna(row["mean"]) and pd.isna(row["median"]):
+        return MARKER
+    if not hidden(row["n"]) and row["n"] == 0:
         return DASH
     if row["summary"] == "mean_sd":
+        if any_hidden(row["mean"], row["sd"]):
+            return MARKER
         return f"{fmt_num(row['mean'])} ({fmt_num(row['sd'])})"
     return fmt_median_iqr(row["median"], row["q1"], row["q3"], whole=whole)
 
@@ -160,7 +166,7 @@ def display_frame(t: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame,
 
 def _group_headers(t: pd.DataFrame, groups: Sequence[str]) -> dict[str, str]:
     first = t.drop_duplicates("group").set_index("group")
-    return {g: f"{first.at[g, 'group_label']}, N = {int(first.at[g, 'group_n'])}" for g in groups}
+    return {g: f"{first.at[g, 'group_label']}, N = {fmt_count(first.at[g, 'group_n'])}" for g in groups}
 
 
 def _test_notes(tests: Sequence[str], t: pd.DataFrame | None = None) -> list[str]:
@@ -184,10 +190,15 @@ def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
     parts = []
     for flag, rows in fu.groupby(flags[flags != ""], sort=False):
         counts = rows.drop_duplicates("group").set_index("group")
-        per = ", ".join(f"{counts.at[g, 'group_label']} {int(counts.at[g, 'n_not_applicable'])}" for g in groups)
+        per = ", ".join(f"{counts.at[g, 'group_label']} {fmt_count(counts.at[g, 'n_not_applicable'])}" for g in groups)
         parts.append(f"{FOLLOW_UP_TEXT.get(flag, flag)}: {per}")
     return [("Variables recorded after discharge are summarised among dyads followed up at that timepoint; "
              f"dyads not followed up are not counted ({'; '.join(parts)}).")]
+
+
+def suppression_notes(*tables: pd.DataFrame) -> list[str]:
+    """The marker's note, when any of the tables holds a suppressed value."""
+    return [SUPPRESSED_NOTE] if any((t.astype(object) == MARKER).any().any() for t in tables) else []
 
 
 def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | None = None,
@@ -202,7 +213,8 @@ def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | N
     gt = gt.cols_align(align="right", columns=[*groups, "p", "SMD"]).cols_align(align="center", columns=[TEST_COLUMN])
     if title:
         gt = gt.tab_header(title=title)
-    notes = [*_test_notes(tests, t), *_follow_up_note(t, [g for g in groups if g != "overall"]), *extra_notes, ROUNDING_NOTE]
+    notes = [*_test_notes(tests, t), *_follow_up_note(t, [g for g in groups if g != "overall"]), *extra_notes, ROUNDING_NOTE,
+             *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -225,7 +237,7 @@ def table3(results: Results, *, is_synthetic: bool) -> GT:
 def _status_unknown_note(t: pd.DataFrame) -> str:
     """How many CSC-involved dyads each comparison leaves out because their sub-group status is not known."""
     per = t.drop_duplicates("comparison")
-    parts = [f"{int(r['n_status_unknown'])} of {int(r['n_involved'])} for '{r['comparison_label']}'"
+    parts = [f"{fmt_count(r['n_status_unknown'])} of {fmt_count(r['n_involved'])} for '{r['comparison_label']}'"
              for _, r in per.iterrows()]
     return ("Dyads with CSC involvement left out because their sub-group status was not known "
             f"(not followed up at one year or not recorded): {'; '.join(parts)}.")
@@ -242,7 +254,7 @@ def table5(results: Results, *, is_synthetic: bool) -> GT:
         cols = {"1": f"{comp}__1", "0": f"{comp}__0", "p": f"{comp}__p", "SMD": f"{comp}__smd", TEST_COLUMN: f"{comp}__test"}
         frame = frame.rename(columns=cols)
         sizes = sub.drop_duplicates("group").set_index("group")["group_n"]
-        headers |= {cols["1"]: f"Yes, N = {int(sizes['1'])}", cols["0"]: f"Others, N = {int(sizes['0'])}",
+        headers |= {cols["1"]: f"Yes, N = {fmt_count(sizes['1'])}", cols["0"]: f"Others, N = {fmt_count(sizes['0'])}",
                     cols["p"]: "p", cols["SMD"]: "SMD", cols[TEST_COLUMN]: TEST_COLUMN}
         spanners.append((sub["comparison_label"].iloc[0], list(cols.values())))
         columns += [cols["1"], cols["0"], cols["p"], cols["SMD"]]
@@ -259,16 +271,16 @@ def table5(results: Results, *, is_synthetic: bool) -> GT:
     notes = [*_test_notes(tests_all, t),
              "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
              "Others: the other dyads with CSC involvement.",
-             _status_unknown_note(t), ROUNDING_NOTE]
+             _status_unknown_note(t), ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
 # ---- change between timepoints -------------------------------------------------------------------
 
 def _paired_note(row: pd.Series) -> str:
-    df = "" if pd.isna(row["df"]) else f", df = {int(row['df'])}"
+    df = "" if not hidden(row["df"]) and pd.isna(row["df"]) else f", df = {fmt_count(row['df'])}"
     return (f"{row['label']}: {row['test']}, statistic = {fmt_num(row['statistic'], 2)}{df}, p = {fmt_p(row['p'])}; "
-            f"{int(row['n_pairs'])} dyads observed at both timepoints"
+            f"{fmt_count(row['n_pairs'])} dyads observed at both timepoints"
             + (f" ({row['note']})" if isinstance(row["note"], str) and row["note"] else "") + ".")
 
 
@@ -279,15 +291,16 @@ def table4_transitions(results: Results, *, is_synthetic: bool) -> GT:
     frame = wide.pivot_table(index=["level", "level_label"], columns="group", values="cell", aggfunc="first", sort=False)
     frame = frame.reindex(columns=list(dict.fromkeys(t["group"])))
     totals = t.drop_duplicates("level").set_index("level")["denominator"]
-    frame["Total"] = [str(int(totals[lv])) for lv in frame.index.get_level_values("level")]
+    frame["Total"] = [fmt_count(totals[lv]) for lv in frame.index.get_level_values("level")]
     frame = frame.reset_index().drop(columns="level")
     labels = dict(zip(t["group"], t["group_label"]))
     gt = GT(frame, rowname_col="level_label").tab_stubhead(label="During the acute episode")
     gt = gt.cols_label(**labels).tab_spanner(label="At one year after discharge", columns=list(labels))
     tests = results["table4_paired_tests"]
     notes = [_paired_note(r) for _, r in tests[tests["variable"].isin(["csc_status", "csc_any"])].iterrows()]
-    notes.append(f"Dyads followed up at one year with CSC status known at both timepoints: N = {int(t['n_pairs'].iloc[0])}. "
+    notes.append(f"Dyads followed up at one year with CSC status known at both timepoints: N = {fmt_count(t['n_pairs'].iloc[0])}. "
                  "Cells: n (% of the row).")
+    notes += suppression_notes(t, tests)
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -300,7 +313,7 @@ def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
         first = g.iloc[0]
         cells = {lv: fmt_median_iqr(r["median"], r["q1"], r["q3"], whole=whole[variable])
                  for lv, r in g.set_index("level").iterrows()}
-        rows.append({"measure": first["label"], "group": first["group_label"], "n": str(int(first["n"])), **cells,
+        rows.append({"measure": first["label"], "group": first["group_label"], "n": fmt_count(first["n"]), **cells,
                      "p": fmt_p(first["p"])})
     frame = pd.DataFrame(rows)
     labels = dict(zip(t["level"], t["level_label"]))
@@ -309,7 +322,7 @@ def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
     test = t["test"].dropna().iloc[0] if t["test"].notna().any() else ""
     notes = [f"Median [IQR]. p: {test}, within each group, of the differences one year minus one month "
              "(statistic V: sum of the ranks of the positive differences)." if test else "Median [IQR].",
-             needs_pairs_note(results), CANM_COUNTING_NOTE, ROUNDING_NOTE]
+             needs_pairs_note(results), CANM_COUNTING_NOTE, ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -317,7 +330,7 @@ def needs_pairs_note(results: Results) -> str:
     """Which dyads the change in CAN-M needs uses, and how many with both totals it leaves out."""
     t = results["table4_needs_change"]
     per = t[(t["group"] == "overall") & (t["level"] == "change")]
-    left = "; ".join(f"{r['label']}: {int(r['n_domain_not_known'])}" for _, r in per.iterrows())
+    left = "; ".join(f"{r['label']}: {fmt_count(r['n_domain_not_known'])}" for _, r in per.iterrows())
     return ("Dyads with both totals and every one-year CAN-M domain rated; dyads with at least one one-year "
             f"domain not known were left out, as their one-year totals are incomplete ({left}).")
 
@@ -334,14 +347,15 @@ def table6_flow(results: Results, *, is_synthetic: bool) -> GT:
     rows = []
     for s in stages:
         rows.append({"stage": overall.at[s, "stage_label"], **{g: cell.get((s, g), "") for g in groups},
-                     "excluded": str(int(overall.at[s, "excluded"])) if overall.at[s, "excluded"] else "",
+                     "excluded": fmt_count(overall.at[s, "excluded"]) if overall.at[s, "excluded"] else "",
                      "reason": overall.at[s, "reason"] if overall.at[s, "excluded"] else ""})
     frame = pd.DataFrame(rows)
     labels = dict(zip(f["group"], f["group_label"]))
     gt = (GT(frame, rowname_col="stage").tab_stubhead(label="Stage")
           .cols_label(**{g: labels[g] for g in groups}, excluded="Not included (overall)", reason="Reason"))
     notes = ["n (% of the stage above in the same column; the two groups as % of all dyads analysed for the episode). "
-             "Follow-up at one month and at one year are counted separately from the dyads analysed for the episode."]
+             "Follow-up at one month and at one year are counted separately from the dyads analysed for the episode.",
+             *suppression_notes(f)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -396,6 +410,8 @@ def how_often(results: Results, table: str, variable: str, *, level: str | None 
     if level is not None:
         rows = rows[rows["level"] == level]
     pct = rows.drop_duplicates("group").set_index("group")["percent"]
+    if any_hidden(pct[group], pct[other]):
+        return f"at a rate withheld under disclosure control, compared with {than}"
     a, b = round(float(pct[group]), 1), round(float(pct[other]), 1)
     if pd.isna(a) or pd.isna(b):
         raise ValueError(f"{table}/{variable}: no percentage for group {group} or {other}")
@@ -406,5 +422,5 @@ def needs_pairs_text(results: Results) -> str:
     """'N dyads; k with both totals left out because a one-year domain was not known' (unmet needs, all groups)."""
     t = results["table4_needs_change"]
     r = t[(t["variable"] == "canm_unmet") & (t["group"] == "overall") & (t["level"] == "change")].iloc[0]
-    return (f"{int(r['n'])} dyads; {int(r['n_domain_not_known'])} with both totals were left out because at least "
+    return (f"{fmt_count(r['n'])} dyads; {fmt_count(r['n_domain_not_known'])} with both totals were left out because at least "
             "one one-year domain was not known")

@@ -11,9 +11,26 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .fmt import MARKER, SUPPRESSED_NOTE, fmt_count, hidden
 from .style import HATCHES, PALETTE, SYNTHETIC_NOTE, setup_matplotlib
 
 Results = Mapping[str, pd.DataFrame]
+WITHHELD_FIGURE = ("Figure withheld under statistical disclosure control: it would show counts that are suppressed "
+                   f"({MARKER}) in the table of the same numbers.")
+
+
+def withheld_figure(is_synthetic: bool, height: float = 1.2) -> Figure:
+    """A figure that says it is withheld (its counts are suppressed), with no number in it."""
+    setup_matplotlib()
+    fig = Figure(figsize=(6.5, height))
+    fig.text(0.5, 0.55, textwrap.fill(WITHHELD_FIGURE, 90), ha="center", va="center", fontsize=9)
+    _synthetic(fig, is_synthetic)
+    return fig
+
+
+def _transitions_hidden(results: Results) -> bool:
+    t = results["table4_transitions"]
+    return bool((t[["n", "denominator", "n_pairs"]].astype(object) == MARKER).any().any())
 
 
 def _synthetic(fig: Figure, is_synthetic: bool) -> None:
@@ -64,6 +81,8 @@ def alluvial_flows(counts: np.ndarray, gap: float) -> list[tuple[int, int, float
 def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
     """Alluvial diagram: CSC status during the acute episode (left) and at one year (right), with a band
     for each change of category whose width is the number of dyads, among dyads with both known."""
+    if _transitions_hidden(results):
+        return withheld_figure(is_synthetic)
     setup_matplotlib()
     row_labels, col_labels, counts, n = _transitions(results)
     gap = 0.04 * max(n, 1)
@@ -101,19 +120,22 @@ def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
 
 
 def csc_status_alt(results: Results) -> str:
-    """Text description of the CSC status figure, with every count of the transition table."""
+    """Text description of the CSC status figure, with every count of the transition table (each as
+    "n = k", so that check-disclosure can read it)."""
+    if _transitions_hidden(results):
+        return WITHHELD_FIGURE
     row_labels, col_labels, counts, n = _transitions(results)
-    d = "; ".join(f"{lab} {x}" for lab, x in zip(row_labels, counts.sum(axis=1)))
-    y = "; ".join(f"{lab} {x}" for lab, x in zip(col_labels, counts.sum(axis=0)))
+    d = "; ".join(f"{lab} n = {x}" for lab, x in zip(row_labels, counts.sum(axis=1)))
+    y = "; ".join(f"{lab} n = {x}" for lab, x in zip(col_labels, counts.sum(axis=0)))
     moves = []
     for i, lab in enumerate(row_labels):
         if counts[i].sum() == 0:
             continue
-        to = ", ".join(f"{col_labels[j]} {counts[i, j]}" for j in range(len(col_labels)) if counts[i, j])
-        moves.append(f"{lab} during the episode ({counts[i].sum()}) to {to}")
+        to = ", ".join(f"{col_labels[j]} n = {counts[i, j]}" for j in range(len(col_labels)) if counts[i, j])
+        moves.append(f"{lab} during the episode (n = {counts[i].sum()}) to {to}")
     same = int(np.trace(counts)) if counts.shape[0] == counts.shape[1] else 0
     return (f"Alluvial diagram of children's social care status for the {n} dyads followed up with status known "
-            f"at both timepoints; {same} were in the same category at both. During the acute episode: {d}. "
+            f"at both timepoints; {same} dyads were in the same category at both. During the acute episode: {d}. "
             f"One year after discharge: {y}. From each category during the episode to one year: " + "; ".join(moves) + ".")
 
 
@@ -138,11 +160,19 @@ def unmet_need_figure(results: Results, *, is_synthetic: bool) -> Figure:
     for k, g in enumerate(groups):
         sub = d[d["group"] == g].set_index("domain").reindex(domains)
         pos = [i + (k - (len(groups) - 1) / 2) * h for i in range(len(domains))]
-        ax.barh(pos, sub["percent"].fillna(0), height=h, color=PALETTE[k], hatch=HATCHES[k + 1 if k else 0],
+        shown = [not hidden(p) for p in sub["percent"]]
+        for y, p in zip(pos, sub["percent"]):
+            if hidden(p):
+                ax.text(0.3, y, MARKER, va="center", ha="left", fontsize=7)
+        pcts = [float(p) if ok and pd.notna(p) else 0.0 for p, ok in zip(sub["percent"], shown)]
+        ax.barh(pos, pcts, height=h, color=PALETTE[k], hatch=HATCHES[k + 1 if k else 0],
                 edgecolor="black", linewidth=0.4, label=sub["group_label"].iloc[0])
+    shown = pd.to_numeric(d["percent"].astype(object).replace(MARKER, np.nan), errors="coerce")
+    ax.set_xlim(0, max(10.0, float(np.nanmax(shown.to_numpy(dtype=float), initial=0)) * 1.05))
     ax.set_yticks(range(len(domains)), domains, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("Mothers with an unmet need at one year (% of those rated in the domain)")
+    ax.set_xlabel("Mothers with an unmet need at one year (% of those rated in the domain)"
+                  + (f"; {MARKER} suppressed" if (d["percent"].astype(object) == MARKER).any() else ""))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
     _synthetic(fig, is_synthetic)
     fig.tight_layout(rect=(0, 0.04 if is_synthetic else 0, 1, 1))
@@ -154,12 +184,14 @@ def unmet_need_alt(results: Results, top: int = 3) -> str:
     d = _domains(results)
     parts = []
     for g in dict.fromkeys(d["group"]):
-        sub = d[d["group"] == g].sort_values("percent", ascending=False, kind="stable").head(top)
-        items = ", ".join(f"{dom} {pct:.1f}%" for dom, pct in zip(sub["domain"], sub["percent"]))
-        parts.append(f"{sub['group_label'].iloc[0]}: {items}")
+        sub = d[(d["group"] == g) & (d["percent"].astype(object) != MARKER)]
+        sub = sub.assign(percent=sub["percent"].astype(float)).sort_values("percent", ascending=False, kind="stable").head(top)
+        items = ", ".join(f"{dom} {pct:.1f}%" for dom, pct in zip(sub["domain"], sub["percent"])) or "every value suppressed"
+        parts.append(f"{d.loc[d['group'] == g, 'group_label'].iloc[0]}: {items}")
     return ("Horizontal bars of the percentage of mothers with an unmet need in each of the "
             f"{d['domain'].nunique()} CAN-M domains at one year, by children's social care involvement during the "
-            f"episode. Domains most often unmet: " + "; ".join(parts) + ".")
+            f"episode. Domains most often unmet: " + "; ".join(parts) + "."
+            + (" Domains with a suppressed value are not ranked." if (d["percent"].astype(object) == MARKER).any() else ""))
 
 
 # ---- participant flow -------------------------------------------------------------------------------
@@ -178,12 +210,13 @@ def _flow_row(results: Results, stage: str, group: str = "overall") -> pd.Series
 def flow_boxes(results: Results) -> list[dict]:
     """The boxes of the flow diagram (stage, group, kind, text), all text made from the ``flow`` table."""
     def n_text(r: pd.Series, pct: bool = True) -> str:
-        return f"n = {int(r['n'])}" + (f" ({r['percent']:.1f}%)" if pct and pd.notna(r["percent"]) else "")
+        shown = pct and not hidden(r["percent"]) and not hidden(r["n"]) and pd.notna(r["percent"])
+        return f"n = {fmt_count(r['n'])}" + (f" ({float(r['percent']):.1f}%)" if shown else "")
 
     cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
     boxes = [{"stage": "cohort", "group": "overall", "kind": "main", "text": f"{cohort['stage_label']}\n{n_text(cohort, False)}"},
              {"stage": "analysed_episode", "group": "overall", "kind": "excluded",
-              "text": f"Not analysed: {analysed['reason']}\nn = {int(analysed['excluded'])}"},
+              "text": f"Not analysed: {analysed['reason']}\nn = {fmt_count(analysed['excluded'])}"},
              {"stage": "analysed_episode", "group": "overall", "kind": "main",
               "text": f"{analysed['stage_label']}\n{n_text(analysed, False)}"}]
     for g in FLOW_GROUP_X:
@@ -192,10 +225,10 @@ def flow_boxes(results: Results) -> list[dict]:
         boxes += [
             {"stage": "analysed_episode", "group": g, "kind": "group", "text": f"{grp['group_label']}\n{n_text(grp)}"},
             {"stage": "followed_up_1m", "group": g, "kind": "note",
-             "text": f"{m1['stage_label']}\n{n_text(m1)}\n{m1['reason']}: n = {int(m1['excluded'])}"},
-            {"stage": "followed_up_1y", "group": g, "kind": "excluded", "text": f"{y1['reason']}\nn = {int(y1['excluded'])}"},
+             "text": f"{m1['stage_label']}\n{n_text(m1)}\n{m1['reason']}: n = {fmt_count(m1['excluded'])}"},
+            {"stage": "followed_up_1y", "group": g, "kind": "excluded", "text": f"{y1['reason']}\nn = {fmt_count(y1['excluded'])}"},
             {"stage": "followed_up_1y", "group": g, "kind": "main", "text": f"{y1['stage_label']}\n{n_text(y1)}"},
-            {"stage": "analysed_1y", "group": g, "kind": "excluded", "text": f"{a1['reason']}\nn = {int(a1['excluded'])}"},
+            {"stage": "analysed_1y", "group": g, "kind": "excluded", "text": f"{a1['reason']}\nn = {fmt_count(a1['excluded'])}"},
             {"stage": "analysed_1y", "group": g, "kind": "main", "text": f"{a1['stage_label']}\n{n_text(a1, False)}"},
         ]
     return boxes
@@ -267,15 +300,18 @@ def flow_figure(results: Results, *, is_synthetic: bool) -> Figure:
 
 
 def flow_alt(results: Results) -> str:
-    """Text description of the flow diagram, from the ``flow`` table."""
+    """Text description of the flow diagram, from the ``flow`` table (each count as "n = k" or before
+    "dyads", so that check-disclosure can read it)."""
     cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
-    parts = [f"Flow diagram. {int(cohort['n'])} dyads in the cohort; {int(analysed['excluded'])} not analysed "
-             f"({analysed['reason']}); {int(analysed['n'])} analysed for the acute episode."]
+    parts = [f"Flow diagram. {fmt_count(cohort['n'])} dyads in the cohort; {fmt_count(analysed['excluded'])} dyads not "
+             f"analysed ({analysed['reason']}); {fmt_count(analysed['n'])} dyads analysed for the acute episode."]
     for g in FLOW_GROUP_X:
         grp, m1 = _flow_row(results, "analysed_episode", g), _flow_row(results, "followed_up_1m", g)
         y1, a1 = _flow_row(results, "followed_up_1y", g), _flow_row(results, "analysed_1y", g)
-        parts.append(f"{grp['group_label']}: {int(grp['n'])}; followed up at one month {int(m1['n'])} "
-                     f"(not followed up {int(m1['excluded'])}); followed up at one year {int(y1['n'])} "
-                     f"(lost to follow-up {int(y1['excluded'])}); analysed at one year {int(a1['n'])} "
-                     f"(CSC status at one year not known {int(a1['excluded'])}).")
+        parts.append(f"{grp['group_label']}: n = {fmt_count(grp['n'])}; followed up at one month n = {fmt_count(m1['n'])} "
+                     f"(not followed up n = {fmt_count(m1['excluded'])}); followed up at one year n = {fmt_count(y1['n'])} "
+                     f"(lost to follow-up n = {fmt_count(y1['excluded'])}); analysed at one year n = {fmt_count(a1['n'])} "
+                     f"(CSC status at one year not known n = {fmt_count(a1['excluded'])}).")
+    if (results["flow"][["n", "excluded"]].astype(object) == MARKER).any().any():
+        parts.append(SUPPRESSED_NOTE)
     return " ".join(parts)

@@ -10,24 +10,26 @@ from typing import Mapping
 
 import pandas as pd
 
-from .fmt import fmt_n_of
+from .fmt import MARKER, any_hidden, fmt_n_of
+
+Count = int | str       # a whole number, or the disclosure marker when suppressed
 
 
 @dataclass(frozen=True)
 class Headline:
     """Headline counts; each ``*_of`` is the denominator of the count of the same name."""
 
-    n: int
-    n_sites: int
-    csc_index: int
-    csc_index_of: int
-    followed_1y: int
-    csc_1y: int
-    csc_1y_of: int
-    not_in_care_1y: int
-    not_in_care_1y_of: int
-    cpp_1y: int
-    cpp_1y_of: int
+    n: Count
+    n_sites: Count
+    csc_index: Count
+    csc_index_of: Count
+    followed_1y: Count
+    csc_1y: Count
+    csc_1y_of: Count
+    not_in_care_1y: Count
+    not_in_care_1y_of: Count
+    cpp_1y: Count
+    cpp_1y_of: Count
 
     @property
     def csc_index_text(self) -> str:
@@ -50,7 +52,10 @@ class Headline:
         return fmt_n_of(self.cpp_1y, self.cpp_1y_of)
 
     def one_in(self, k: int, n: int) -> str:
-        """'about 1 in 3' style wording for a plain-English summary."""
+        """'about 1 in 3' style wording for a plain-English summary ('a number not shown' when the count
+        or its denominator is suppressed: a natural frequency is a count)."""
+        if any_hidden(k, n):
+            return "a number not shown (to protect families' privacy)"
         if k == 0 or n == 0:
             return "none"
         return f"about 1 in {max(1, round(n / k))}"
@@ -60,12 +65,13 @@ def headline(results: Mapping[str, pd.DataFrame]) -> Headline:
     """The headline counts of the run, read from its ``headline`` result table."""
     t = results["headline"].set_index("measure")
 
-    def n(measure: str) -> int:
-        return int(t.at[measure, "n"])
+    def n(measure: str) -> Count:
+        v = t.at[measure, "n"]
+        return MARKER if v == MARKER else int(v)
 
-    def of(measure: str) -> int:
+    def of(measure: str) -> Count:
         d = t.at[measure, "denominator"]
-        return 0 if pd.isna(d) else int(d)
+        return MARKER if d == MARKER else 0 if pd.isna(d) else int(d)
 
     return Headline(n=n("dyads"), n_sites=n("sites"), csc_index=n("csc_index"), csc_index_of=of("csc_index"),
                     followed_1y=n("followed_1y"), csc_1y=n("csc_1y"), csc_1y_of=of("csc_1y"),
@@ -96,13 +102,16 @@ def as_list_text(items: list[str]) -> str:
 
 REAL_NOTICE = ("Real study data. Check every output against the disclosure rules before it leaves the "
                "secure environment.")
+UNCHECKED_NOTICE = ("OUTPUTS NOT CHECKED: disclosure control was switched off (policy 'none'); no output of this "
+                    "run may leave the secure environment.")
 
 
-def data_notice(is_synthetic: bool) -> str:
-    """The label every rendered document opens with."""
+def data_notice(is_synthetic: bool, checked: bool = True) -> str:
+    """The label every rendered document opens with (and the warning that outputs were not checked)."""
     from .style import SYNTHETIC_NOTE
 
-    return SYNTHETIC_NOTE if is_synthetic else REAL_NOTICE
+    text = SYNTHETIC_NOTE if is_synthetic else REAL_NOTICE
+    return text if checked else f"{text} {UNCHECKED_NOTICE}"
 
 
 def summary_figure(h: Headline, *, is_synthetic: bool):
@@ -121,10 +130,10 @@ def summary_figure(h: Headline, *, is_synthetic: bool):
     fig = Figure(figsize=(6.4, 2.8))
     ax = fig.subplots()
     labels = [b[0] for b in bars][::-1]
-    pct = [100 * k / n if n else 0 for _, k, n in bars][::-1]
+    pct = [0 if any_hidden(k, n) else 100 * k / n if n else 0 for _, k, n in bars][::-1]
     ax.barh(labels, pct, color=PALETTE[0])
     for y, (p, (_, k, n)) in enumerate(zip(pct, bars[::-1])):
-        ax.text(p + 1, y, f"{k} of {n}", va="center", fontsize=8)
+        ax.text(p + 1, y, f"{k} of {n}" if not any_hidden(k, n) else f"{MARKER} (suppressed)", va="center", fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Percentage of families")
     if is_synthetic:

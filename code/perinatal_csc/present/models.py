@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
-from .fmt import DASH, INDENT, fmt_p
+from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_p, hidden
 from .style import PALETTE, setup_matplotlib, style_table
 
 MARKERS = ["o", "s", "^", "D"]
@@ -21,11 +21,15 @@ def fmt_or(x: float) -> str:
     Rounded as Python formats the stored double: half to even on its exact binary value, so 1.005
     (stored just below) gives "1.00" and 1.125 (exact) gives "1.12".
     """
+    if hidden(x):
+        return MARKER
     return DASH if x is None or pd.isna(x) else f"{x:.2f}"
 
 
 def fmt_ci(lo: float, hi: float) -> str:
-    """A confidence interval as 'lo to hi' (2 decimal places)."""
+    """A confidence interval as 'lo to hi' (2 decimal places); the marker when suppressed."""
+    if any_hidden(lo, hi):
+        return MARKER
     return DASH if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f} to {hi:.2f}"
 
 
@@ -62,6 +66,8 @@ def _display_rows(t: pd.DataFrame) -> list[tuple[str, pd.DataFrame, bool]]:
 
 def _global_p(rows: pd.DataFrame) -> float:
     """A term's global p-value (NaN when it has none), from any of its rows."""
+    if "p_global" in rows and len(rows) and hidden(rows.p_global.iloc[0]):
+        return MARKER
     return float(rows.p_global.iloc[0]) if "p_global" in rows and len(rows) else np.nan
 
 
@@ -79,7 +85,7 @@ def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFra
         for prefix, src in (("u", una), ("a", adj)):
             if heading:
                 pg = _global_p(src[src.term == g.term.iloc[0]])
-                row |= {f"{prefix}_or": "", f"{prefix}_ci": "", f"{prefix}_p": "" if np.isnan(pg) else fmt_p(pg)}
+                row |= {f"{prefix}_or": "", f"{prefix}_ci": "", f"{prefix}_p": fmt_p(pg) if hidden(pg) or not np.isnan(pg) else ""}
                 continue
             hit = src[(src.term == g.term.iloc[0]) & (src.level == g.level.iloc[0])]
             if len(hit) and hit.reference.iloc[0]:
@@ -97,17 +103,21 @@ def odds_ratio_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFra
 def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
     """Method, sample and sparse-data notes for one model's table."""
     s = _summary(results, model)
+    withheld = [SUPPRESSED_NOTE + " Odds ratios are withheld for a characteristic with too few dyads with or "
+                "without the outcome in one of its categories, and for a model with too few events, non-events or "
+                "residual degrees of freedom."] if (results[f"models_{model}"].astype(object) == MARKER).any().any() else []
     global_note = ([f"p on a characteristic's own line: global p-value, the {s.p_global_method}, on the same dyads; "
                     "p on a category's line compares that category with the reference."]
                    if _has_global_p(results[f"models_{model}"]) else [])
     return [
         f"{s.footnote} Unadjusted: one covariate at a time; adjusted: all covariates together; both on the same "
-        f"{s.n} dyads with every model variable recorded ({s.events} with the outcome).",
+        f"{fmt_count(s.n)} dyads with every model variable recorded ({fmt_count(s.events)} with the outcome).",
         *global_note,
-        f"Events per variable {s.epv:.1f} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
+        f"Events per variable {'*' if hidden(s.epv) else f'{s.epv:.1f}'} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
         f"{s.epv_note}.",
         f"{s.separation}. {s.convergence}.",
         "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3.",
+        *withheld,
     ]
 
 
@@ -142,7 +152,8 @@ def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFr
             heading = {"characteristic": g.label.iloc[0]}
             for a in analyses:
                 pg = _global_p(s[(s.analysis == a) & (s.term == term)])
-                heading[a] = "" if np.isnan(pg) else "p < 0.001" if pg < 0.001 else f"p = {fmt_p(pg)}"
+                heading[a] = (f"p = {MARKER}" if hidden(pg) else "" if np.isnan(pg) else "p < 0.001" if pg < 0.001
+                              else f"p = {fmt_p(pg)}")
             rows.append(heading)
         for _, r in g.iterrows():
             text = INDENT + r.level_label if categorical else r.label
@@ -162,12 +173,15 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
     notes = []
     for a, g in s.groupby("analysis", sort=False):
         fmi = g.fmi.dropna() if "fmi" in g else pd.Series(dtype=float)
+        fmi = fmi[fmi.astype(object) != MARKER].astype(float)
         fmi_text = f"; fraction of missing information {fmi.min():.2f} to {fmi.max():.2f}" if len(fmi) else ""
-        notes.append(f"{a} (n = {g.n.iloc[0]}): {g.method.iloc[0]}; {g.inference.iloc[0]}{fmi_text}.")
+        notes.append(f"{a} (n = {fmt_count(g.n.iloc[0])}): {g.method.iloc[0]}; {g.inference.iloc[0]}{fmi_text}.")
     if _has_global_p(s):
         by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
         notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
     notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3.")
+    if (s.astype(object) == MARKER).any().any():
+        notes.append(SUPPRESSED_NOTE)
     gt = GT(frame).cols_label(characteristic="Characteristic").cols_align("right", list(frame.columns[1:]))
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
@@ -176,8 +190,8 @@ def summary_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Display frame: per model N, events, EPV, separation, convergence, method."""
     s = results["models_summary"]
     return pd.DataFrame({
-        "Model": s.title, "Dyads analysed": s.n.astype(str), "With outcome": s.events.astype(str),
-        "Events per variable": s.epv.map(lambda x: f"{x:.1f}"), "Separation": s.separation,
+        "Model": s.title, "Dyads analysed": s.n.map(fmt_count), "With outcome": s.events.map(fmt_count),
+        "Events per variable": s.epv.map(lambda x: MARKER if hidden(x) else f"{x:.1f}"), "Separation": s.separation,
         "Convergence": s.convergence, "Method": s.method})
 
 
@@ -192,8 +206,8 @@ def exclusions_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     e = results["models_exclusions"]
     titles = results["models_summary"].set_index("model").title
     return pd.DataFrame({"Model": e.model.map(titles), "Step": e.reason,
-                         "Excluded": e.excluded.map(lambda x: DASH if x == 0 else str(x)),
-                         "Remaining": e.remaining.astype(str)})
+                         "Excluded": e.excluded.map(lambda x: DASH if not hidden(x) and x == 0 else fmt_count(x)),
+                         "Remaining": e.remaining.map(fmt_count)})
 
 
 def exclusions_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
@@ -204,6 +218,8 @@ def exclusions_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) ->
     if len(weighted):
         notes.append(f"Steps marked \"{weighted.iloc[0].split(':')[0]}\" leave dyads out of the inverse probability "
                      "of follow-up weighted sensitivity analysis only, after the complete-case steps.")
+    if (e[["excluded", "remaining"]].astype(object) == MARKER).any().any():
+        notes.append(SUPPRESSED_NOTE)
     return style_table(GT(exclusions_frame(results), groupname_col="Model"), is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -213,9 +229,11 @@ def diagnostics_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     titles = results["models_summary"].set_index("model").title
     return pd.DataFrame({
         "Model": d.model.map(titles),
-        f"C-statistic ({level_text(results)} CI)": [f"{c:.2f} ({lo:.2f} to {hi:.2f})" for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
-        "Hosmer-Lemeshow": [f"χ² = {x:.2f}, df = {k}, p = {fmt_p(p)}" for x, k, p in zip(d.hl_chi2, d.hl_df, d.hl_p)],
-        "Largest GVIF^(1/(2df))": [f"{g:.2f} ({t})" for g, t in zip(d.max_gvif, d.max_gvif_term)]})
+        f"C-statistic ({level_text(results)} CI)": [MARKER if any_hidden(c, lo, hi) else f"{c:.2f} ({lo:.2f} to {hi:.2f})"
+                                                    for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
+        "Hosmer-Lemeshow": [MARKER if any_hidden(x, k, p) else f"χ² = {x:.2f}, df = {k}, p = {fmt_p(p)}"
+                            for x, k, p in zip(d.hl_chi2, d.hl_df, d.hl_p)],
+        "Largest GVIF^(1/(2df))": [MARKER if hidden(g) else f"{g:.2f} ({t})" for g, t in zip(d.max_gvif, d.max_gvif_term)]})
 
 
 def diagnostics_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
@@ -231,7 +249,8 @@ def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for model in results["models_summary"].model:
         t = results[f"models_{model}"]
-        t = t[(t.type == "Adjusted") & ~t.reference].copy()
+        t = t[(t.type == "Adjusted") & ~t.reference & (t["or"].astype(object) != MARKER)].copy()
+        t[["or", "ci_low", "ci_high"]] = t[["or", "ci_low", "ci_high"]].astype(float)
         t["text"] = [f"{lab}: {lev}" if lev and lev != "Yes" else lab for lab, lev in zip(t.label, t.level_label.fillna(""))]
         rows.append(t)
     return pd.concat(rows, ignore_index=True)
@@ -245,9 +264,11 @@ def forest_alt_text(results: dict[str, pd.DataFrame]) -> str:
     for model, g in f.groupby("model", sort=False):
         items = "; ".join(f"{t} {fmt_or(o)} ({fmt_ci(lo, hi)})" for t, o, lo, hi in zip(g.text, g["or"], g.ci_low, g.ci_high))
         parts.append(f"{titles[model]}: {items}")
+    withheld = any((results[f"models_{m}"]["or"].astype(object) == MARKER).any() for m in results["models_summary"].model)
     return (f"Forest plot of adjusted odds ratios with {level_text(results)} confidence intervals on a log scale, "
             "reference line at 1. "
-            + ". ".join(parts) + ".")
+            + ". ".join(parts) + "."
+            + (" Odds ratios withheld under disclosure control are not plotted." if withheld else ""))
 
 
 def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
@@ -283,7 +304,7 @@ def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
 def n_text(results: dict[str, pd.DataFrame], model: str) -> str:
     """'N dyads, E with the outcome' for one model, for prose."""
     s = _summary(results, model)
-    return f"{s.n} dyads ({s.events} with CSC involvement)"
+    return f"{fmt_count(s.n)} dyads ({fmt_count(s.events)} with CSC involvement)"
 
 
 def or_text(results: dict[str, pd.DataFrame], model: str, term: str, level: str = "1") -> str:
@@ -296,7 +317,7 @@ def or_text(results: dict[str, pd.DataFrame], model: str, term: str, level: str 
 def summary_value(results: dict[str, pd.DataFrame], model: str, field: str) -> str:
     """One field of the model summary as text (numbers rounded: EPV to 1 decimal)."""
     v = _summary(results, model)[field]
-    return f"{v:.1f}" if isinstance(v, float) else str(v)
+    return f"{v:.1f}" if isinstance(v, float) and not hidden(v) else str(v)
 
 
 def _plan(results: dict[str, pd.DataFrame], section: str) -> pd.DataFrame:

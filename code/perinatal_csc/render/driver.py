@@ -115,8 +115,7 @@ def cache_key(config: Config, doc: Document, root: Path, env: dict[str, str]) ->
         _feed(h, name, root / name)
         if root != config.root:
             _feed(h, "project " + name, config.root / name)
-    for label in ("codebook_path", "analysis_plan_path", "synthetic_parameters_path", "disclosure_policy_path",
-                  "mapping_path"):
+    for label in ("codebook_path", "analysis_plan_path", "synthetic_parameters_path", "mapping_path"):
         _feed(h, label, getattr(config, label))
     for f in data_files(config):
         _feed(h, "data", f)

@@ -449,14 +449,34 @@ def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
     return rows, excl
 
 
+def level_counts(p: Primary) -> list[dict]:
+    """Events and non-events among the complete cases in every level of each categorical covariate
+    (reference level included): what disclosure control needs to judge each odds ratio."""
+    X, y, design = p.design.X, p.y, p.design
+    refs = {r.term: r for r in design.references}
+    rows = []
+    for term in dict.fromkeys(c.term for c in design.columns if c.level):
+        idx = design.term_columns(term)
+        levels = [(design.columns[j - 1].level, design.columns[j - 1].level_label, False, X[:, j] == 1) for j in idx]
+        ref = refs.get(term)
+        levels.append((ref.level if ref else "", ref.level_label if ref else "Reference level", True,
+                       ~np.any(X[:, idx] == 1, axis=1)))
+        for level, level_label, is_ref, mask in levels:
+            rows.append({"model": p.spec.key, "term": term, "level": level, "level_label": level_label,
+                         "reference": is_ref, "events": int(y[mask].sum()),
+                         "non_events": int(mask.sum() - y[mask].sum())})
+    return rows
+
+
 def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of the models stage, by name (see :func:`results`)."""
     imputed = impute(df, plan, cb) if sensitivity else None
     out: dict[str, pd.DataFrame] = {}
-    summary, excl, diag, sens, screens = [], [], [], [], []
+    summary, excl, diag, sens, screens, counts = [], [], [], [], [], []
     for spec in plan.models:
         p = fit_primary(df, spec, plan, cb)
         out[f"models_{spec.key}"] = p.table
+        counts += level_counts(p)
         summary.append(p.summary)
         diag.append(diagnostics_row(p, plan, cb))
         screens.append(p.screen)
@@ -468,6 +488,8 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
     out["models_summary"] = pd.DataFrame(summary)
     out["models_exclusions"] = pd.DataFrame(excl)[["model", "analysis", "step", "reason", "excluded", "remaining"]]
     out["models_diagnostics"] = pd.DataFrame(diag)
+    out["models_level_counts"] = pd.DataFrame(counts, columns=["model", "term", "level", "level_label", "reference",
+                                                               "events", "non_events"])
     if sensitivity:
         out["models_sensitivity"] = pd.DataFrame(sens).reindex(columns=SENS_COLUMNS)
     if plan.strategy == "screen":

@@ -1,0 +1,1 @@
+"""Statistical disclosure control: policies, cell suppression, and the release of result tables."""

@@ -1,0 +1,238 @@
+"""Cell suppression for one population: counts linked by additive equations (cells, margins, totals).
+
+A ``Grid`` holds every count published about one population (table cells, the overall column, the
+"Not known" row, column N, implied complements) and the equations an attacker knows
+(``sum(members) == total``). ``protect`` marks the protected counts (primary suppression), then
+hides further counts until an integer program over everything still published cannot narrow any
+protected count to a range that reveals it (secondary suppression).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .policy import Policy
+
+
+@dataclass
+class Grid:
+    """Counts (``values``) with labels, cells that must stay published (``fixed``, e.g. N shown in
+    every header) unless protected themselves, and equations ``(members, total)``."""
+
+    values: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    fixed: list[bool] = field(default_factory=list)
+    secret: list[bool] = field(default_factory=list)
+    equations: list[tuple[list[int], int]] = field(default_factory=list)
+
+    def add(self, value: float, label: str, *, fixed: bool = False, secret: bool = False) -> int:
+        """A count; ``secret``: never published (e.g. dyads outside every group), ``fixed``: always
+        published unless protected."""
+        self.values.append(int(value))
+        self.labels.append(label)
+        self.fixed.append(fixed and not secret)
+        self.secret.append(secret)
+        return len(self.values) - 1
+
+    def equation(self, members: list[int], total: int) -> None:
+        self.equations.append((list(members), total))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Which cells are hidden, why, and whether the protection held (``withheld``: it did not, so the
+    caller must withhold everything about the population)."""
+
+    hidden: np.ndarray
+    primary: np.ndarray
+    withheld: bool
+
+
+def published_bounds(value: int, policy: Policy) -> tuple[int, int]:
+    """What an attacker knows of a published count: exact, or the interval a rounded value allows."""
+    if not policy.rounding:
+        return value, value
+    r = rounded(value, policy)
+    half = policy.rounding // 2
+    if r == 0:
+        return 0, 0 if policy.threshold > 1 else half
+    return max(r - half, policy.threshold), r + half
+
+
+def rounded(value: int, policy: Policy) -> int:
+    """A count rounded to the nearest multiple of ``policy.rounding`` (halves upwards)."""
+    if not policy.rounding:
+        return value
+    return int(np.floor(value / policy.rounding + 0.5) * policy.rounding)
+
+
+def _program(grid: Grid, hidden: np.ndarray, policy: Policy):
+    n = len(grid.values)
+    lo = np.zeros(n)
+    hi = np.zeros(n)
+    upper = float(sum(grid.values)) + 1
+    for i, v in enumerate(grid.values):
+        if hidden[i]:
+            lo[i], hi[i] = 0, upper
+        else:
+            lo[i], hi[i] = published_bounds(v, policy)
+    cons = []
+    if grid.equations:
+        a = np.zeros((len(grid.equations), n))
+        for k, (members, total) in enumerate(grid.equations):
+            for m in members:
+                a[k, m] += 1
+            a[k, total] -= 1
+        cons = [LinearConstraint(a, 0, 0)]
+    return cons, Bounds(lo, hi)
+
+
+def _solve(grid: Grid, program, cell: int, sign: int) -> np.ndarray:
+    """An integer solution minimising (sign 1) or maximising (sign -1) ``cell``."""
+    cons, bounds = program
+    c = np.zeros(len(grid.values))
+    c[cell] = sign
+    res = milp(c, constraints=cons, integrality=np.ones(len(c)), bounds=bounds)
+    if not res.success:
+        raise RuntimeError(f"disclosure check: no integer solution for {grid.labels[cell]} ({res.message})")
+    return np.round(res.x).astype(np.int64)
+
+
+def _extreme(grid: Grid, program, cell: int, sign: int) -> int:
+    return int(_solve(grid, program, cell, sign)[cell])
+
+
+def feasible_range(grid: Grid, hidden: np.ndarray, policy: Policy, cell: int) -> tuple[int, int]:
+    """Smallest and largest value of ``cell`` consistent with everything published (integer program)."""
+    program = _program(grid, hidden, policy)
+    return _extreme(grid, program, cell, 1), _extreme(grid, program, cell, -1)
+
+
+def _high_enough(policy: Policy, value: int, high: int) -> bool:
+    """Without rounding, a solution with the cell at ``high`` proves the pass rule: the true value
+    (protected, so below the threshold) is another solution, two or more below."""
+    return not policy.rounding and high >= max(policy.threshold, value + 2)
+
+
+def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells) -> list[int]:
+    """The cells of ``cells`` that fail ``range_protects``. Every integer solution found while
+    maximising one cell is also tried as a witness for the others, which saves programs."""
+    program = _program(grid, hidden, policy)
+    pending, failing = list(cells), []
+    while pending:
+        cell = pending.pop(0)
+        x = _solve(grid, program, cell, -1)
+        if not (_high_enough(policy, grid.values[cell], int(x[cell]))
+                or range_protects(_extreme(grid, program, cell, 1), int(x[cell]), policy)):
+            failing.append(cell)
+        pending = [q for q in pending if not _high_enough(policy, grid.values[q], int(x[q]))]
+    return failing
+
+
+def is_protected(grid: Grid, hidden: np.ndarray, policy: Policy, cell: int, program=None) -> bool:
+    """``range_protects`` of the cell's feasible range. The published values themselves are one
+    solution, so without rounding the range reaches down to the true value, which is protected; the
+    smallest value is computed only when the largest does not settle the question."""
+    program = program or _program(grid, hidden, policy)
+    hi = _extreme(grid, program, cell, -1)
+    v = grid.values[cell]
+    if not policy.rounding and hi >= max(policy.threshold, v + 2):
+        return True
+    return range_protects(_extreme(grid, program, cell, 1), hi, policy)
+
+
+def range_protects(lo: int, hi: int, policy: Policy) -> bool:
+    """The pass rule: at least three whole numbers, one protected and one not (rounding policies:
+    three of the protected values)."""
+    if policy.rounding:
+        return len(set(range(lo, hi + 1)) & set(range(1, policy.threshold))) >= 3
+    return hi - lo >= 2 and lo < policy.threshold <= hi
+
+
+def _pinned(grid: Grid, hidden: np.ndarray) -> list[tuple[int, int]]:
+    """(cell, equation) for each hidden cell that is the only hidden cell of an equation (so it is
+    recoverable by differencing)."""
+    out = []
+    for k, (members, total) in enumerate(grid.equations):
+        h = [i for i in (*members, total) if hidden[i]]
+        if len(h) == 1:
+            out.append((h[0], k))
+    return out
+
+
+def _complement(grid: Grid, hidden: np.ndarray, cell: int, need: int, equation: int | None = None) -> int | None:
+    """A published, non-fixed cell sharing an equation (``equation``, or any) with ``cell``: the
+    smallest that is at least ``need``, else the largest; members before totals."""
+    members, totals = [], []
+    for k, (eq_members, total) in enumerate(grid.equations):
+        cells = [*eq_members, total]
+        if cell not in cells or (equation is not None and k != equation):
+            continue
+        for i in eq_members:
+            if i != cell and not hidden[i] and not grid.fixed[i]:
+                members.append(i)
+        if total != cell and not hidden[total] and not grid.fixed[total]:
+            totals.append(total)
+    for pool in (members, totals):
+        pool = sorted(set(pool), key=lambda i: grid.values[i])
+        if not pool:
+            continue
+        big = [i for i in pool if grid.values[i] >= need]
+        return big[0] if big else pool[-1]
+    return None
+
+
+def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = ()) -> Outcome:
+    """Primary suppression of protected counts, then secondary suppression until every protected
+    count passes ``range_protects`` under an integer program over what stays published.
+
+    Cells are hidden one at a time next to a protected count that is not yet safe; when that does not
+    suffice, each mask in ``fallbacks`` (cells to hide as well) is tried in turn, then every cell that
+    is not fixed. ``withheld`` is set when even that fails."""
+    values = np.asarray(grid.values, dtype=np.int64)
+    secret = np.asarray(grid.secret, dtype=bool)
+    primary = np.array([policy.protects(v) for v in values], dtype=bool) & ~secret
+    hidden = primary | secret
+    if not primary.any():
+        return Outcome(hidden, primary, False)
+    if policy.rounding and not grid.equations:
+        return Outcome(hidden, primary, False)
+    t = policy.threshold
+    for _ in range(4 * len(values) + 4):
+        changed = False
+        for cell, k in _pinned(grid, hidden):
+            members, total = grid.equations[k]
+            if sum(hidden[i] for i in (*members, total)) != 1:
+                continue                      # already resolved in this round
+            extra = _complement(grid, hidden, cell, max(t - int(values[cell]), 1), k)
+            if extra is not None:
+                hidden[extra] = True
+                changed = True
+        if not changed:
+            break
+    failing = list(np.flatnonzero(primary))
+    for _ in range(len(values) + 1):
+        # hiding more cells only widens every range, so a cell found safe stays safe
+        failing = unprotected(grid, hidden, policy, failing)
+        if not failing:
+            return Outcome(hidden, primary, False)
+        cell = failing[0]
+        extra = _complement(grid, hidden, cell, max(t - int(values[cell]), 1))
+        if extra is None:
+            break
+        hidden[extra] = True
+        for c, k in _pinned(grid, hidden):
+            members, total = grid.equations[k]
+            if sum(hidden[i] for i in (*members, total)) != 1:
+                continue
+            more = _complement(grid, hidden, c, 1, k)
+            if more is not None:
+                hidden[more] = True
+    everything = np.array([not f for f in grid.fixed]) | primary | secret
+    for extra in (*fallbacks, everything):
+        trial = hidden | extra
+        if not unprotected(grid, trial, policy, failing):
+            return Outcome(trial, primary, False)
+    return Outcome(everything, primary, True)

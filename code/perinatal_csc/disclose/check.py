@@ -1,0 +1,215 @@
+"""``perinatal-csc check-disclosure``: find counts in released files, however they were made.
+
+Reads HTML (text, table cells, alt text, titles and meta tags), Word (paragraphs, tables, headers,
+footers, document properties), PDF (text of every page and metadata) and CSV (columns of counts and
+text cells). A count is "n (%)", "N = n", "n/N", "n of N", a number before dyads, mothers, infants,
+families, women or babies, a bare whole number in a table cell of a "Not known" row or under a
+column headed "N = ...", or the count a natural frequency "1 in k" implies with the "(n of N)"
+beside it. Raster images cannot be read and are listed for a manual check.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .policy import Policy
+
+PATTERNS = {
+    "n (%)": re.compile(r"(?<![\w.,])(\d+)\s*\(\s*\d+(?:\.\d+)?\s*%\s*\)"),
+    "N = n": re.compile(r"(?<![\w])[Nn]\s*=\s*(\d+)(?![\d.])"),
+    "n/N": re.compile(r"(?<![\w./^])(\d+)\s*/\s*(\d+)(?![\d./^])"),
+    "n of N": re.compile(r"(?<![\w.,])(\d+) of (?:the )?(\d+)(?![\d.])(?!\s+(?:organisations|sites|domains|items|scales))"),
+    "n people": re.compile(r"(?<![\w.,])(\d+)\s+(?:[A-Za-z\u2013-]+\s+){0,2}?(?:dyads|mothers|infants|families|women|babies)\b",
+                           re.IGNORECASE),
+}
+NATURAL = re.compile(r"\b1 in \d+\b")
+ONE_IN = re.compile(r"\b1 in (\d+)\b[^.;]*?\((\d+) of (\d+)\)")
+BARE = re.compile(r"^\s*(\d+)\s*$")
+COUNT_COLUMNS = {"n", "denominator", "group_n", "n_missing", "n_not_applicable", "excluded", "remaining", "parent_n",
+                 "events", "non_events", "n_pairs", "n_involved", "n_status_unknown", "n_domain_not_known"}
+RASTER = {".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A count found in a file: where (file, table/row/column or paragraph), what, and whether it breaks the policy."""
+
+    file: str
+    where: str
+    text: str
+    count: int
+    kind: str
+
+    def line(self) -> str:
+        return f"{self.file}: {self.where}: {self.kind} {self.count} in {self.text!r}"
+
+
+def counts_in(text: str) -> Iterator[tuple[str, int]]:
+    """(kind, count) of every count pattern in ``text`` ("about 1 in k families" counts as the n of its
+    "(n of N)", not as k families)."""
+    for m in ONE_IN.finditer(text):
+        k, n, total = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        yield "1 in k", n if n else round(total / k)
+    text = NATURAL.sub(" ", text)
+    for kind, pat in PATTERNS.items():
+        for m in pat.finditer(text):
+            for g in m.groups():
+                if g is not None:
+                    yield kind, int(g)
+
+
+@dataclass
+class _Unit:
+    where: str
+    text: str
+    bare_is_count: bool = False
+
+
+def _column_labels(rows) -> list[str]:
+    """The label of each column of an HTML table head: row and column spans laid out on a grid, and
+    each column named by its lowest label (the one just above the body)."""
+    grid: dict[tuple[int, int], str] = {}
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr.xpath("./th|./td"):
+            while (r, c) in grid:
+                c += 1
+            text = " ".join(cell.text_content().split())
+            for dr in range(int(cell.get("rowspan", 1) or 1)):
+                for dc in range(int(cell.get("colspan", 1) or 1)):
+                    grid[(r + dr, c + dc)] = text
+            c += int(cell.get("colspan", 1) or 1)
+    width = 1 + max((c for _, c in grid), default=-1)
+    labels = []
+    for c in range(width):
+        column = [grid[(r, c)] for r in range(len(rows) + 1) if (r, c) in grid]
+        labels.append(column[-1] if column else "")
+    return labels
+
+
+def _html_units(path: Path) -> Iterator[_Unit]:
+    from lxml import html as lhtml
+
+    doc = lhtml.fromstring(path.read_bytes())
+    for bad in doc.xpath("//script|//style"):
+        bad.getparent().remove(bad)
+    for k, table in enumerate(doc.xpath("//table"), 1):
+        header = _column_labels(table.xpath(".//thead/tr"))
+        for r, tr in enumerate(table.xpath(".//tr"), 1):
+            cells = [" ".join(c.text_content().split()) for c in tr.xpath("./th|./td")]
+            stub = cells[0] if cells else ""
+            for c, text in enumerate(cells, 1):
+                col = header[c - 1] if c - 1 < len(header) else ""
+                yield _Unit(f"table {k}, row {r} ({stub[:80]}), column {c} ({col[:60]})", text,
+                            "not known" in stub.lower() or "N =" in col)
+        table.getparent().remove(table)
+    for i, el in enumerate(doc.xpath("//*[@alt or @title or @aria-label]"), 1):
+        for attr in ("alt", "title", "aria-label"):
+            if el.get(attr):
+                yield _Unit(f"{attr} text {i}", el.get(attr))
+    for i, meta in enumerate(doc.xpath("//meta[@content]"), 1):
+        yield _Unit(f"meta {meta.get('name') or meta.get('property') or i}", meta.get("content"))
+    for i, block in enumerate(doc.xpath("//p|//li|//h1|//h2|//h3|//h4|//figcaption|//caption|//title|//div[not(*)]|//span[not(*)]"), 1):
+        text = " ".join(block.text_content().split())
+        if text:
+            yield _Unit(f"text block {i}", text)
+
+
+def _docx_units(path: Path) -> Iterator[_Unit]:
+    import docx
+
+    d = docx.Document(str(path))
+
+    def tables(ts, prefix=""):
+        for k, t in enumerate(ts, 1):
+            rows = [[" ".join(c.text.split()) for c in r.cells] for r in t.rows]
+            marked = [cells for r, cells in zip(t.rows, rows) if r._tr.trPr is not None
+                      and any(x.tag.endswith("tblHeader") for x in r._tr.trPr)]
+            header = (marked or rows[:1] or [[]])[-1]
+            for r, cells in enumerate(rows, 1):
+                stub = cells[0] if cells else ""
+                for c, text in enumerate(cells, 1):
+                    col = header[c - 1] if c - 1 < len(header) else ""
+                    yield _Unit(f"{prefix}table {k}, row {r} ({stub[:80]}), column {c} ({col[:60]})", text,
+                                "not known" in stub.lower() or "N =" in col)
+            for r in t.rows:
+                for cell in r.cells:
+                    yield from tables(cell.tables, prefix=f"{prefix}table {k} nested ")
+
+    yield from tables(d.tables)
+    for i, p in enumerate(d.paragraphs, 1):
+        if p.text.strip():
+            yield _Unit(f"paragraph {i}", p.text)
+    for s, section in enumerate(d.sections, 1):
+        for part, name in ((section.header, "header"), (section.footer, "footer")):
+            for p in part.paragraphs:
+                if p.text.strip():
+                    yield _Unit(f"section {s} {name}", p.text)
+    for el in d.element.body.iter():
+        descr = el.get("descr") if hasattr(el, "get") else None
+        if descr:
+            yield _Unit("image description (alt text)", descr)
+    props = d.core_properties
+    for name in ("title", "subject", "keywords", "comments", "description"):
+        v = getattr(props, name, None)
+        if v:
+            yield _Unit(f"document property {name}", str(v))
+
+
+def _pdf_units(path: Path) -> Iterator[_Unit]:
+    import pypdf
+
+    reader = pypdf.PdfReader(str(path))
+    for i, page in enumerate(reader.pages, 1):
+        for j, line in enumerate((page.extract_text() or "").splitlines(), 1):
+            if line.strip():
+                yield _Unit(f"page {i}, line {j}", line)
+    for k, v in (reader.metadata or {}).items():
+        yield _Unit(f"metadata {k}", str(v))
+
+
+def _csv_units(path: Path) -> Iterator[_Unit]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return
+    header = rows[0]
+    for r, row in enumerate(rows[1:], 2):
+        for c, (name, value) in enumerate(zip(header, row), 1):
+            where = f"row {r}, column {name}"
+            if name in COUNT_COLUMNS:
+                m = re.fullmatch(r"\s*(\d+)(?:\.0+)?\s*", value)
+                if m:
+                    yield _Unit(where, m.group(1), True)
+            elif value and not re.fullmatch(r"[-+\d.eE]+", value):
+                yield _Unit(where, value)
+
+
+READERS = {".html": _html_units, ".htm": _html_units, ".docx": _docx_units, ".pdf": _pdf_units, ".csv": _csv_units}
+
+
+def scan(folder: Path, policy: Policy) -> tuple[list[Finding], list[Finding], list[str]]:
+    """(every count found, those the policy protects, files needing a manual check) under ``folder``."""
+    found, breaches, manual = [], [], []
+    files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        suffix = path.suffix.lower()
+        if suffix in RASTER:
+            manual.append(str(path))
+            continue
+        reader = READERS.get(suffix)
+        if reader is None:
+            continue
+        for unit in reader(path):
+            hits = list(counts_in(unit.text))
+            if not hits and unit.bare_is_count and (m := BARE.match(unit.text)):
+                hits = [("count", int(m.group(1)))]
+            for kind, n in hits:
+                f = Finding(str(path), unit.where, unit.text.strip()[:160], n, kind)
+                found.append(f)
+                if policy.protects(n):
+                    breaches.append(f)
+    return found, breaches, manual

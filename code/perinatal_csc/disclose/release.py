@@ -1,0 +1,601 @@
+"""The release: every result table after disclosure control, and the audit of every decision.
+
+``release(results, policy, cohort)`` returns the tables that may leave the secure environment
+(protected values replaced by ``MARKER``) and one ``Decision`` per suppressed, withheld or rounded
+value, naming output, row, column and rule but never the value itself.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .cells import Grid, protect, rounded
+from .policy import MARKER, Policy
+
+PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, ROUNDED = (
+    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "rounded")
+RULE_TEXT = {
+    PRIMARY: "count below the threshold",
+    SECONDARY: "complementary suppression: would reveal a suppressed count through totals or other cells",
+    WITHHELD: "population too small to protect: every count withheld",
+    SUMMARY: "summary statistic from fewer dyads than the policy allows",
+    TEST: "test, SMD or q-value of a variable with a suppressed count",
+    MODEL: "model estimate from too few events, non-events or residual degrees of freedom",
+    ROUNDED: "every count rounded; percentages recomputed from the rounded counts",
+}
+KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, ROUNDED)
+COUNT_FIELDS = ("n", "denominator", "group_n", "n_missing", "n_not_applicable", "excluded", "remaining", "parent_n",
+                "events", "non_events", "n_pairs", "n_involved", "n_status_unknown", "n_domain_not_known")
+PERCENT_OF = (("percent", "n", "denominator"), ("percent", "n", "parent_n"))
+DESCRIBE_STATS = ("mean", "sd", "median", "q1", "q3")
+DESCRIBE_TESTS = ("statistic", "df", "p", "q", "smd")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One value not published as computed (never the value itself)."""
+
+    output: str
+    row: str
+    column: str
+    field: str
+    kind: str
+    rule: str
+
+
+@dataclass
+class Release:
+    """Released tables, the policy and the decisions taken."""
+
+    policy: Policy
+    tables: dict[str, pd.DataFrame]
+    decisions: list[Decision] = field(default_factory=list)
+
+    def audit_records(self) -> list[dict]:
+        return [asdict(d) for d in self.decisions]
+
+    def summary(self) -> pd.DataFrame:
+        """The output request: one row per released output, the number of values each rule changed, and
+        the rules applied (no protected value)."""
+        counts: dict[str, dict[str, int]] = {}
+        for d in self.decisions:
+            counts.setdefault(d.output, {}).setdefault(d.kind, 0)
+            counts[d.output][d.kind] += 1
+        rows = []
+        for key, table in self.tables.items():
+            c = counts.get(key, {})
+            rules = "; ".join(RULE_TEXT[k] for k in KINDS if c.get(k))
+            rows.append({"output": f"{key}.csv", "rows": len(table), "policy": self.policy.name,
+                         "checked": "yes" if self.policy.checked else "NO: not checked",
+                         **{k: c.get(k, 0) for k in KINDS},
+                         "rules_applied": rules or ("none needed" if self.policy.checked else "none (policy none)")})
+        for key in counts:
+            if key not in self.tables:
+                rows.append({"output": f"{key}.csv", "rows": 0, "policy": self.policy.name,
+                             "checked": "not released", **{k: 0 for k in KINDS}, "rules_applied": "internal only, never released"})
+        return pd.DataFrame(rows, columns=["output", "rows", "policy", "checked", *KINDS, "rules_applied"])
+
+
+class _Marks:
+    """Values of one table to replace by the marker, with the reason of each."""
+
+    def __init__(self, key: str, frame: pd.DataFrame, log: list[Decision]):
+        self.key, self.frame, self.log = key, frame, log
+        self.columns = set(frame.columns)
+        self.mask: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray] = {}
+
+    def mark(self, pos: int, columns, kind: str, row: str, column: str) -> None:
+        for c in columns:
+            if c not in self.columns:
+                continue
+            if c not in self.mask:
+                self.mask[c] = np.zeros(len(self.frame), dtype=bool)
+                self.present[c] = self.frame[c].notna().to_numpy()
+            if not self.mask[c][pos] and self.present[c][pos]:
+                self.mask[c][pos] = True
+                self.log.append(Decision(self.key, row, column, c, kind, RULE_TEXT[kind]))
+
+    def apply(self) -> pd.DataFrame:
+        out = self.frame.copy()
+        for c, m in self.mask.items():
+            if m.any():
+                out[c] = out[c].astype(object)
+                out.loc[m, c] = MARKER
+        return out
+
+
+def _text(v) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+# ---- characteristics tables (describe's long format) ------------------------------------------------
+
+def _num(v) -> float:
+    return float("nan") if v is None or v == "" else float(v)
+
+
+def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision],
+                     part_column: str | None = None, hidden_na: frozenset = frozenset()) -> pd.DataFrame:
+    """Tables of n (%), summaries and "Not known" rows by group: one grid per variable and population
+    (each comparison of a sub-group table is its own population). ``hidden_na``: (follow-up flag,
+    group) whose count not followed up the participant flow hides, so the table hides it too."""
+    t = t.reset_index(drop=True)
+    marks = _Marks(key, t, log)
+    recs = t.to_dict("records")
+    for r in recs:
+        r["group"] = str(r["group"])
+        r["level"] = _text(r["level"])
+    parts: dict = {}
+    for i, r in enumerate(recs):
+        parts.setdefault(r[part_column] if part_column else None, []).append(i)
+    for part, idx in parts.items():
+        part_text = "" if part is None else f"{part}: "
+        label_of = {recs[i]["group"]: recs[i]["group_label"] for i in idx}
+        group_n = {recs[i]["group"]: int(recs[i]["group_n"]) for i in idx}
+        groups = [g for g in dict.fromkeys(recs[i]["group"] for i in idx) if g != "overall"]
+        small = [g for g in groups if policy.protects(group_n[g])]
+        if small:
+            for i in idx:
+                if recs[i]["group"] in groups:
+                    kind = PRIMARY if recs[i]["group"] in small else WITHHELD
+                    marks.mark(i, ["group_n", "n", "denominator", "percent", "n_missing", "n_not_applicable",
+                                   *DESCRIBE_STATS], kind, part_text + _text(recs[i]["label"]), label_of[recs[i]["group"]])
+                marks.mark(i, DESCRIBE_TESTS, TEST, part_text + _text(recs[i]["label"]), "all groups")
+            continue
+        by_var: dict[str, list[int]] = {}
+        for i in idx:
+            by_var.setdefault(recs[i]["variable"], []).append(i)
+        for rows in by_var.values():
+            _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
+                           hidden_na if part is None else frozenset())
+    return marks.apply()
+
+
+def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
+                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset()) -> None:
+    """One variable of one population: its counts by group, the overall column, the "Not known" row,
+    the implied complement of a one-level row, denominators and dyads eligible, as one grid."""
+    label = part_text + _text(recs[rows[0]]["label"])
+    kinds = list(dict.fromkeys((recs[i]["row_type"], recs[i]["level"]) for i in rows))
+    main = [k for k in kinds if k[0] != "not_known"]
+    single = len(main) == 1 and main[0][0] == "level"
+    cols = [*groups, *(["overall"] if any(recs[i]["group"] == "overall" for i in rows) else [])]
+    grid = Grid()
+    shows: dict[int, list[tuple[int, list[str]]]] = {}   # grid cell -> [(frame row, fields)]
+    ids: dict[tuple, dict[str, int]] = {}
+    for g in cols:
+        gr = [i for i in rows if recs[i]["group"] == g]
+        if not gr:
+            continue
+        first = recs[gr[0]]
+        n_na = int(first["n_not_applicable"])
+        elig_value = int(first["group_n"]) - n_na
+        from_flow = (_text(first["requires"]), g) in hidden_na
+        elig = grid.add(elig_value, f"{label} | {g} | eligible",
+                        fixed=not n_na or not (policy.protects(n_na) or from_flow))
+        ids.setdefault(("eligible", ""), {})[g] = elig
+        if from_flow:
+            for j in gr:
+                marks.mark(j, ["n_not_applicable"], SECONDARY, f"{label}: not followed up (hidden in the participant flow)",
+                           label_of.get(g, g))
+        if n_na:
+            na = grid.add(n_na, f"{label} | {g} | not followed up", secret=from_flow)
+            shows[na] = [(j, ["n_not_applicable"]) for j in gr]
+            ids.setdefault(("not_applicable", ""), {})[g] = na
+            grid.equation([elig, na], grid.add(int(first["group_n"]), f"{label} | {g} | N", fixed=True))
+        level_cells, nk_cells, summary_cells = [], [], []
+        for kind in kinds:
+            hit = [i for i in gr if (recs[i]["row_type"], recs[i]["level"]) == kind]
+            if not hit:
+                continue
+            i = hit[0]
+            c = grid.add(int(recs[i]["n"]), f"{label} | {g} | {recs[i]['level_label'] if kind[0] != 'summary' else 'known'}")
+            ids.setdefault(kind, {})[g] = c
+            if kind[0] == "level":
+                level_cells.append(c)
+                shows[c] = [(i, ["n", "percent"])]
+            elif kind[0] == "not_known":
+                nk_cells.append(c)
+                shows[c] = [(i, ["n"])] + [(j, ["n_missing"]) for j in gr]
+            else:
+                summary_cells.append(c)
+                shows[c] = [(i, ["n"])]
+        if level_cells:
+            dens = [_num(recs[i]["denominator"]) for i in gr if recs[i]["row_type"] == "level"]
+            den_value = int(dens[0]) if dens and not np.isnan(dens[0]) else sum(grid.values[c] for c in level_cells)
+            den = grid.add(den_value, f"{label} | {g} | denominator")
+            shows[den] = [(i, ["denominator", "percent"]) for i in gr if recs[i]["row_type"] == "level"]
+            ids.setdefault(("denominator", ""), {})[g] = den
+            members = list(level_cells)
+            if single:
+                comp = grid.add(den_value - sum(grid.values[c] for c in level_cells), f"{label} | {g} | other levels")
+                ids.setdefault(("complement", ""), {})[g] = comp
+                members.append(comp)
+            grid.equation(members, den)
+            grid.equation([den, *nk_cells], elig)
+        else:
+            grid.equation(summary_cells + nk_cells, elig)
+    fallback = np.zeros(0, dtype=bool)
+    if "overall" in cols:
+        for kind, per in ids.items():
+            if "overall" not in per or not all(g in per for g in groups):
+                continue
+            members = [per[g] for g in groups]
+            rest = grid.values[per["overall"]] - sum(grid.values[c] for c in members)
+            if rest < 0:
+                raise ValueError(f"{marks.key}: {label}: the overall count is below the sum of the groups")
+            if rest:
+                members.append(grid.add(rest, f"{label} | outside the groups | {kind}", secret=True))
+            grid.equation(members, per["overall"])
+        fallback = np.array([lab.split(" | ")[1] in groups and not f for lab, f in zip(grid.labels, grid.fixed)])
+    outcome = protect(grid, policy, fallbacks=(fallback,) if fallback.size else ())
+    any_hidden = False
+    for c in np.flatnonzero(outcome.hidden):
+        if grid.secret[c]:
+            continue
+        any_hidden = True
+        kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
+        g = grid.labels[c].split(" | ")[1]
+        for i, fields in shows.get(c, []):
+            marks.mark(i, fields, kind, f"{label}: {_text(recs[i]['level_label']) or 'summary'}", label_of.get(g, g))
+    few = False
+    for i in rows:
+        if recs[i]["row_type"] == "summary" and policy.min_summary_n and int(recs[i]["n"]) < policy.min_summary_n:
+            few = True
+            marks.mark(i, DESCRIBE_STATS, SUMMARY, label, label_of.get(recs[i]["group"], recs[i]["group"]))
+    if any_hidden or few:
+        for i in rows:
+            marks.mark(i, DESCRIBE_TESTS, TEST, label, "all groups")
+
+
+# ---- participant flow, headline numbers, transitions, paired tests ------------------------------------
+
+def _flow(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """The participant flow: each stage's n and exclusions by group, linked to its parent stage and to
+    the overall column."""
+    t = t.reset_index(drop=True)
+    marks = _Marks(key, t, log)
+    grid = Grid()
+    n_cell, x_cell, shows = {}, {}, {}
+    for i, r in t.iterrows():
+        s, g = r["stage"], str(r["group"])
+        n_cell[s, g] = grid.add(r["n"], f"{r['stage_label']} | {r['group_label']}", fixed=s == "cohort")
+        shows[n_cell[s, g]] = (i, ["n", "percent"])
+        x_cell[s, g] = grid.add(r["excluded"], f"{r['stage_label']} | {r['group_label']} | not included")
+        shows[x_cell[s, g]] = (i, ["excluded"])
+    for i, r in t.iterrows():
+        s, g, parent = r["stage"], str(r["group"]), r["parent"]
+        if isinstance(parent, str) and parent != s and (parent, g) in n_cell:
+            grid.equation([n_cell[s, g], x_cell[s, g]], n_cell[parent, g])
+    groups = [g for g in dict.fromkeys(t["group"].astype(str)) if g != "overall"]
+    for s in dict.fromkeys(t["stage"]):
+        if (s, "overall") in n_cell and all((s, g) in n_cell for g in groups) and groups:
+            grid.equation([n_cell[s, g] for g in groups], n_cell[s, "overall"])
+            grid.equation([x_cell[s, g] for g in groups], x_cell[s, "overall"])
+    outcome = protect(grid, policy)
+    hidden_n = set()
+    for c in np.flatnonzero(outcome.hidden):
+        i, fields = shows[c]
+        kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
+        marks.mark(i, fields, kind, t.at[i, "stage_label"], t.at[i, "group_label"])
+        if "n" in fields:
+            hidden_n.add((t.at[i, "stage"], str(t.at[i, "group"])))
+    for i, r in t.iterrows():       # a percentage of a hidden parent reveals it
+        if (r["parent"], str(r["group"])) in hidden_n or (r["parent"] == r["stage"] and (r["stage"], "overall") in hidden_n):
+            marks.mark(i, ["percent", "parent_n"], SECONDARY, r["stage_label"], r["group_label"])
+    return marks.apply()
+
+
+def _headline(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """Headline counts of dyads: a count, or the rest of its denominator, below the threshold hides
+    the count and its percentage."""
+    t = t.reset_index(drop=True)
+    marks = _Marks(key, t, log)
+    for i, r in t.iterrows():
+        if r["measure"] == "sites":
+            continue
+        den = r["denominator"]
+        if policy.protects(int(r["n"])):
+            marks.mark(i, ["n", "percent"], PRIMARY, r["label"], "n")
+        elif pd.notna(den) and policy.protects(int(den) - int(r["n"])):
+            marks.mark(i, ["n", "percent"], SECONDARY, r["label"], "n")
+        if pd.notna(den) and policy.protects(int(den)):
+            marks.mark(i, ["n", "denominator", "percent"], PRIMARY, r["label"], "denominator")
+    return marks.apply()
+
+
+def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """A cross-tabulation with its row totals (shown) and column totals (treated as published
+    elsewhere, so fixed)."""
+    t = t.reset_index(drop=True)
+    marks = _Marks(key, t, log)
+    grid = Grid()
+    cell, shows = {}, {}
+    for i, r in t.iterrows():
+        cell[r["level"], r["group"]] = c = grid.add(r["n"], f"{r['level_label']} | {r['group_label']}")
+        shows[c] = [(i, ["n", "percent"])]
+    rows = list(dict.fromkeys(t["level"]))
+    cols = list(dict.fromkeys(t["group"]))
+    for lv in rows:
+        pos = [i for i in range(len(t)) if t.at[i, "level"] == lv]
+        tot = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
+        shows[tot] = [(i, ["denominator", "percent"]) for i in pos]
+        grid.equation([cell[lv, g] for g in cols if (lv, g) in cell], tot)
+    for g in cols:
+        members = [cell[lv, g] for lv in rows if (lv, g) in cell]
+        grid.equation(members, grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True))
+    outcome = protect(grid, policy)
+    for c in np.flatnonzero(outcome.hidden):
+        kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
+        for i, fields in shows.get(c, []):
+            marks.mark(i, fields, kind, t.at[i, "level_label"], t.at[i, "group_label"])
+    return marks.apply()
+
+
+_NOTE_COUNT = re.compile(r"\b\d+(?= (?:changed|zero differences))")
+
+
+def _note_counts(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.Series:
+    """Notes with counts of dyads (discordant pairs, zero differences): when one count of a variable is
+    protected, the counts of every note of that variable are hidden (the overall note is the sum of
+    the groups')."""
+    notes = t["note"].astype(object).copy()
+    for variable in dict.fromkeys(t["variable"]):
+        rows = [i for i in range(len(t)) if t.at[i, "variable"] == variable and isinstance(t.at[i, "note"], str)]
+        if any(policy.protects(int(x)) for i in rows for x in _NOTE_COUNT.findall(t.at[i, "note"])):
+            for i in rows:
+                if _NOTE_COUNT.search(t.at[i, "note"]):
+                    notes.iat[i] = _NOTE_COUNT.sub(MARKER, t.at[i, "note"])
+                    log.append(Decision(key, t.at[i, "label"], t.at[i, "group_label"], "note", PRIMARY, RULE_TEXT[PRIMARY]))
+    return notes
+
+
+def _paired_tests(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """Paired tests: too few pairs withholds the test; a protected count in a note (discordant pairs,
+    zero differences) hides the note's counts and, for McNemar's test whose statistic is a count, the
+    statistic and p."""
+    t = t.reset_index(drop=True)
+    marks = _Marks(key, t, log)
+    notes = _note_counts(key, t, policy, log)
+    for i, r in t.iterrows():
+        if policy.protects(int(r["n_pairs"])):
+            marks.mark(i, ["n_pairs", "statistic", "df", "p"], PRIMARY, r["label"], r["group_label"])
+        elif policy.min_summary_n and int(r["n_pairs"]) < policy.min_summary_n:
+            marks.mark(i, ["statistic", "df", "p"], SUMMARY, r["label"], r["group_label"])
+        if notes.iat[i] != r["note"] and str(r["test"]).startswith("Exact McNemar"):
+            marks.mark(i, ["statistic", "p"], TEST, r["label"], r["group_label"])
+    out = marks.apply()
+    out["note"] = notes
+    return out
+
+
+def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """Paired CAN-M summaries: dyads with both, and dyads left out, by group with the overall column."""
+    t = t.reset_index(drop=True)
+    marks = _Marks(key, t, log)
+    for variable in dict.fromkeys(t["variable"]):
+        rows = [i for i in range(len(t)) if t.at[i, "variable"] == variable]
+        for column in ("n", "n_domain_not_known"):
+            grid = Grid()
+            per = {}
+            for i in rows:
+                g = str(t.at[i, "group"])
+                if g not in per:
+                    per[g] = grid.add(t.at[i, column], f"{t.at[i, 'label']} | {t.at[i, 'group_label']} | {column}")
+            groups = [g for g in per if g != "overall"]
+            if "overall" in per and groups:
+                grid.equation([per[g] for g in groups], per["overall"])
+            outcome = protect(grid, policy)
+            for c in np.flatnonzero(outcome.hidden):
+                g = [k for k, v in per.items() if v == c][0]
+                kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
+                for i in rows:
+                    if str(t.at[i, "group"]) == g:
+                        marks.mark(i, [column], kind, t.at[i, "label"], t.at[i, "group_label"])
+                        if column == "n":
+                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], kind, t.at[i, "label"], t.at[i, "group_label"])
+        for i in rows:
+            if policy.min_summary_n and int(t.at[i, "n"]) < policy.min_summary_n:
+                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
+    out = marks.apply()
+    out["note"] = _note_counts(key, t, policy, log)
+    return out
+
+
+# ---- models ------------------------------------------------------------------------------------------
+
+ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi")
+LEVEL_COUNTS = "models_level_counts"
+
+
+def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision]) -> dict[str, pd.DataFrame]:
+    """Every model table: a model whose events, non-events or residual degrees of freedom fall below
+    the policy is withheld; a covariate with too few events or non-events in one of its categories
+    (the reference included) has its odds ratios, intervals and p-values withheld. The per-category
+    counts themselves stay inside (``models_level_counts`` is never released)."""
+    summary = results.get("models_summary", pd.DataFrame(columns=["model", "n", "parameters", "events", "non_events"]))
+    withheld_models, withheld_terms = set(), set()
+    for _, r in summary.iterrows():
+        resid = int(r["n"]) - int(r["parameters"]) - 1
+        if (policy.protects(int(r["events"])) or policy.protects(int(r["non_events"]))
+                or (policy.min_residual_df and resid < policy.min_residual_df)):
+            withheld_models.add(r["model"])
+    counts = results.get(LEVEL_COUNTS)
+    if counts is not None and policy.min_level_events:
+        for _, r in counts.iterrows():
+            if min(int(r["events"]), int(r["non_events"])) < policy.min_level_events:
+                withheld_terms.add((r["model"], r["term"]))
+    out = {}
+    for key, t in results.items():
+        if not key.startswith("models_") or key == LEVEL_COUNTS:
+            continue
+        t = t.reset_index(drop=True)
+        marks = _Marks(key, t, log)
+        if key == "models_exclusions":
+            out[key] = _exclusions(key, t, policy, marks)
+            continue
+        if key == "models_plan":
+            out[key] = t.copy()
+            continue
+        for i in range(len(t)):
+            model = t.at[i, "model"]
+            row = str(t.at[i, "label"]) if "label" in t else str(model)
+            if model in withheld_models:
+                fields = [c for c in t.columns if c not in ("model", "title", "outcome", "outcome_label", "population",
+                                                             "strategy", "covariates", "type", "term", "label",
+                                                             "level", "level_label", "reference", "analysis",
+                                                             "method", "inference", "p_global_method", "ci_method",
+                                                             "p_method", "confidence_level", "hl_groups", "footnote")]
+                marks.mark(i, fields, MODEL, row, model)
+            elif "term" in t and (model, t.at[i, "term"]) in withheld_terms:
+                marks.mark(i, ESTIMATE_FIELDS, MODEL, f"{row}: {_text(t.at[i, 'level_label'])}", model)
+        out[key] = marks.apply()
+    if counts is not None:
+        log.append(Decision(LEVEL_COUNTS, "all", "all", "all", WITHHELD, "internal table: events by category, never released"))
+    return out
+
+
+def _exclusions(key: str, t: pd.DataFrame, policy: Policy, marks: _Marks) -> pd.DataFrame:
+    """Exclusion steps: remaining(k-1) = remaining(k) + excluded(k), first and last remaining fixed."""
+    for (model, analysis), g in t.groupby(["model", "analysis"], sort=False):
+        idx = list(g.index)
+        grid = Grid()
+        rem = [grid.add(t.at[i, "remaining"], f"{model} | {t.at[i, 'reason']} | remaining",
+                        fixed=k in (0, len(idx) - 1)) for k, i in enumerate(idx)]
+        exc = [grid.add(t.at[i, "excluded"], f"{model} | {t.at[i, 'reason']} | excluded") for i in idx]
+        start = None
+        if analysis != idx and t.at[idx[0], "step"] != 0:
+            prev = t[(t["model"] == model) & (t.index < idx[0])]
+            if len(prev):
+                start = grid.add(prev["remaining"].iloc[-1], f"{model} | before | remaining", fixed=True)
+        if start is not None:
+            grid.equation([rem[0], exc[0]], start)
+        for k in range(1, len(idx)):
+            grid.equation([rem[k], exc[k]], rem[k - 1])
+        outcome = protect(grid, policy)
+        for c in np.flatnonzero(outcome.hidden):
+            i = idx[c % len(idx)] if c < 2 * len(idx) else None
+            if i is None:
+                continue
+            field_name = "remaining" if c < len(idx) else "excluded"
+            kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
+            marks.mark(i, [field_name], kind, t.at[i, "reason"], f"{model}, {analysis}")
+    return marks.apply()
+
+
+# ---- the same count in two outputs ---------------------------------------------------------------------
+
+FOLLOW_UP_STAGES = ("followed_up_1m", "followed_up_1y")
+#: Where each headline count is also published: the flow (stage, group) or a characteristics variable.
+HEADLINE_SOURCES = {"csc_index": ("flow", "analysed_episode", "1"), "followed_1y": ("flow", "followed_up_1y", "overall"),
+                    "csc_1y": ("variable", "csc_any_1y"), "not_in_care_1y": ("variable", "infant_not_in_care_1y"),
+                    "cpp_1y": ("variable", "cpp_1y")}
+CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs")
+
+
+def _headline_consistent(tables: dict[str, pd.DataFrame], policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """A headline count that another output suppresses is suppressed in the headline too."""
+    t = tables["headline"].copy()
+    marks = _Marks("headline", t.reset_index(drop=True), log)
+    for i, measure in enumerate(t["measure"]):
+        src = HEADLINE_SOURCES.get(measure)
+        hidden = False
+        if src and src[0] == "flow" and "flow" in tables:
+            f = tables["flow"]
+            hit = f[(f["stage"] == src[1]) & (f["group"].astype(str) == src[2])]
+            hidden = bool(len(hit)) and hit["n"].astype(object).iloc[0] == MARKER
+        elif src:
+            for key in CHARACTERISTICS:
+                c = tables.get(key)
+                if c is None:
+                    continue
+                hit = c[(c["variable"] == src[1]) & (c["group"].astype(str) == "overall") & (c["row_type"] == "level")
+                        & (c["level"].map(_text) == "1")]
+                hidden = hidden or (bool(len(hit)) and MARKER in (hit["n"].astype(object).iloc[0],
+                                                                   hit["denominator"].astype(object).iloc[0]))
+        if hidden:
+            marks.mark(i, ["n", "percent"], SECONDARY, t["label"].iat[i], "suppressed in another output")
+    return marks.apply()
+
+
+# ---- the registry of handlers ------------------------------------------------------------------------
+
+Handler = Callable[[str, pd.DataFrame, Policy, list], pd.DataFrame]
+
+
+def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
+    """Every result table as it may be released under ``policy``, and the decisions taken."""
+    out = Release(policy=policy, tables={})
+    if not policy.checked:
+        out.tables = {key: table.copy() for key, table in results.items()}
+        return out
+    models = _models(results, policy, out.decisions)
+    flow = _flow("flow", results["flow"], policy, out.decisions) if "flow" in results else None
+    hidden_na = frozenset() if flow is None else frozenset(
+        (s, str(g)) for s, g, x in zip(flow["stage"], flow["group"], flow["excluded"].astype(object))
+        if x == MARKER and s in FOLLOW_UP_STAGES)
+    for key, table in results.items():
+        if key.startswith("models_"):
+            if key in models:
+                out.tables[key] = models[key]
+            continue
+        if key == "flow":
+            out.tables[key] = flow
+            continue
+        if key in ("table1_sociodemographic", "table2_clinical", "table3_needs"):
+            out.tables[key] = _characteristics(key, table, policy, out.decisions, hidden_na=hidden_na)
+            continue
+        handler = HANDLERS.get(key)
+        if handler is None:
+            raise KeyError(f"no disclosure rule for the result table {key!r}: add one in disclose/release.py")
+        out.tables[key] = handler(key, table, policy, out.decisions)
+    if "headline" in out.tables:
+        out.tables["headline"] = _headline_consistent(out.tables, policy, out.decisions)
+    if policy.rounding:
+        for key, table in out.tables.items():
+            out.tables[key] = _round(key, table, policy, out.decisions)
+    return out
+
+
+def _round(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
+    """Every published count rounded to the policy's multiple; percentages from the rounded counts."""
+    t = t.copy()
+    done = []
+    for c in COUNT_FIELDS:
+        if c not in t:
+            continue
+        vals = t[c]
+        ok = vals.map(lambda v: not isinstance(v, str) and pd.notna(v))
+        if ok.any():
+            t[c] = vals.astype(object)
+            t.loc[ok, c] = [rounded(int(v), policy) for v in vals[ok]]
+            done.append(c)
+    for pct, num, den in PERCENT_OF:
+        if pct in t and num in t and den in t:
+            for i in range(len(t)):
+                a, b, p = t[num].iat[i], t[den].iat[i], t[pct].iat[i]
+                if isinstance(p, str) or pd.isna(p) or isinstance(a, str) or isinstance(b, str) or pd.isna(a) or pd.isna(b):
+                    continue
+                t.iloc[i, t.columns.get_loc(pct)] = 100 * a / b if b else np.nan
+            break
+    if done:
+        log.append(Decision(key, "all", "all", ", ".join(done), ROUNDED, RULE_TEXT[ROUNDED]))
+    return t
+
+
+HANDLERS: dict[str, Handler] = {
+    "table1_sociodemographic": _characteristics,
+    "table2_clinical": _characteristics,
+    "table3_needs": _characteristics,
+    "flow": _flow,
+    "headline": _headline,
+    "table4_transitions": _transitions,
+    "table4_paired_tests": _paired_tests,
+    "table4_needs_change": _needs_change,
+    "table5_subgroups": lambda k, t, p, log: _characteristics(k, t, p, log, part_column="comparison"),
+}

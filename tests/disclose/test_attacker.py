@@ -1,0 +1,120 @@
+"""The attacker test on real pipeline output: for the default synthetic cohort and two other seeds,
+under each preset, an integer program over everything a describe-style table, the participant flow
+and the transition table release about each population bounds every protected count."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from perinatal_csc.config import load_config
+from perinatal_csc.disclose.policy import MARKER, PRESETS
+from perinatal_csc.disclose.release import release
+from perinatal_csc.pipeline import cohort
+from perinatal_csc.stats import describe
+
+from disclosure_attacker import _shown, bounds, characteristics_systems, safe
+
+CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs", "table5_subgroups")
+SEEDS = (2023, 7, 99)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def results(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"seed{request.param}")
+    cfg_path = tmp / "project.yml"
+    cfg_path.write_text(yaml.safe_dump({"data": {"source": "synthetic", "synthetic": {
+        "path": str(tmp / "cohort.csv"), "n": 278, "seed": request.param}}}))
+    cfg = load_config(cfg_path)
+    return describe.results(cohort(cfg), cfg)
+
+
+def flow_system(full, rel):
+    """The flow: n and not included per stage and group; n + not included = the parent stage's n;
+    overall = sum of the groups."""
+    values, published, labels, relations, cell = [], [], [], [], {}
+    full = full.reset_index(drop=True)
+    rel = rel.reset_index(drop=True)
+    for i, r in full.iterrows():
+        for field in ("n", "excluded"):
+            cell[r["stage"], str(r["group"]), field] = len(values)
+            values.append(int(r[field]))
+            shown = _shown(rel.at[i, field])
+            published.append(None if shown is None else int(shown))
+            labels.append((r["stage"], str(r["group"]), field))
+    for i, r in full.iterrows():
+        s, g, parent = r["stage"], str(r["group"]), r["parent"]
+        if isinstance(parent, str) and parent != s and (parent, g, "n") in cell:
+            relations.append(([cell[s, g, "n"], cell[s, g, "excluded"]], cell[parent, g, "n"]))
+    groups = [g for g in dict.fromkeys(full["group"].astype(str)) if g != "overall"]
+    for s in dict.fromkeys(full["stage"]):
+        for field in ("n", "excluded"):
+            if (s, "overall", field) in cell and all((s, g, field) in cell for g in groups):
+                relations.append(([cell[s, g, field] for g in groups], cell[s, "overall", field]))
+    return values, published, relations, labels
+
+
+def transitions_system(full, rel):
+    """Cells, their row totals (shown) and column totals (assumed known from elsewhere)."""
+    values, published, labels, relations = [], [], [], []
+    full = full.reset_index(drop=True)
+    idx = {}
+    for i, r in full.iterrows():
+        idx[r["level"], r["group"]] = len(values)
+        values.append(int(r["n"]))
+        shown = _shown(rel.at[i, "n"])
+        published.append(None if shown is None else int(shown))
+        labels.append((r["level"], r["group"]))
+    for lv in dict.fromkeys(full["level"]):
+        members = [idx[k] for k in idx if k[0] == lv]
+        first = full[full["level"] == lv].index[0]
+        values.append(int(full.at[first, "denominator"]))
+        shown = _shown(rel.at[first, "denominator"])
+        published.append(None if shown is None else int(shown))
+        labels.append((lv, "total"))
+        relations.append((members, len(values) - 1))
+    for g in dict.fromkeys(full["group"]):
+        members = [idx[k] for k in idx if k[1] == g]
+        values.append(sum(values[m] for m in members))
+        published.append(values[-1])
+        labels.append(("total", g))
+        relations.append((members, len(values) - 1))
+    return values, published, relations, labels
+
+
+def systems(full_results, released):
+    for key in CHARACTERISTICS:
+        for name, values, published, relations, labels in characteristics_systems(full_results[key], released[key]):
+            yield f"{key}: {name}", values, published, relations, labels
+    yield "flow", *flow_system(full_results["flow"], released["flow"])
+    yield "table4_transitions", *transitions_system(full_results["table4_transitions"], released["table4_transitions"])
+
+
+@pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
+def test_every_protected_count_keeps_a_wide_feasible_range(results, preset):
+    policy = PRESETS[preset]
+    rel = release(results, policy).tables
+    checked, problems = 0, []
+    for name, values, published, relations, labels in systems(results, rel):
+        for i, v in enumerate(values):
+            if not policy.protects(v) or "outside the groups" in str(labels[i]) or "complement" in str(labels[i]):
+                continue
+            if published[i] is not None:
+                problems.append(f"{name} {labels[i]}: a protected count is published")
+                continue
+            lo, hi = bounds(values, published, relations, i, rounding=policy.rounding, threshold=policy.threshold)
+            checked += 1
+            if not safe(lo, hi, policy.threshold, policy.rounding):
+                problems.append(f"{name} {labels[i]}: feasible range {lo}..{hi}")
+    assert checked > 20
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_preset_none_lets_the_attacker_recover_small_counts_exactly(results):
+    rel = release(results, PRESETS["none"]).tables
+    recovered = 0
+    for name, values, published, relations, labels in systems(results, rel):
+        for i, v in enumerate(values):
+            if PRESETS["cohort"].protects(v) and "outside the groups" not in str(labels[i]):
+                assert bounds(values, published, relations, i) == (v, v), (name, labels[i])
+                recovered += 1
+    assert recovered > 20
