@@ -58,7 +58,8 @@ def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s:
 def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> pd.DataFrame:
     """The validated cohort with derived variables: the input of every analysis."""
     ensure_synthetic(config, progress)
-    loaded = load_cohort(config.data_path, config.mapping_path, codebook_path=config.codebook_path)
+    loaded = load_cohort(config.data_path, config.mapping_path, codebook_path=config.codebook_path,
+                         analysis_plan_path=config.analysis_plan_path)
     return derive(loaded.data, load_codebook(config.codebook_path))
 
 
