@@ -28,6 +28,7 @@ PATTERNS = {
 NATURAL = re.compile(r"\b1 in \d+\b")
 ONE_IN = re.compile(r"\b1 in (\d+)\b[^.;]*?\((\d+) of (\d+)\)")
 BARE = re.compile(r"^\s*(\d+)\s*$")
+NOT_KNOWN_LINE = re.compile(r"^\s*Not known((?:\s+\d+)+)\s*$")   # a PDF table row of bare counts
 COUNT_COLUMNS = {"n", "denominator", "group_n", "n_missing", "n_not_applicable", "excluded", "remaining", "parent_n",
                  "events", "non_events", "n_pairs", "n_involved", "n_status_unknown", "n_domain_not_known"}
 RASTER = {".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp"}
@@ -66,6 +67,7 @@ class _Unit:
     where: str
     text: str
     bare_is_count: bool = False
+    bare_counts: tuple[int, ...] = ()
 
 
 def _column_labels(rows) -> list[str]:
@@ -166,7 +168,9 @@ def _pdf_units(path: Path) -> Iterator[_Unit]:
     for i, page in enumerate(reader.pages, 1):
         for j, line in enumerate((page.extract_text() or "").splitlines(), 1):
             if line.strip():
-                yield _Unit(f"page {i}, line {j}", line)
+                row = NOT_KNOWN_LINE.match(line)
+                yield _Unit(f"page {i}, line {j}", line,
+                            bare_counts=tuple(int(x) for x in row.group(1).split()) if row else ())
     for k, v in (reader.metadata or {}).items():
         yield _Unit(f"metadata {k}", str(v))
 
@@ -207,6 +211,8 @@ def scan(folder: Path, policy: Policy) -> tuple[list[Finding], list[Finding], li
             hits = list(counts_in(unit.text))
             if not hits and unit.bare_is_count and (m := BARE.match(unit.text)):
                 hits = [("count", int(m.group(1)))]
+            if not hits and unit.bare_counts:
+                hits = [("count", n) for n in unit.bare_counts]
             for kind, n in hits:
                 f = Finding(str(path), unit.where, unit.text.strip()[:160], n, kind)
                 found.append(f)
