@@ -42,7 +42,8 @@ def cohort_text(cfg: Config) -> str:
     return text + (f" through the mapping {_shown(cfg.mapping_path, cfg.root)}" if cfg.mapping_path else "")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,
+                            "terminal_width": 100})
 @click.version_option(__version__, prog_name="perinatal-csc")
 def cli() -> None:
     """Acute perinatal psychiatric care and children's social care: from data to manuscript.

@@ -84,7 +84,10 @@ local LINE_CHARS = is_typst and 125 or 100
 local WIDE_COLUMNS = 8
 local LANDSCAPE = 1.5     -- landscape text width / portrait text width (A4, 2.2 cm margins)
 local NBSP = "\u{00A0}"
-local UNBROKEN_ROWS = 30  -- a Typst table this short moves whole to the next page, caption and all
+-- A Typst table whose rows (wrapped lines counted) fit in this many lines moves whole to the next page,
+-- caption and notes included; a longer one breaks across pages under its repeated header.
+local UNBROKEN_LINES = 34          -- portrait: about 0.6 of the text height in single-line rows
+local UNBROKEN_LINES_LANDSCAPE = 20
 local NUMBER_CHARS = 12  -- a right-aligned or centred value up to this long is kept on one line
 
 local function has_class(attr, cls)
@@ -296,11 +299,29 @@ local function header_rows(tbl)
   return math.max(n, #tbl.head.rows)
 end
 
+-- Lines a table takes when set: each row as many lines as its most wrapped cell, and its notes.
+local function table_lines(tbl, notes)
+  local ncols = #tbl.colspecs
+  local line_chars = LINE_CHARS * (ncols >= WIDE_COLUMNS and LANDSCAPE or 1)
+  local width = {}
+  for c = 1, ncols do width[c] = math.max(1, (tbl.colspecs[c][2] or (1 / ncols)) * line_chars - WIDTH_PAD) end
+  local lines = header_rows(tbl)
+  local per_row = {}
+  for _, p in ipairs(place(body_rows(tbl), ncols)) do
+    per_row[p.row] = math.max(per_row[p.row] or 1, math.ceil(text_len(p.cell) / (width[p.col] * p.cell.col_span)))
+  end
+  for _, n in pairs(per_row) do lines = lines + n end
+  local note_chars = utf8.len(pandoc.utils.stringify(notes)) or 0
+  return lines + math.ceil(note_chars * 0.8 / line_chars) + #notes
+end
+
 -- Typst: the caption sticks to the table's first rows (header.typ), a first header row says
 -- "Table N (continued)" on every page but the first, the notes are the table's last row (so they
 -- are never split from it or across pages), and a wide table gets landscape pages.
 local function typst_table(tbl, id, cap_inlines, notes, number)
   local ncols = #tbl.colspecs
+  local limit = ncols >= WIDE_COLUMNS and UNBROKEN_LINES_LANDSCAPE or UNBROKEN_LINES
+  local unbroken = table_lines(tbl, notes) <= limit
   local heads = header_rows(tbl)
   if id ~= "" and number then
     local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[Table " .. number ..
@@ -327,7 +348,7 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
   for y = first, heads - 1 do
     table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
   end
-  if nbody <= UNBROKEN_ROWS then
+  if unbroken then
     table.insert(rules, "#show figure.where(kind: table): set block(breakable: false, sticky: true)")
   end
   local out = pandoc.Blocks({ pandoc.RawBlock("typst", table.concat(rules, "\n")) })
