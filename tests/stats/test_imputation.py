@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from perinatal_csc.data.codebook import load_codebook
-from perinatal_csc.stats.imputation import mice, rubin
+from perinatal_csc.stats.imputation import mice, nearest_donors, rubin
 from simulated_cohort import simulate_cohort
 
 COLS = ["deprived", "childhood_trauma", "domestic_abuse", "diagnosis", "relationship", "maternal_age",
@@ -104,3 +104,30 @@ def test_rubin_total_variance_is_never_below_within_and_df_positive(ests, u, nu_
     assert got.se ** 2 >= u - 1e-12
     assert 0 < got.df <= (nu_com + 1) / (nu_com + 3) * nu_com + 1e-9
     assert got.ci_low <= got.estimate <= got.ci_high
+
+
+# ---- predictive mean matching by sorting and searching ------------------------------------------------
+
+def _brute_force_distances(pred_obs, pred_mis, k):
+    """The k smallest |pred_mis - pred_obs| of each missing value, from the full distance matrix."""
+    return np.sort(np.abs(pred_mis[:, None] - pred_obs[None, :]), axis=1)[:, :k]
+
+
+def test_nearest_donors_hand_example():
+    pred_obs = np.array([5.0, 1.0, 3.0, 9.0, 4.0])
+    got = nearest_donors(pred_obs, np.array([3.4, 10.0, -1.0]), 2)
+    # 3.4: 3 (0.4) then 4 (0.6); 10: 9 then 5; -1: 1 then 3
+    assert got.tolist() == [[2, 4], [3, 0], [1, 2]]
+
+
+@settings(derandomize=True, deadline=None, max_examples=200)
+@given(st.lists(st.integers(-20, 20), min_size=1, max_size=60), st.lists(st.integers(-25, 25), min_size=1, max_size=20),
+       st.integers(1, 8), st.sampled_from([1.0, 0.5, 0.1]))
+def test_nearest_donors_are_the_k_nearest_of_the_distance_matrix_with_ties(obs, mis, k, scale):
+    pred_obs, pred_mis = np.array(obs) * scale, np.array(mis) * scale
+    k = min(k, len(pred_obs))
+    got = nearest_donors(pred_obs, pred_mis, k)
+    assert got.shape == (len(pred_mis), k)
+    assert all(len(set(row)) == k for row in got.tolist())
+    dist = np.abs(pred_mis[:, None] - pred_obs[got])
+    np.testing.assert_array_equal(dist, _brute_force_distances(pred_obs, pred_mis, k))
