@@ -171,20 +171,24 @@ def profile_ci(X: np.ndarray, y: np.ndarray, fit: LogitFit, j: int, level: float
     return bounds[0], bounds[1]
 
 
-def detect_separation(X: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> Separation:
+def detect_separation(X: np.ndarray, y: np.ndarray, tol: float = 1e-7, weights: np.ndarray | None = None) -> Separation:
     """Check for complete or quasi-complete separation by linear programming (Konis 2007).
 
     Separation exists if some direction b makes (2y-1) x_i'b >= 0 for every dyad and > 0 for at
     least one: along it the ML likelihood keeps rising and estimates run off to infinity.
-    ``columns`` are the design columns (0 = intercept) along which estimates diverge.
+    ``columns`` are the design columns (0 = intercept) along which estimates diverge. With
+    ``weights`` (frequency weights of distinct rows) the objective counts each row that many times:
+    the same linear programme as on the uncollapsed rows.
     """
     X = np.asarray(X, dtype=float)
     s = np.where(np.asarray(y) > 0.5, 1.0, -1.0)
     A = X * s[:, None]
     k = X.shape[1]
-    res = optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(s)), bounds=[(-1, 1)] * k,
+    objective = -A.sum(axis=0) if weights is None else -(A * np.asarray(weights, dtype=float)[:, None]).sum(axis=0)
+    total = np.abs(A).sum() if weights is None else (np.abs(A) * np.asarray(weights, dtype=float)[:, None]).sum()
+    res = optimize.linprog(objective, A_ub=-A, b_ub=np.zeros(len(s)), bounds=[(-1, 1)] * k,
                            method="highs")
-    if res.status != 0 or -res.fun <= tol * max(1.0, np.abs(A).sum()):
+    if res.status != 0 or -res.fun <= tol * max(1.0, total):
         return Separation(False, False, ())
     direction = res.x
     columns = tuple(int(i) for i in np.flatnonzero(np.abs(direction) > 1e-6))

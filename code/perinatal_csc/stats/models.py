@@ -13,7 +13,7 @@ carries ``direction`` ("higher" / "lower" when its CI lies wholly above / below 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,24 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
     return Design(np.hstack(mats), cols, refs)
 
 
+def collapse(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of (X, y) with the number of dyads sharing each, as frequency weights.
+
+    Every logistic likelihood here (ML or Firth, full or constrained) is a sum over dyads of a term that
+    depends only on the dyad's covariates and outcome, so fitting the distinct rows with these weights
+    maximises the same function: the same estimates, covariance, intervals and tests, at the cost of
+    the number of distinct rows rather than of dyads.
+    """
+    Z = np.column_stack([X, y])
+    rows, counts = np.unique(Z, axis=0, return_counts=True)
+    return rows[:, :-1], rows[:, -1], counts.astype(float)
+
+
+def wald_ci_text(bound: float) -> str:
+    """The CI method's name under the plan's large-cohort rule."""
+    return f"Wald (at least {bound:g} events per parameter)"
+
+
 @dataclass
 class Fitted:
     """A fitted model with its per-column inference (log-odds scale), excluding the intercept."""
@@ -126,11 +144,16 @@ class Fitted:
 
 
 def fit_with_inference(X: np.ndarray, y: np.ndarray, method: str, level: float,
-                       weights: np.ndarray | None = None) -> Fitted:
-    """Fit by ``method``; profile-likelihood CIs and likelihood ratio p-values for every non-intercept column."""
+                       weights: np.ndarray | None = None, wald: bool = False) -> Fitted:
+    """Fit by ``method``; profile-likelihood (or, with ``wald``, Wald) CIs and likelihood ratio p-values for
+    every non-intercept column."""
     fit = fit_logit(X, y, firth=method == FIRTH, weights=weights)
     k = X.shape[1]
-    cis = np.array([profile_ci(X, y, fit, j, level) for j in range(1, k)]).reshape(-1, 2)
+    if wald:
+        z = stats.norm.ppf(0.5 + level / 2)
+        cis = np.column_stack([fit.coef[1:] - z * fit.se[1:], fit.coef[1:] + z * fit.se[1:]])
+    else:
+        cis = np.array([profile_ci(X, y, fit, j, level) for j in range(1, k)]).reshape(-1, 2)
     ps = np.array([lr_pvalue(X, y, fit, [j]) for j in range(1, k)])
     return Fitted(fit, fit.coef[1:], fit.se[1:], cis[:, 0], cis[:, 1], ps)
 
@@ -303,6 +326,7 @@ class Primary:
     summary: dict
     exclusions: list[dict]
     screen: pd.DataFrame
+    ci_method: str
 
 
 def _names(design: Design, cols) -> list[str]:
@@ -334,23 +358,33 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
     design = build_design(sample, covariates, plan, cb)
     X, y = design.X, sample[spec.outcome].to_numpy(dtype=float)
     n, events, k = len(y), int(y.sum()), X.shape[1] - 1
+    epv = min(events, n - events) / k if k else np.nan
+    large = plan.large_n
+    # fits, separation checks and tests see the distinct covariate patterns (same likelihood) in a large sample
+    Xf, yf, wf = collapse(X, y) if large.collapse_min_dyads is not None and n >= large.collapse_min_dyads \
+        else (X, y, None)
     uni_idx = {t: design.term_columns(t) for t in covariates}
-    sep = detect_separation(X, y)
-    uni_seps = {t: detect_separation(X[:, [0, *idx]], y) for t, idx in uni_idx.items()}
-    ml_ok = fit_logit(X, y).converged
-    uni_failed = [cb[t].label.lower() for t, idx in uni_idx.items() if not fit_logit(X[:, [0, *idx]], y).converged]
+    sep = detect_separation(Xf, yf, weights=wf)
+    uni_seps = {t: detect_separation(Xf[:, [0, *idx]], yf, weights=wf) for t, idx in uni_idx.items()}
+    ml_ok = fit_logit(Xf, yf, weights=wf).converged
+    uni_failed = [cb[t].label.lower() for t, idx in uni_idx.items()
+                  if not fit_logit(Xf[:, [0, *idx]], yf, weights=wf).converged]
     method = _decide_method(plan, sep.separated or any(s.separated for s in uni_seps.values()),
                             ml_ok and not uni_failed)
+    wald = method == ML and large.wald_ci_min_epv is not None and epv >= large.wald_ci_min_epv
+    ci_method = wald_ci_text(large.wald_ci_min_epv) if wald else CI_METHOD[method]
     fields = {"model": spec.key, "method": method, "n": n, "events": events}
-    adjusted = fit_with_inference(X, y, method, level)
+    adjusted = fit_with_inference(Xf, yf, method, level, weights=wf, wald=wald)
     rows = []
     for t, idx in uni_idx.items():
-        uf = fit_with_inference(X[:, [0, *idx]], y, method, level)
-        pg = global_lr(X[:, [0, *idx]], y, uf.fit, design, {t: list(range(1, len(idx) + 1))})
+        uf = fit_with_inference(Xf[:, [0, *idx]], yf, method, level, weights=wf, wald=wald)
+        pg = global_lr(Xf[:, [0, *idx]], yf, uf.fit, design, {t: list(range(1, len(idx) + 1))})
         rows += _rows(design, _estimates(uf, idx), pg, refs=True, type="Unadjusted", **fields)
-    pg_adj = global_lr(X, y, adjusted.fit, design, uni_idx)
+    pg_adj = global_lr(Xf, yf, adjusted.fit, design, uni_idx)
     rows += _rows(design, _estimates(adjusted, list(range(1, k + 1))), pg_adj, refs=True, type="Adjusted", **fields)
-    epv = min(events, n - events) / k if k else np.nan
+    if wf is not None:
+        # downstream (diagnostics, clustered variance) works on the dyads: frequency weights are not sampling weights
+        adjusted = replace(adjusted, fit=replace(adjusted.fit, weights=None))
     summary = {
         "model": spec.key, "title": spec.title, "outcome": spec.outcome, "outcome_label": cb[spec.outcome].label,
         "population": spec.population, "strategy": plan.strategy,
@@ -360,14 +394,14 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
                      if epv < plan.epv_warning_below else f"At least {plan.epv_warning_below:g} events per variable"),
         "separation": _sparse_text(design, sep, uni_seps, uni_idx, cb),
         "convergence": _convergence_text(ml_ok, uni_failed), "method": method,
-        "ci_method": CI_METHOD[method], "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
+        "ci_method": ci_method, "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
         "confidence_level": level, "hl_groups": plan.hl_groups,
-        "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {CI_METHOD[method]}; "
+        "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {ci_method}; "
                      f"p-values from the {P_METHOD[method]}."),
     }
     exclusions = [{"model": spec.key, "analysis": PRIMARY, **r} for r in excl]
     return Primary(spec, covariates, sample, with_outcome, design, y, method, adjusted, pg_adj,
-                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen)
+                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen, ci_method)
 
 
 def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
@@ -438,7 +472,7 @@ def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
                     imputed: list[pd.DataFrame]) -> tuple[list[dict], list[dict]]:
     """Sensitivity rows of one model (primary, imputed, clustered, weighted) and the weighted analysis' exclusions."""
     k = p.design.X.shape[1] - 1
-    rows = _sens(p, PRIMARY, _estimates(p.adjusted, list(range(1, k + 1))), f"{CI_METHOD[p.method]} CI",
+    rows = _sens(p, PRIMARY, _estimates(p.adjusted, list(range(1, k + 1))), f"{p.ci_method} CI",
                  p.p_global, f"{P_METHOD[p.method]} of the model with against without them")
     rows += _mi_rows(p, imputed, plan, cb)
     rows += _cluster_rows(p, plan, cb)
@@ -528,6 +562,10 @@ def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) 
                  events=int(round(np.mean([y.sum() for y in ys]))))
 
 
+def _bound(v: float | None) -> str:
+    return "never" if v is None else f"{v:g}"
+
+
 def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
     """The plan as the Methods quote it: settings, each model with the covariates it uses (or screens), codings.
 
@@ -550,7 +588,11 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
             ("cluster", cb[plan.cluster].label, plan.cluster),
             ("weight_outcome", cb[plan.weights.get("model", "followed_up_1y")].label,
              plan.weights.get("model", "followed_up_1y")),
-            ("weights_stabilised", "Weights stabilised", bool(plan.weights.get("stabilised", True)))):
+            ("weights_stabilised", "Weights stabilised", bool(plan.weights.get("stabilised", True))),
+            ("wald_ci_min_epv", "Wald instead of profile-likelihood CIs from this many events per parameter "
+             "(maximum likelihood models only)", _bound(plan.large_n.wald_ci_min_epv)),
+            ("collapse_min_dyads", "Models fitted on distinct covariate patterns with frequency weights from this "
+             "many dyads", _bound(plan.large_n.collapse_min_dyads))):
         add("setting", name, label, value)
     for spec in plan.models:
         add("model", spec.outcome, spec.title, cb[spec.outcome].label, model=spec.key, detail=spec.population)
