@@ -146,3 +146,10 @@ def test_null_bounds_switch_the_options_off(tmp_path, cb):
     path = tmp_path / "plan.yml"
     path.write_text(yaml.safe_dump(raw))
     assert load_plan(path, cb).large_n == LargeN()
+
+
+def test_collapsing_collapsed_rows_adds_their_weights():
+    X = np.array([[1, 0, 2.0], [1, 0, 3.0], [1, 1, 2.0], [1, 0, 2.0]])
+    y = np.array([1, 1, 0, 1])
+    Xu, yu, w = models.collapse(X[:, :2], y, np.array([2.0, 5.0, 1.0, 4.0]))
+    assert sorted(zip(map(tuple, Xu), yu, w)) == [((1, 0), 1, 11.0), ((1, 1), 0, 1.0)]

@@ -79,7 +79,9 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
     ``fixed`` holds coefficients at given values (used for profile likelihood and tests); the Firth
     penalty always uses the full design. ML fits that drift off to infinity (separation) come back
     with ``converged=False``, and so do fits where 30 step-halvings find no step that does not lower
-    the (penalised) log-likelihood: the last accepted estimate is returned.
+    the (penalised) log-likelihood: the last accepted estimate is returned. A step that is already below
+    ``tol`` is not halved: if it lowers the log-likelihood (rounding, in a large sample) and the score is
+    below 1e-6, the current estimate is the optimum and the fit has converged.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -111,8 +113,12 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
             if ll_new >= ll - 1e-12:
                 improved = True
                 break
+            if np.max(np.abs(step)) < tol:
+                break       # a step below tolerance lowers a large sample's log-likelihood only by rounding
             step /= 2
         if not improved:
+            converged = score is not None and np.max(np.abs(step), initial=0.0) < tol and \
+                np.max(np.abs(score[free]), initial=0.0) < 1e-6
             break
         beta, ll, score, info = trial, ll_new, score_new, info_new
         if score is not None and np.max(np.abs(step), initial=0.0) < tol and \

@@ -113,8 +113,10 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
     return Design(np.hstack(mats), cols, refs)
 
 
-def collapse(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct rows of (X, y) with the number of dyads sharing each, as frequency weights.
+def collapse(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of (X, y) with the number of dyads sharing each (the sum of ``weights``, if given,
+    for rows that are themselves collapsed), as frequency weights.
 
     Every logistic likelihood here (ML or Firth, full or constrained) is a sum over dyads of a term that
     depends only on the dyad's covariates and outcome, so fitting the distinct rows with these weights
@@ -122,8 +124,15 @@ def collapse(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     the number of distinct rows rather than of dyads.
     """
     Z = np.column_stack([X, y])
-    rows, counts = np.unique(Z, axis=0, return_counts=True)
-    return rows[:, :-1], rows[:, -1], counts.astype(float)
+    key = np.zeros(len(Z), dtype=np.int64)
+    for col in Z.T:
+        codes, levels = pd.factorize(col, sort=True)
+        key = key * len(levels) + codes
+        if key.max(initial=0) > 2**40:          # keep the mixed-radix key far from overflow
+            key = pd.factorize(key, sort=True)[0].astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    counts = np.bincount(inverse, weights=weights, minlength=len(first)).astype(float)
+    return X[first], np.asarray(y, dtype=float)[first], counts
 
 
 def wald_ci_text(bound: float) -> str:
@@ -364,11 +373,13 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
     Xf, yf, wf = collapse(X, y) if large.collapse_min_dyads is not None and n >= large.collapse_min_dyads \
         else (X, y, None)
     uni_idx = {t: design.term_columns(t) for t in covariates}
+    # each unadjusted model's own data: its columns, collapsed again (fewer distinct rows) when collapsing
+    uni = {t: collapse(Xf[:, [0, *idx]], yf, wf) if wf is not None else (X[:, [0, *idx]], y, None)
+           for t, idx in uni_idx.items()}
     sep = detect_separation(Xf, yf, weights=wf)
-    uni_seps = {t: detect_separation(Xf[:, [0, *idx]], yf, weights=wf) for t, idx in uni_idx.items()}
+    uni_seps = {t: detect_separation(*uni[t][:2], weights=uni[t][2]) for t in uni_idx}
     ml_ok = fit_logit(Xf, yf, weights=wf).converged
-    uni_failed = [cb[t].label.lower() for t, idx in uni_idx.items()
-                  if not fit_logit(Xf[:, [0, *idx]], yf, weights=wf).converged]
+    uni_failed = [cb[t].label.lower() for t in uni_idx if not fit_logit(*uni[t][:2], weights=uni[t][2]).converged]
     method = _decide_method(plan, sep.separated or any(s.separated for s in uni_seps.values()),
                             ml_ok and not uni_failed)
     wald = method == ML and large.wald_ci_min_epv is not None and epv >= large.wald_ci_min_epv
@@ -377,8 +388,9 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
     adjusted = fit_with_inference(Xf, yf, method, level, weights=wf, wald=wald)
     rows = []
     for t, idx in uni_idx.items():
-        uf = fit_with_inference(Xf[:, [0, *idx]], yf, method, level, weights=wf, wald=wald)
-        pg = global_lr(Xf[:, [0, *idx]], yf, uf.fit, design, {t: list(range(1, len(idx) + 1))})
+        Xt, yt, wt = uni[t]
+        uf = fit_with_inference(Xt, yt, method, level, weights=wt, wald=wald)
+        pg = global_lr(Xt, yt, uf.fit, design, {t: list(range(1, len(idx) + 1))})
         rows += _rows(design, _estimates(uf, idx), pg, refs=True, type="Unadjusted", **fields)
     pg_adj = global_lr(Xf, yf, adjusted.fit, design, uni_idx)
     rows += _rows(design, _estimates(adjusted, list(range(1, k + 1))), pg_adj, refs=True, type="Adjusted", **fields)
