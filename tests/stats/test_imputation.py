@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from perinatal_csc.data.codebook import load_codebook
-from perinatal_csc.stats.imputation import mice, nearest_donors, rubin
+from perinatal_csc.stats.imputation import Design, _Column, mice, nearest_donors, rubin
 from simulated_cohort import simulate_cohort
 
 COLS = ["deprived", "childhood_trauma", "domestic_abuse", "diagnosis", "relationship", "maternal_age",
@@ -131,3 +131,35 @@ def test_nearest_donors_are_the_k_nearest_of_the_distance_matrix_with_ties(obs, 
     assert all(len(set(row)) == k for row in got.tolist())
     dist = np.abs(pred_mis[:, None] - pred_obs[got])
     np.testing.assert_array_equal(dist, _brute_force_distances(pred_obs, pred_mis, k))
+
+
+# ---- imputation models' design held as covariate patterns ---------------------------------------------
+
+def _columns(rng, n, kinds):
+    cols = []
+    for i, k in enumerate(kinds):
+        if k == "num":
+            cols.append(_Column(f"x{i}", "num", [], rng.normal(30, 5, n).round(1), np.zeros(n, dtype=bool)))
+        else:
+            cols.append(_Column(f"c{i}", "cat", list(range(k)), rng.integers(0, k, n), np.zeros(n, dtype=bool)))
+    return cols
+
+
+@pytest.mark.parametrize("kinds", [[2, 3, "num", 7, 2], ["num", "num"], [3, 3], [2] * 70 + ["num"], [5] * 8])
+def test_pattern_design_equals_the_explicit_matrix_and_its_products(kinds):
+    rng = np.random.default_rng(len(kinds))
+    n = 400
+    cols = _columns(rng, n, kinds)
+    blocks = [c.block() for c in cols]
+    for i in range(len(cols)):
+        X = np.column_stack([np.ones(n), *[b for j, b in enumerate(blocks) if j != i]])   # as mice built it before
+        D = Design.build(cols, blocks, i)
+        np.testing.assert_array_equal(D.matrix(), X)
+        w, v, b = rng.uniform(size=n), rng.normal(size=(n, 2)), rng.normal(size=(X.shape[1], 2))
+        np.testing.assert_allclose(D.gram(w), X.T @ (X * w[:, None]), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.gram(), X.T @ X, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.tdot(v), X.T @ v, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.tdot(v[:, 0]), X.T @ v[:, 0], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.dot(b), X @ b, rtol=1e-12, atol=1e-12)
+        mask = rng.random(n) < 0.3
+        np.testing.assert_array_equal(D.rows(mask).matrix(), X[mask])
