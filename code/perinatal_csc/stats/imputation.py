@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..data.codebook import Codebook
 
@@ -143,10 +143,24 @@ class Design:
 
 
 def _softmax_probs(X: Design, beta: np.ndarray) -> np.ndarray:
-    eta = np.column_stack([np.zeros(len(X)), X.dot(beta)])
-    eta -= eta.max(axis=1, keepdims=True)
-    e = np.exp(eta)
-    return e / e.sum(axis=1, keepdims=True)
+    """Category probabilities (n, K), the first category the reference; computed column by column
+    (reductions across a handful of columns are slow in numpy at a million rows)."""
+    eta = X.dot(beta)
+    if eta.shape[1] == 1:
+        e = np.empty((len(eta), 2))
+        e[:, 1] = special.expit(eta[:, 0])
+        e[:, 0] = 1.0 - e[:, 1]
+        return e
+    top = np.zeros(len(eta))
+    for a in range(eta.shape[1]):
+        np.maximum(top, eta[:, a], out=top)
+    e = np.empty((len(eta), eta.shape[1] + 1))
+    e[:, 0] = np.exp(-top)
+    total = e[:, 0].copy()
+    for a in range(eta.shape[1]):
+        e[:, a + 1] = np.exp(eta[:, a] - top)
+        total += e[:, a + 1]
+    return e / total[:, None]
 
 
 def _fit_multinomial(X: Design, y: np.ndarray, K: int, start: np.ndarray | None,
