@@ -103,10 +103,9 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
                                      f"column; they would be coded as the reference {ref!r}")
             if var.type == "categorical":
                 refs.append(Column(name, str(ref), label, var.level_label(ref)))
-            obj = s.astype(object)
             for code in levels:
                 cols.append(Column(name, str(code), label, var.level_label(code)))
-                mats.append((obj == code).to_numpy(dtype=float)[:, None])
+                mats.append((s == code).fillna(False).to_numpy(dtype=float)[:, None])
         else:
             cols.append(Column(name, "", label, ""))
             mats.append((s.to_numpy(dtype=float) / plan.per(name))[:, None])
@@ -306,7 +305,9 @@ def _follow_up_weights(df: pd.DataFrame, plan: Plan, cb: Codebook) -> tuple[pd.S
     sub = df.dropna(subset=[*preds, outcome])
     d = build_design(sub, preds, plan, cb)
     f = sub[outcome].to_numpy(dtype=float)
-    fit = fit_logit(d.X, f, firth=detect_separation(d.X, f).separated)
+    large = plan.large_n.collapse_min_dyads
+    Xf, ff, wf = collapse(d.X, f) if large is not None and len(f) >= large else (d.X, f, None)
+    fit = fit_logit(Xf, ff, firth=detect_separation(Xf, ff, weights=wf).separated, weights=wf)
     prob = 1 / (1 + np.exp(-(d.X @ fit.coef)))
     stabilised = plan.weights.get("stabilised", True)
     marginal = f.mean() if stabilised else 1.0
@@ -535,7 +536,10 @@ def mi_design(imputed: list[pd.DataFrame], rows: pd.Index, covariates: list[str]
     all zeros in the others).
     """
     subs = [frame.loc[rows] for frame in imputed]
-    union = build_design(pd.concat(subs), covariates, plan, cb)
+    # the union's columns depend only on which levels occur: one dyad per level of each imputation suffices
+    firsts = [sub.loc[sorted({i for c in covariates if cb[c].type in ("categorical", "binary")
+                              for i in sub[c].drop_duplicates().index})] for sub in subs]
+    union = build_design(pd.concat(firsts), covariates, plan, cb)
     designs = [build_design(sub, covariates, plan, cb, columns=union.columns) for sub in subs]
     for i, d in enumerate(designs):
         empty = [union.columns[j] for j in range(len(union.columns))
