@@ -2,6 +2,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 import yaml
@@ -153,3 +154,11 @@ def test_collapsing_collapsed_rows_adds_their_weights():
     y = np.array([1, 1, 0, 1])
     Xu, yu, w = models.collapse(X[:, :2], y, np.array([2.0, 5.0, 1.0, 4.0]))
     assert sorted(zip(map(tuple, Xu), yu, w)) == [((1, 0), 1, 11.0), ((1, 1), 0, 1.0)]
+
+
+def test_models_work_on_the_columns_without_the_loaders_attrs(plan, cb):
+    df = simulate_cohort(n=50, seed=1)
+    df.attrs["flags"] = pd.DataFrame({"x": np.ones(50, dtype=bool)})
+    plain = models.without_attrs(df)
+    assert plain.attrs == {} and df.attrs.keys() == {"flags"}
+    assert np.shares_memory(plain["maternal_age"].to_numpy(), df["maternal_age"].to_numpy())

@@ -67,6 +67,14 @@ class Design:
         return [t for t in dict.fromkeys(c.term for c in self.columns) if t in refs and len(self.term_columns(t)) > 1]
 
 
+def without_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    """The same columns (not copied) without ``attrs``: pandas deep-copies ``attrs`` (the loader's per-cell
+    flags, an n x k frame) on every derived Series or frame, which dominated column access at 10^6 dyads."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def _term_label(name: str, plan: Plan, cb: Codebook) -> str:
     var = cb[name]
     per = plan.per(name)
@@ -498,6 +506,7 @@ def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
 
 def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of the models stage, by name (see :func:`results`)."""
+    df = without_attrs(df)
     imputed = impute(df, plan, cb) if sensitivity else None
     out: dict[str, pd.DataFrame] = {}
     summary, excl, diag, sens, screens = [], [], [], [], []
