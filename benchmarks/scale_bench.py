@@ -19,7 +19,11 @@ ran; it includes what earlier stages left in memory. The growth exponent between
 log(t2 / t1) / log(n2 / n1): 1 is linear. Budgets at 10^6 (issue 13): analyse <= 180 s,
 peak memory <= 8 GB, exponent <= 1.2 from 10^5 to 10^6.
 
-Run:  .venv/bin/python benchmarks/scale_bench.py [--sizes 10000,100000,1000000] [--seed 2023]
+``--blas-threads N`` sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in each size's
+process. On this shared 2-core machine OpenBLAS's threads spin while waiting for a core that another
+user holds, and the imputation's many medium-sized products ran 3x slower with two threads than with one.
+
+Run:  .venv/bin/python benchmarks/scale_bench.py [--sizes 10000,100000,1000000] [--seed 2023] [--blas-threads 1]
 """
 from __future__ import annotations
 
@@ -159,17 +163,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--seed", type=int, default=2023)
+    ap.add_argument("--blas-threads", type=int, help="threads for the BLAS library (default: its own choice)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.seed, Path(args.folder))))
         return
+    env = dict(os.environ)
+    if args.blas_threads:
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(args.blas_threads)
+    print(f"BLAS threads: {args.blas_threads or 'library default'}; {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.1f} at start", flush=True)
     runs = []
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             done = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed), "--folder", tmp],
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, env=env)
             if done.returncode != 0:
                 raise SystemExit(f"n = {n} failed:\n{done.stderr[-4000:]}")
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
