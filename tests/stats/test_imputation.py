@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from perinatal_csc.data.codebook import load_codebook
-from perinatal_csc.stats.imputation import mice, rubin
+from perinatal_csc.stats.imputation import Design, _Column, mice, nearest_donors, rubin
 from simulated_cohort import simulate_cohort
 
 COLS = ["deprived", "childhood_trauma", "domestic_abuse", "diagnosis", "relationship", "maternal_age",
@@ -104,3 +104,62 @@ def test_rubin_total_variance_is_never_below_within_and_df_positive(ests, u, nu_
     assert got.se ** 2 >= u - 1e-12
     assert 0 < got.df <= (nu_com + 1) / (nu_com + 3) * nu_com + 1e-9
     assert got.ci_low <= got.estimate <= got.ci_high
+
+
+# ---- predictive mean matching by sorting and searching ------------------------------------------------
+
+def _brute_force_distances(pred_obs, pred_mis, k):
+    """The k smallest |pred_mis - pred_obs| of each missing value, from the full distance matrix."""
+    return np.sort(np.abs(pred_mis[:, None] - pred_obs[None, :]), axis=1)[:, :k]
+
+
+def test_nearest_donors_hand_example():
+    pred_obs = np.array([5.0, 1.0, 3.0, 9.0, 4.0])
+    got = nearest_donors(pred_obs, np.array([3.4, 10.0, -1.0]), 2)
+    # 3.4: 3 (0.4) then 4 (0.6); 10: 9 then 5; -1: 1 then 3
+    assert got.tolist() == [[2, 4], [3, 0], [1, 2]]
+
+
+@settings(derandomize=True, deadline=None, max_examples=200)
+@given(st.lists(st.integers(-20, 20), min_size=1, max_size=60), st.lists(st.integers(-25, 25), min_size=1, max_size=20),
+       st.integers(1, 8), st.sampled_from([1.0, 0.5, 0.1]))
+def test_nearest_donors_are_the_k_nearest_of_the_distance_matrix_with_ties(obs, mis, k, scale):
+    pred_obs, pred_mis = np.array(obs) * scale, np.array(mis) * scale
+    k = min(k, len(pred_obs))
+    got = nearest_donors(pred_obs, pred_mis, k)
+    assert got.shape == (len(pred_mis), k)
+    assert all(len(set(row)) == k for row in got.tolist())
+    dist = np.abs(pred_mis[:, None] - pred_obs[got])
+    np.testing.assert_array_equal(dist, _brute_force_distances(pred_obs, pred_mis, k))
+
+
+# ---- imputation models' design held as covariate patterns ---------------------------------------------
+
+def _columns(rng, n, kinds):
+    cols = []
+    for i, k in enumerate(kinds):
+        if k == "num":
+            cols.append(_Column(f"x{i}", "num", [], rng.normal(30, 5, n).round(1), np.zeros(n, dtype=bool)))
+        else:
+            cols.append(_Column(f"c{i}", "cat", list(range(k)), rng.integers(0, k, n), np.zeros(n, dtype=bool)))
+    return cols
+
+
+@pytest.mark.parametrize("kinds", [[2, 3, "num", 7, 2], ["num", "num"], [3, 3], [2] * 70 + ["num"], [5] * 8])
+def test_pattern_design_equals_the_explicit_matrix_and_its_products(kinds):
+    rng = np.random.default_rng(len(kinds))
+    n = 400
+    cols = _columns(rng, n, kinds)
+    blocks = [c.block() for c in cols]
+    for i in range(len(cols)):
+        X = np.column_stack([np.ones(n), *[b for j, b in enumerate(blocks) if j != i]])   # as mice built it before
+        D = Design.build(cols, blocks, i)
+        np.testing.assert_array_equal(D.matrix(), X)
+        w, v, b = rng.uniform(size=n), rng.normal(size=(n, 2)), rng.normal(size=(X.shape[1], 2))
+        np.testing.assert_allclose(D.gram(w), X.T @ (X * w[:, None]), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.gram(), X.T @ X, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.tdot(v), X.T @ v, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.tdot(v[:, 0]), X.T @ v[:, 0], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(D.dot(b), X @ b, rtol=1e-12, atol=1e-12)
+        mask = rng.random(n) < 0.3
+        np.testing.assert_array_equal(D.rows(mask).matrix(), X[mask])

@@ -551,6 +551,8 @@ def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
     from .flow import headline_counts, participant_flow
 
     cb = load_codebook(config.codebook_path)
+    cohort = cohort.copy(deep=False)
+    cohort.attrs = {}       # pandas deep-copies attrs (the loader's n x k flags) on every derived frame
     change = needs_change(cohort, cb)
     return {
         "table1_sociodemographic": table1_sociodemographic(cohort, cb),

@@ -79,7 +79,9 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
     ``fixed`` holds coefficients at given values (used for profile likelihood and tests); the Firth
     penalty always uses the full design. ML fits that drift off to infinity (separation) come back
     with ``converged=False``, and so do fits where 30 step-halvings find no step that does not lower
-    the (penalised) log-likelihood: the last accepted estimate is returned.
+    the (penalised) log-likelihood: the last accepted estimate is returned. A step that is already below
+    ``tol`` is not halved: if it lowers the log-likelihood (rounding, in a large sample) and the score is
+    below 1e-6, the current estimate is the optimum and the fit has converged.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -111,8 +113,12 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
             if ll_new >= ll - 1e-12:
                 improved = True
                 break
+            if np.max(np.abs(step)) < tol:
+                break       # a step below tolerance lowers a large sample's log-likelihood only by rounding
             step /= 2
         if not improved:
+            converged = score is not None and np.max(np.abs(step), initial=0.0) < tol and \
+                np.max(np.abs(score[free]), initial=0.0) < 1e-6
             break
         beta, ll, score, info = trial, ll_new, score_new, info_new
         if score is not None and np.max(np.abs(step), initial=0.0) < tol and \
@@ -171,20 +177,24 @@ def profile_ci(X: np.ndarray, y: np.ndarray, fit: LogitFit, j: int, level: float
     return bounds[0], bounds[1]
 
 
-def detect_separation(X: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> Separation:
+def detect_separation(X: np.ndarray, y: np.ndarray, tol: float = 1e-7, weights: np.ndarray | None = None) -> Separation:
     """Check for complete or quasi-complete separation by linear programming (Konis 2007).
 
     Separation exists if some direction b makes (2y-1) x_i'b >= 0 for every dyad and > 0 for at
     least one: along it the ML likelihood keeps rising and estimates run off to infinity.
-    ``columns`` are the design columns (0 = intercept) along which estimates diverge.
+    ``columns`` are the design columns (0 = intercept) along which estimates diverge. With
+    ``weights`` (frequency weights of distinct rows) the objective counts each row that many times:
+    the same linear programme as on the uncollapsed rows.
     """
     X = np.asarray(X, dtype=float)
     s = np.where(np.asarray(y) > 0.5, 1.0, -1.0)
     A = X * s[:, None]
     k = X.shape[1]
-    res = optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(s)), bounds=[(-1, 1)] * k,
+    objective = -A.sum(axis=0) if weights is None else -(A * np.asarray(weights, dtype=float)[:, None]).sum(axis=0)
+    total = np.abs(A).sum() if weights is None else (np.abs(A) * np.asarray(weights, dtype=float)[:, None]).sum()
+    res = optimize.linprog(objective, A_ub=-A, b_ub=np.zeros(len(s)), bounds=[(-1, 1)] * k,
                            method="highs")
-    if res.status != 0 or -res.fun <= tol * max(1.0, np.abs(A).sum()):
+    if res.status != 0 or -res.fun <= tol * max(1.0, total):
         return Separation(False, False, ())
     direction = res.x
     columns = tuple(int(i) for i in np.flatnonzero(np.abs(direction) > 1e-6))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..data.codebook import Codebook
 
@@ -37,17 +37,136 @@ class _Column:
         return ((self.values - self.values.mean()) / (sd if sd > 0 else 1.0))[:, None]
 
 
-def _softmax_probs(X: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    eta = np.column_stack([np.zeros(len(X)), X @ beta])
-    eta -= eta.max(axis=1, keepdims=True)
-    e = np.exp(eta)
-    return e / e.sum(axis=1, keepdims=True)
+class Design:
+    """The predictors of one imputation model without the n x p matrix: an intercept, then each other
+    column's block (indicators of all but the first category, or the standardised value), in column order.
+
+    Rows are held as the index ``g`` of their pattern of categorical values (with ``patterns``, the
+    intercept-and-indicator columns of each distinct pattern) plus the numeric columns ``Z``. Then
+    X b, X'v and X'WX cost a few passes over the rows (gathers and bincounts) instead of O(n p^2): the
+    same matrices, summed in a different order.
+    """
+
+    def __init__(self, g: np.ndarray, patterns: np.ndarray, Z: np.ndarray, cat_pos: np.ndarray,
+                 num_pos: np.ndarray, p: int) -> None:
+        self.g, self.patterns, self.Z = g, patterns, Z
+        self.cat_pos, self.num_pos, self.p = cat_pos, num_pos, p
+
+    @classmethod
+    def build(cls, cols: list["_Column"], blocks: list[np.ndarray], target: int) -> "Design":
+        n = len(cols[target].values)
+        key = np.zeros(n, dtype=np.int64)
+        radix = 1
+        cats, cat_cols, nums, cat_pos, num_pos = [], [], [], [0], []
+        pos = 1
+        for j, c in enumerate(cols):
+            if j == target:
+                continue
+            if c.kind == "cat":
+                K = len(c.codes)
+                if radix * K > 2**62:            # keep the mixed-radix key in range: renumber the patterns so far
+                    uniq, key = np.unique(key, return_inverse=True)
+                    radix = len(uniq)
+                key = key * K + c.values
+                radix *= K
+                cats.append(K)
+                cat_cols.append(c)
+                cat_pos += range(pos, pos + K - 1)
+                pos += K - 1
+            else:
+                nums.append(blocks[j][:, 0])
+                num_pos.append(pos)
+                pos += 1
+        if radix <= 4 * n + 1024:
+            present = np.bincount(key, minlength=radix) > 0
+            g = (np.cumsum(present) - 1)[key]
+            n_patterns = int(present.sum())
+        else:
+            uniq, g = np.unique(key, return_inverse=True)
+            n_patterns = len(uniq)
+        example = np.empty(n_patterns, dtype=np.int64)
+        example[g] = np.arange(n)                # a row of each pattern (any: they share their categories)
+        patterns = np.zeros((n_patterns, len(cat_pos)))
+        patterns[:, 0] = 1.0
+        col = 1
+        for c, K in zip(cat_cols, cats):
+            patterns[:, col:col + K - 1] = c.values[example][:, None] == np.arange(1, K)[None, :]
+            col += K - 1
+        Z = np.column_stack(nums) if nums else np.zeros((n, 0))
+        return cls(g, patterns, Z, np.array(cat_pos), np.array(num_pos, dtype=int), pos)
+
+    def rows(self, mask: np.ndarray) -> "Design":
+        return Design(self.g[mask], self.patterns, self.Z[mask], self.cat_pos, self.num_pos, self.p)
+
+    def __len__(self) -> int:
+        return len(self.g)
+
+    def matrix(self) -> np.ndarray:
+        """The explicit n x p design (for checks)."""
+        X = np.zeros((len(self), self.p))
+        X[:, self.cat_pos] = self.patterns[self.g]
+        X[:, self.num_pos] = self.Z
+        return X
+
+    def dot(self, beta: np.ndarray) -> np.ndarray:
+        """X @ beta for beta of shape (p,) or (p, m)."""
+        b = np.asarray(beta, dtype=float)
+        return (self.patterns @ b[self.cat_pos])[self.g] + self.Z @ b[self.num_pos]
+
+    def tdot(self, v: np.ndarray) -> np.ndarray:
+        """X' v for v of shape (n,) or (n, m)."""
+        v = np.asarray(v, dtype=float)
+        flat = v.ndim == 1
+        v2 = v[:, None] if flat else v
+        G = len(self.patterns)
+        sums = np.column_stack([np.bincount(self.g, weights=v2[:, a], minlength=G) for a in range(v2.shape[1])])
+        out = np.zeros((self.p, v2.shape[1]))
+        out[self.cat_pos] = self.patterns.T @ sums
+        out[self.num_pos] = self.Z.T @ v2
+        return out[:, 0] if flat else out
+
+    def gram(self, w: np.ndarray | None = None) -> np.ndarray:
+        """X' diag(w) X (w = 1 if None)."""
+        G = len(self.patterns)
+        w = np.ones(len(self)) if w is None else np.asarray(w, dtype=float)
+        s0 = np.bincount(self.g, weights=w, minlength=G)
+        out = np.zeros((self.p, self.p))
+        out[np.ix_(self.cat_pos, self.cat_pos)] = (self.patterns * s0[:, None]).T @ self.patterns
+        if len(self.num_pos):
+            wz = self.Z * w[:, None]
+            s1 = np.column_stack([np.bincount(self.g, weights=wz[:, a], minlength=G) for a in range(wz.shape[1])])
+            cross = self.patterns.T @ s1
+            out[np.ix_(self.cat_pos, self.num_pos)] = cross
+            out[np.ix_(self.num_pos, self.cat_pos)] = cross.T
+            out[np.ix_(self.num_pos, self.num_pos)] = self.Z.T @ wz
+        return out
 
 
-def _fit_multinomial(X: np.ndarray, y: np.ndarray, K: int, start: np.ndarray | None,
+def _softmax_probs(X: Design, beta: np.ndarray) -> np.ndarray:
+    """Category probabilities (n, K), the first category the reference; computed column by column
+    (reductions across a handful of columns are slow in numpy at a million rows)."""
+    eta = X.dot(beta)
+    if eta.shape[1] == 1:
+        e = np.empty((len(eta), 2))
+        e[:, 1] = special.expit(eta[:, 0])
+        e[:, 0] = 1.0 - e[:, 1]
+        return e
+    top = np.zeros(len(eta))
+    for a in range(eta.shape[1]):
+        np.maximum(top, eta[:, a], out=top)
+    e = np.empty((len(eta), eta.shape[1] + 1))
+    e[:, 0] = np.exp(-top)
+    total = e[:, 0].copy()
+    for a in range(eta.shape[1]):
+        e[:, a + 1] = np.exp(eta[:, a] - top)
+        total += e[:, a + 1]
+    return e / total[:, None]
+
+
+def _fit_multinomial(X: Design, y: np.ndarray, K: int, start: np.ndarray | None,
                      max_iter: int = 25) -> tuple[np.ndarray, np.ndarray]:
     """Ridge-stabilised multinomial logit by Newton's method: coefficients (p, K-1) and their covariance."""
-    n, p = X.shape
+    n, p = len(X), X.p
     q = p * (K - 1)
     beta = np.zeros((p, K - 1)) if start is None else start.copy()
     Y = (y[:, None] == np.arange(1, K)[None, :]).astype(float)
@@ -55,12 +174,12 @@ def _fit_multinomial(X: np.ndarray, y: np.ndarray, K: int, start: np.ndarray | N
     penalty[::p] = 0.0
     for _ in range(max_iter):
         P = _softmax_probs(X, beta)[:, 1:]
-        grad = (X.T @ (Y - P)).T.reshape(q) - penalty * beta.T.reshape(q)
+        grad = X.tdot(Y - P).T.reshape(q) - penalty * beta.T.reshape(q)
         H = np.empty((q, q))
         for a in range(K - 1):
             for b in range(a, K - 1):
                 wts = P[:, a] * ((a == b) - P[:, b])
-                blk = (X * wts[:, None]).T @ X
+                blk = X.gram(wts)
                 H[a * p:(a + 1) * p, b * p:(b + 1) * p] = blk
                 H[b * p:(b + 1) * p, a * p:(a + 1) * p] = blk
         H[np.diag_indices(q)] += penalty
@@ -71,10 +190,10 @@ def _fit_multinomial(X: np.ndarray, y: np.ndarray, K: int, start: np.ndarray | N
     return beta, np.linalg.inv(H)
 
 
-def _draw_cat(X: np.ndarray, col: _Column, state: dict, rng: np.random.Generator) -> np.ndarray:
+def _draw_cat(X: Design, col: _Column, state: dict, rng: np.random.Generator) -> np.ndarray:
     obs = ~col.missing
     K = len(col.codes)
-    beta, cov = _fit_multinomial(X[obs], col.values[obs], K, state.get(col.name))
+    beta, cov = _fit_multinomial(X.rows(obs), col.values[obs], K, state.get(col.name))
     state[col.name] = beta
     p = beta.shape[0]
     try:
@@ -82,28 +201,52 @@ def _draw_cat(X: np.ndarray, col: _Column, state: dict, rng: np.random.Generator
     except np.linalg.LinAlgError:
         chol = np.diag(np.sqrt(np.clip(np.diag(cov), 0, None)))
     draw = beta + (chol @ rng.standard_normal(p * (K - 1))).reshape(K - 1, p).T
-    probs = _softmax_probs(X[col.missing], draw)
+    probs = _softmax_probs(X.rows(col.missing), draw)
     u = rng.random(len(probs))[:, None]
     return np.minimum((u > np.cumsum(probs, axis=1)).sum(axis=1), K - 1)
 
 
-def _draw_pmm(X: np.ndarray, col: _Column, rng: np.random.Generator) -> np.ndarray:
+def nearest_donors(pred_obs: np.ndarray, pred_mis: np.ndarray, k: int) -> np.ndarray:
+    """Indices into ``pred_obs`` of the ``k`` values nearest each of ``pred_mis`` (missing x k), nearest first.
+
+    Sorting and searching, not a missing x observed distance matrix: the k nearest values of a sorted
+    array lie within k places either side of where the query would be inserted, so only that window of
+    2k candidates is compared. Cost O((n_obs + n_mis) log n_obs + n_mis k). Ties in distance go to the
+    smaller predicted value, then to the earlier observed row.
+    """
+    order = np.argsort(pred_obs, kind="stable")
+    ranked = pred_obs[order]
+    n = len(ranked)
+    width = min(2 * k, n)
+    start = np.clip(np.searchsorted(ranked, pred_mis) - k, 0, n - width)
+    window = start[:, None] + np.arange(width)[None, :]
+    dist = np.abs(ranked[window] - pred_mis[:, None])
+    best = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return order[np.take_along_axis(window, best, axis=1)]
+
+
+def _draw_pmm(X: Design, col: _Column, rng: np.random.Generator) -> np.ndarray:
     obs = ~col.missing
-    Xo, yo = X[obs], col.values[obs]
-    XtX = Xo.T @ Xo + _RIDGE * np.eye(X.shape[1])
+    Xo, yo = X.rows(obs), col.values[obs]
+    XtX = Xo.gram() + _RIDGE * np.eye(X.p)
     XtX_inv = np.linalg.inv(XtX)
-    bhat = XtX_inv @ Xo.T @ yo
-    resid = yo - Xo @ bhat
-    dof = max(len(yo) - X.shape[1], 1)
+    bhat = XtX_inv @ Xo.tdot(yo)
+    pred_obs = Xo.dot(bhat)
+    resid = yo - pred_obs
+    dof = max(len(yo) - X.p, 1)
     sigma2 = resid @ resid / rng.chisquare(dof)
-    bstar = bhat + np.linalg.cholesky(sigma2 * (XtX_inv + XtX_inv.T) / 2) @ rng.standard_normal(X.shape[1])
-    pred_obs = Xo @ bhat
-    pred_mis = X[col.missing] @ bstar
-    dist = np.abs(pred_mis[:, None] - pred_obs[None, :])
+    bstar = bhat + np.linalg.cholesky(sigma2 * (XtX_inv + XtX_inv.T) / 2) @ rng.standard_normal(X.p)
+    pred_mis = X.rows(col.missing).dot(bstar)
     k = min(_DONORS, len(yo))
-    nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+    nearest = nearest_donors(pred_obs, pred_mis, k)
     pick = nearest[np.arange(len(pred_mis)), rng.integers(0, k, len(pred_mis))]
     return yo[pick]
+
+
+def _positions(s: pd.Series, codes: list) -> np.ndarray:
+    """Each value's position in ``codes`` (-1 where missing or not listed)."""
+    found = pd.Index(codes, dtype=object).get_indexer(pd.Index(s.astype(object).to_numpy(), dtype=object))
+    return found.astype(int)
 
 
 def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int = 20, iterations: int = 10,
@@ -122,8 +265,7 @@ def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int =
         miss = s.isna().to_numpy()
         if var.type in ("binary", "categorical"):
             codes = [c for c in var.codes if (s == c).any()] if var.type == "categorical" else list(var.codes)
-            lookup = {c: i for i, c in enumerate(codes)}
-            vals = np.array([lookup.get(v, -1) if not pd.isna(v) else -1 for v in s.astype(object)], dtype=int)
+            vals = _positions(s, codes)
             base.append(_Column(name, "cat", codes, vals, miss))
         else:
             base.append(_Column(name, "num", [], s.to_numpy(dtype=float, na_value=np.nan), miss))
@@ -139,15 +281,17 @@ def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int =
         for _it in range(iterations if targets else 0):
             for i in targets:
                 c = cols[i]
-                X = np.column_stack([np.ones(len(c.values)), *[b for j, b in enumerate(blocks) if j != i]])
+                X = Design.build(cols, blocks, i)
                 c.values[c.missing] = _draw_cat(X, c, state, rng) if c.kind == "cat" else _draw_pmm(X, c, rng)
                 blocks[i] = c.block()
         frame = pd.DataFrame(index=data.index)
         for c in cols:
-            if c.kind == "cat":
-                codes = np.array(c.codes, dtype=object)[c.values]
-                frame[c.name] = pd.Series(codes, index=data.index).astype(data[c.name].dtype) \
-                    if codebook[c.name].type == "categorical" else pd.array(codes.astype(int), dtype="Int64")
+            if c.kind == "cat" and codebook[c.name].type == "categorical":
+                dtype = data[c.name].dtype
+                where = dtype.categories.get_indexer(pd.Index(c.codes, dtype=dtype.categories.dtype))
+                frame[c.name] = pd.Series(pd.Categorical.from_codes(where[c.values], dtype=dtype), index=data.index)
+            elif c.kind == "cat":
+                frame[c.name] = pd.array(np.asarray(c.codes, dtype=int)[c.values], dtype="Int64")
             else:
                 frame[c.name] = pd.Series(c.values, index=data.index).astype(data[c.name].dtype)
         out.append(frame)

@@ -13,7 +13,7 @@ carries ``direction`` ("higher" / "lower" when its CI lies wholly above / below 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,14 @@ class Design:
         return [t for t in dict.fromkeys(c.term for c in self.columns) if t in refs and len(self.term_columns(t)) > 1]
 
 
+def without_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    """The same columns (not copied) without ``attrs``: pandas deep-copies ``attrs`` (the loader's per-cell
+    flags, an n x k frame) on every derived Series or frame, which dominated column access at 10^6 dyads."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def _term_label(name: str, plan: Plan, cb: Codebook) -> str:
     var = cb[name]
     per = plan.per(name)
@@ -103,14 +111,40 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
                                      f"column; they would be coded as the reference {ref!r}")
             if var.type == "categorical":
                 refs.append(Column(name, str(ref), label, var.level_label(ref)))
-            obj = s.astype(object)
             for code in levels:
                 cols.append(Column(name, str(code), label, var.level_label(code)))
-                mats.append((obj == code).to_numpy(dtype=float)[:, None])
+                mats.append((s == code).fillna(False).to_numpy(dtype=float)[:, None])
         else:
             cols.append(Column(name, "", label, ""))
             mats.append((s.to_numpy(dtype=float) / plan.per(name))[:, None])
     return Design(np.hstack(mats), cols, refs)
+
+
+def collapse(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of (X, y) with the number of dyads sharing each (the sum of ``weights``, if given,
+    for rows that are themselves collapsed), as frequency weights.
+
+    Every logistic likelihood here (ML or Firth, full or constrained) is a sum over dyads of a term that
+    depends only on the dyad's covariates and outcome, so fitting the distinct rows with these weights
+    maximises the same function: the same estimates, covariance, intervals and tests, at the cost of
+    the number of distinct rows rather than of dyads.
+    """
+    Z = np.column_stack([X, y])
+    key = np.zeros(len(Z), dtype=np.int64)
+    for col in Z.T:
+        codes, levels = pd.factorize(col, sort=True)
+        key = key * len(levels) + codes
+        if key.max(initial=0) > 2**40:          # keep the mixed-radix key far from overflow
+            key = pd.factorize(key, sort=True)[0].astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    counts = np.bincount(inverse, weights=weights, minlength=len(first)).astype(float)
+    return X[first], np.asarray(y, dtype=float)[first], counts
+
+
+def wald_ci_text(bound: float) -> str:
+    """The CI method's name under the plan's large-cohort rule."""
+    return f"Wald (at least {bound:g} events per parameter)"
 
 
 @dataclass
@@ -126,11 +160,16 @@ class Fitted:
 
 
 def fit_with_inference(X: np.ndarray, y: np.ndarray, method: str, level: float,
-                       weights: np.ndarray | None = None) -> Fitted:
-    """Fit by ``method``; profile-likelihood CIs and likelihood ratio p-values for every non-intercept column."""
+                       weights: np.ndarray | None = None, wald: bool = False) -> Fitted:
+    """Fit by ``method``; profile-likelihood (or, with ``wald``, Wald) CIs and likelihood ratio p-values for
+    every non-intercept column."""
     fit = fit_logit(X, y, firth=method == FIRTH, weights=weights)
     k = X.shape[1]
-    cis = np.array([profile_ci(X, y, fit, j, level) for j in range(1, k)]).reshape(-1, 2)
+    if wald:
+        z = stats.norm.ppf(0.5 + level / 2)
+        cis = np.column_stack([fit.coef[1:] - z * fit.se[1:], fit.coef[1:] + z * fit.se[1:]])
+    else:
+        cis = np.array([profile_ci(X, y, fit, j, level) for j in range(1, k)]).reshape(-1, 2)
     ps = np.array([lr_pvalue(X, y, fit, [j]) for j in range(1, k)])
     return Fitted(fit, fit.coef[1:], fit.se[1:], cis[:, 0], cis[:, 1], ps)
 
@@ -274,7 +313,9 @@ def _follow_up_weights(df: pd.DataFrame, plan: Plan, cb: Codebook) -> tuple[pd.S
     sub = df.dropna(subset=[*preds, outcome])
     d = build_design(sub, preds, plan, cb)
     f = sub[outcome].to_numpy(dtype=float)
-    fit = fit_logit(d.X, f, firth=detect_separation(d.X, f).separated)
+    large = plan.large_n.collapse_min_dyads
+    Xf, ff, wf = collapse(d.X, f) if large is not None and len(f) >= large else (d.X, f, None)
+    fit = fit_logit(Xf, ff, firth=detect_separation(Xf, ff, weights=wf).separated, weights=wf)
     prob = 1 / (1 + np.exp(-(d.X @ fit.coef)))
     stabilised = plan.weights.get("stabilised", True)
     marginal = f.mean() if stabilised else 1.0
@@ -303,6 +344,7 @@ class Primary:
     summary: dict
     exclusions: list[dict]
     screen: pd.DataFrame
+    ci_method: str
 
 
 def _names(design: Design, cols) -> list[str]:
@@ -334,23 +376,36 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
     design = build_design(sample, covariates, plan, cb)
     X, y = design.X, sample[spec.outcome].to_numpy(dtype=float)
     n, events, k = len(y), int(y.sum()), X.shape[1] - 1
+    epv = min(events, n - events) / k if k else np.nan
+    large = plan.large_n
+    # fits, separation checks and tests see the distinct covariate patterns (same likelihood) in a large sample
+    Xf, yf, wf = collapse(X, y) if large.collapse_min_dyads is not None and n >= large.collapse_min_dyads \
+        else (X, y, None)
     uni_idx = {t: design.term_columns(t) for t in covariates}
-    sep = detect_separation(X, y)
-    uni_seps = {t: detect_separation(X[:, [0, *idx]], y) for t, idx in uni_idx.items()}
-    ml_ok = fit_logit(X, y).converged
-    uni_failed = [cb[t].label.lower() for t, idx in uni_idx.items() if not fit_logit(X[:, [0, *idx]], y).converged]
+    # each unadjusted model's own data: its columns, collapsed again (fewer distinct rows) when collapsing
+    uni = {t: collapse(Xf[:, [0, *idx]], yf, wf) if wf is not None else (X[:, [0, *idx]], y, None)
+           for t, idx in uni_idx.items()}
+    sep = detect_separation(Xf, yf, weights=wf)
+    uni_seps = {t: detect_separation(*uni[t][:2], weights=uni[t][2]) for t in uni_idx}
+    ml_ok = fit_logit(Xf, yf, weights=wf).converged
+    uni_failed = [cb[t].label.lower() for t in uni_idx if not fit_logit(*uni[t][:2], weights=uni[t][2]).converged]
     method = _decide_method(plan, sep.separated or any(s.separated for s in uni_seps.values()),
                             ml_ok and not uni_failed)
+    wald = method == ML and large.wald_ci_min_epv is not None and epv >= large.wald_ci_min_epv
+    ci_method = wald_ci_text(large.wald_ci_min_epv) if wald else CI_METHOD[method]
     fields = {"model": spec.key, "method": method, "n": n, "events": events}
-    adjusted = fit_with_inference(X, y, method, level)
+    adjusted = fit_with_inference(Xf, yf, method, level, weights=wf, wald=wald)
     rows = []
     for t, idx in uni_idx.items():
-        uf = fit_with_inference(X[:, [0, *idx]], y, method, level)
-        pg = global_lr(X[:, [0, *idx]], y, uf.fit, design, {t: list(range(1, len(idx) + 1))})
+        Xt, yt, wt = uni[t]
+        uf = fit_with_inference(Xt, yt, method, level, weights=wt, wald=wald)
+        pg = global_lr(Xt, yt, uf.fit, design, {t: list(range(1, len(idx) + 1))})
         rows += _rows(design, _estimates(uf, idx), pg, refs=True, type="Unadjusted", **fields)
-    pg_adj = global_lr(X, y, adjusted.fit, design, uni_idx)
+    pg_adj = global_lr(Xf, yf, adjusted.fit, design, uni_idx)
     rows += _rows(design, _estimates(adjusted, list(range(1, k + 1))), pg_adj, refs=True, type="Adjusted", **fields)
-    epv = min(events, n - events) / k if k else np.nan
+    if wf is not None:
+        # downstream (diagnostics, clustered variance) works on the dyads: frequency weights are not sampling weights
+        adjusted = replace(adjusted, fit=replace(adjusted.fit, weights=None))
     summary = {
         "model": spec.key, "title": spec.title, "outcome": spec.outcome, "outcome_label": cb[spec.outcome].label,
         "population": spec.population, "strategy": plan.strategy,
@@ -360,14 +415,14 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
                      if epv < plan.epv_warning_below else f"At least {plan.epv_warning_below:g} events per variable"),
         "separation": _sparse_text(design, sep, uni_seps, uni_idx, cb),
         "convergence": _convergence_text(ml_ok, uni_failed), "method": method,
-        "ci_method": CI_METHOD[method], "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
+        "ci_method": ci_method, "p_method": P_METHOD[method], "p_global_method": GLOBAL_P_METHOD[method],
         "confidence_level": level, "hl_groups": plan.hl_groups,
-        "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {CI_METHOD[method]}; "
+        "footnote": (f"{method} logistic regression; {level:.0%} confidence intervals by {ci_method}; "
                      f"p-values from the {P_METHOD[method]}."),
     }
     exclusions = [{"model": spec.key, "analysis": PRIMARY, **r} for r in excl]
     return Primary(spec, covariates, sample, with_outcome, design, y, method, adjusted, pg_adj,
-                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen)
+                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen, ci_method)
 
 
 def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
@@ -438,7 +493,7 @@ def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
                     imputed: list[pd.DataFrame]) -> tuple[list[dict], list[dict]]:
     """Sensitivity rows of one model (primary, imputed, clustered, weighted) and the weighted analysis' exclusions."""
     k = p.design.X.shape[1] - 1
-    rows = _sens(p, PRIMARY, _estimates(p.adjusted, list(range(1, k + 1))), f"{CI_METHOD[p.method]} CI",
+    rows = _sens(p, PRIMARY, _estimates(p.adjusted, list(range(1, k + 1))), f"{p.ci_method} CI",
                  p.p_global, f"{P_METHOD[p.method]} of the model with against without them")
     rows += _mi_rows(p, imputed, plan, cb)
     rows += _cluster_rows(p, plan, cb)
@@ -470,6 +525,7 @@ def level_counts(p: Primary) -> list[dict]:
 
 def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool = True) -> dict[str, pd.DataFrame]:
     """Every table of the models stage, by name (see :func:`results`)."""
+    df = without_attrs(df)
     imputed = impute(df, plan, cb) if sensitivity else None
     out: dict[str, pd.DataFrame] = {}
     summary, excl, diag, sens, screens, counts = [], [], [], [], [], []
@@ -511,7 +567,10 @@ def mi_design(imputed: list[pd.DataFrame], rows: pd.Index, covariates: list[str]
     all zeros in the others).
     """
     subs = [frame.loc[rows] for frame in imputed]
-    union = build_design(pd.concat(subs), covariates, plan, cb)
+    # the union's columns depend only on which levels occur: one dyad per level of each imputation suffices
+    firsts = [sub.loc[sorted({i for c in covariates if cb[c].type in ("categorical", "binary")
+                              for i in sub[c].drop_duplicates().index})] for sub in subs]
+    union = build_design(pd.concat(firsts), covariates, plan, cb)
     designs = [build_design(sub, covariates, plan, cb, columns=union.columns) for sub in subs]
     for i, d in enumerate(designs):
         empty = [union.columns[j] for j in range(len(union.columns))
@@ -550,6 +609,10 @@ def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) 
                  events=int(round(np.mean([y.sum() for y in ys]))))
 
 
+def _bound(v: float | None) -> str:
+    return "never" if v is None else f"{v:g}"
+
+
 def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
     """The plan as the Methods quote it: settings, each model with the covariates it uses (or screens), codings.
 
@@ -572,7 +635,11 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
             ("cluster", cb[plan.cluster].label, plan.cluster),
             ("weight_outcome", cb[plan.weights.get("model", "followed_up_1y")].label,
              plan.weights.get("model", "followed_up_1y")),
-            ("weights_stabilised", "Weights stabilised", bool(plan.weights.get("stabilised", True)))):
+            ("weights_stabilised", "Weights stabilised", bool(plan.weights.get("stabilised", True))),
+            ("wald_ci_min_epv", "Wald instead of profile-likelihood CIs from this many events per parameter "
+             "(maximum likelihood models only)", _bound(plan.large_n.wald_ci_min_epv)),
+            ("collapse_min_dyads", "Models fitted on distinct covariate patterns with frequency weights from this "
+             "many dyads", _bound(plan.large_n.collapse_min_dyads))):
         add("setting", name, label, value)
     for spec in plan.models:
         add("model", spec.outcome, spec.title, cb[spec.outcome].label, model=spec.key, detail=spec.population)

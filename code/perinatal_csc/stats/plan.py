@@ -32,6 +32,20 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class LargeN:
+    """Options for very large cohorts (e.g. national linked data); each applies only above its bound.
+
+    ``wald_ci_min_epv``: Wald instead of profile-likelihood CIs for maximum likelihood models whose
+    events per parameter reach this bound (None: never). ``collapse_min_dyads``: fit every model of the
+    primary analysis on its distinct covariate patterns with frequency weights (the same likelihood, so
+    the same estimates) when the sample has at least this many dyads (None: never).
+    """
+
+    wald_ci_min_epv: float | None = None
+    collapse_min_dyads: int | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     """The whole plan, with every covariate's reference level and coding."""
 
@@ -47,6 +61,7 @@ class Plan:
     weights: dict
     cluster: str
     hl_groups: int
+    large_n: LargeN = field(default_factory=LargeN)
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     def reference(self, name: str) -> Any:
@@ -92,6 +107,13 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
     method = raw.get("method", {}) or {}
     if method.get("rule", "auto") not in METHOD_RULES:
         problems.append(f"method.rule {method.get('rule')!r} is not one of {METHOD_RULES}")
+    large = raw.get("large_n", {}) or {}
+    for key in sorted(set(large) - {"wald_ci_min_epv", "collapse_min_dyads"}):
+        problems.append(f"large_n.{key} is not a known option (wald_ci_min_epv, collapse_min_dyads)")
+    for key in ("wald_ci_min_epv", "collapse_min_dyads"):
+        v = large.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
+            problems.append(f"large_n.{key} must be a positive number or null, not {v!r}")
     if problems:
         raise PlanError(f"analysis plan {path}:\n  " + "\n  ".join(problems))
     sens = raw.get("sensitivity", {}) or {}
@@ -102,4 +124,7 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
         screen_p=float(screen.get("p_threshold", 0.2)), screen_candidates=tuple(screen.get("candidates") or ()),
         mi=sens.get("multiple_imputation", {}) or {}, weights=sens.get("follow_up_weights", {}) or {},
         cluster=sens.get("cluster", "site"), hl_groups=int((raw.get("diagnostics") or {}).get("hosmer_lemeshow_groups", 10)),
+        large_n=LargeN(
+            wald_ci_min_epv=None if large.get("wald_ci_min_epv") is None else float(large["wald_ci_min_epv"]),
+            collapse_min_dyads=None if large.get("collapse_min_dyads") is None else int(large["collapse_min_dyads"])),
         raw=raw)

@@ -1,0 +1,164 @@
+"""Large-cohort options of the analysis plan: Wald CIs above an events-per-parameter bound, collapsed fits."""
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import yaml
+
+from perinatal_csc.paths import PROJECT_ROOT
+from perinatal_csc.stats import models
+from perinatal_csc.stats.firth import detect_separation, fit_logit, profile_ci
+from perinatal_csc.stats.plan import LargeN, PlanError, load_plan
+from simulated_cohort import simulate_cohort
+
+PLAN = PROJECT_ROOT / "config" / "analysis_plan.yml"
+
+
+def _with(plan, **large):
+    return dataclasses.replace(plan, large_n=LargeN(**large))
+
+
+def _complete_cases(df, spec, plan, cb):
+    sample, _, _ = models._population(df, spec, list(spec.covariates), cb)
+    d = models.build_design(sample, list(spec.covariates), plan, cb)
+    return d, sample[spec.outcome].to_numpy(dtype=float)
+
+
+def test_the_plan_states_both_bounds_and_the_study_cohort_is_below_them(plan):
+    assert plan.large_n.wald_ci_min_epv == 100
+    assert plan.large_n.collapse_min_dyads == 10000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_at_the_plans_epv_bound_wald_and_profile_intervals_agree_within_one_percent(seed, plan, cb):
+    bound = plan.large_n.wald_ci_min_epv
+    spec = plan.models[0]
+    df = simulate_cohort(n=3400, seed=seed, mar=False)
+    d, y = _complete_cases(df, spec, plan, cb)
+    k = d.X.shape[1] - 1
+    epv = min(y.sum(), len(y) - y.sum()) / k
+    assert bound <= epv < 1.15 * bound            # the sample sits just above the bound
+    wald = sm.Logit(y, d.X).fit(disp=0).conf_int(0.05)[1:]   # independent Wald intervals
+    fit = fit_logit(d.X, y)
+    profile = np.array([profile_ci(d.X, y, fit, j) for j in range(1, k + 1)])
+    ratio = np.exp(wald) / np.exp(profile)
+    assert np.abs(ratio - 1).max() < 0.01, np.abs(ratio - 1).max()
+
+
+def test_models_use_wald_intervals_only_at_or_above_the_bound(plan, cb):
+    spec = plan.models[0]
+    df = simulate_cohort(n=1200, seed=4, mar=False)
+    d, y = _complete_cases(df, spec, plan, cb)
+    epv = min(y.sum(), len(y) - y.sum()) / (d.X.shape[1] - 1)
+    above = models.fit_primary(df, spec, _with(plan, wald_ci_min_epv=epv), cb)
+    below = models.fit_primary(df, spec, _with(plan, wald_ci_min_epv=epv + 0.01), cb)
+    assert above.method == below.method == models.ML
+    assert above.summary["ci_method"] == models.wald_ci_text(epv)
+    assert f"confidence intervals by Wald (at least {epv:g} events" in above.summary["footnote"]
+    assert below.summary["ci_method"] == "profile likelihood"
+    adj = above.table[(above.table.type == "Adjusted") & ~above.table.reference]
+    ci = np.exp(sm.Logit(y, d.X).fit(disp=0).conf_int(0.05)[1:])
+    np.testing.assert_allclose(adj[["ci_low", "ci_high"]].to_numpy(), ci, rtol=1e-6)
+    # estimates and likelihood ratio p-values do not depend on the interval method
+    other = below.table[(below.table.type == "Adjusted") & ~below.table.reference]
+    np.testing.assert_array_equal(adj[["or", "p"]].to_numpy(), other[["or", "p"]].to_numpy())
+    assert not np.allclose(adj.ci_low.to_numpy(), other.ci_low.to_numpy(), rtol=1e-9, atol=0)
+
+
+def test_firth_models_keep_profile_intervals_above_the_bound(plan, cb):
+    spec = plan.models[0]
+    df = simulate_cohort(n=600, seed=4, mar=False)
+    firth = dataclasses.replace(_with(plan, wald_ci_min_epv=1), method_rule="firth")
+    p = models.fit_primary(df, spec, firth, cb)
+    assert p.method == models.FIRTH and p.summary["ci_method"] == "profile penalised likelihood"
+
+
+def _coarse(n, seed):
+    """A simulated cohort with age in whole years, so covariate patterns repeat."""
+    df = simulate_cohort(n=n, seed=seed)
+    df["maternal_age"] = df.maternal_age.round()
+    return df
+
+
+@pytest.mark.parametrize("rule", ["auto", "firth"])
+def test_collapsed_fits_give_the_estimates_intervals_and_tests_of_the_uncollapsed_fits(rule, plan, cb):
+    df = _coarse(2500, 6)
+    base = dataclasses.replace(_with(plan), method_rule=rule)
+    for spec in plan.models:
+        d, y = _complete_cases(df, spec, plan, cb)
+        assert len(models.collapse(d.X, y)[1]) < 0.8 * len(y)     # collapsing really merges dyads
+        full = models.fit_primary(df, spec, base, cb)
+        small = models.fit_primary(df, spec, dataclasses.replace(base, large_n=LargeN(collapse_min_dyads=1)), cb)
+        assert small.method == full.method
+        assert {k: v for k, v in small.summary.items()} == full.summary
+        num = ["estimate", "se", "or", "ci_low", "ci_high", "p", "p_global"]
+        np.testing.assert_allclose(small.table[num].to_numpy(dtype=float), full.table[num].to_numpy(dtype=float),
+                                   rtol=1e-7, atol=1e-10)
+        assert small.adjusted.fit.weights is None
+        np.testing.assert_allclose(small.adjusted.fit.cov, full.adjusted.fit.cov, rtol=1e-7, atol=1e-12)
+
+
+def test_collapse_counts_each_distinct_row_once_with_its_frequency():
+    X = np.array([[1, 0, 2.5], [1, 1, 2.5], [1, 0, 2.5], [1, 0, 2.5], [1, 1, 2.5]])
+    y = np.array([1, 0, 1, 0, 0])
+    Xu, yu, w = models.collapse(X, y)
+    got = sorted(zip(map(tuple, Xu), yu, w))
+    assert got == [((1, 0, 2.5), 0, 1), ((1, 0, 2.5), 1, 2), ((1, 1, 2.5), 0, 2)]
+
+
+def test_weighted_separation_check_matches_the_expanded_rows():
+    # the level x = 1 has only events: quasi-complete separation
+    X = np.column_stack([np.ones(8), [1, 1, 1, 0, 0, 0, 0, 0], [0.5, 1, 0.5, 1, 0.5, 1, 0.5, 2]])
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 1])
+    Xu, yu, w = models.collapse(X, y)
+    assert len(yu) < len(y)
+    full, small = detect_separation(X, y), detect_separation(Xu, yu, weights=w)
+    assert full.separated and small.separated and small.complete == full.complete
+    none = np.array([1, 0, 1, 0, 1, 0, 0, 1])
+    Xu, yu, w = models.collapse(X, none)
+    assert not detect_separation(X, none).separated and not detect_separation(Xu, yu, weights=w).separated
+
+
+def test_models_plan_records_the_large_n_settings(plan, cb):
+    t = models.plan_table(plan, cb).set_index("name")
+    assert t.loc["wald_ci_min_epv", "value"] == "100"
+    assert t.loc["collapse_min_dyads", "value"] == "10000"
+    off = models.plan_table(_with(plan), cb).set_index("name")
+    assert off.loc["wald_ci_min_epv", "value"] == off.loc["collapse_min_dyads", "value"] == "never"
+
+
+@pytest.mark.parametrize("bad, message", [({"wald_ci_min_epv": -1}, "positive number"),
+                                          ({"collapse_min_dyads": "many"}, "positive number"),
+                                          ({"wald_epv": 100}, "not a known option")])
+def test_plan_rejects_bad_large_n_options(bad, message, tmp_path, cb):
+    raw = yaml.safe_load(PLAN.read_text())
+    raw["large_n"] = bad
+    path = tmp_path / "plan.yml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(PlanError, match=message):
+        load_plan(path, cb)
+
+
+def test_null_bounds_switch_the_options_off(tmp_path, cb):
+    raw = yaml.safe_load(PLAN.read_text())
+    raw["large_n"] = {"wald_ci_min_epv": None, "collapse_min_dyads": None}
+    path = tmp_path / "plan.yml"
+    path.write_text(yaml.safe_dump(raw))
+    assert load_plan(path, cb).large_n == LargeN()
+
+
+def test_collapsing_collapsed_rows_adds_their_weights():
+    X = np.array([[1, 0, 2.0], [1, 0, 3.0], [1, 1, 2.0], [1, 0, 2.0]])
+    y = np.array([1, 1, 0, 1])
+    Xu, yu, w = models.collapse(X[:, :2], y, np.array([2.0, 5.0, 1.0, 4.0]))
+    assert sorted(zip(map(tuple, Xu), yu, w)) == [((1, 0), 1, 11.0), ((1, 1), 0, 1.0)]
+
+
+def test_models_work_on_the_columns_without_the_loaders_attrs(plan, cb):
+    df = simulate_cohort(n=50, seed=1)
+    df.attrs["flags"] = pd.DataFrame({"x": np.ones(50, dtype=bool)})
+    plain = models.without_attrs(df)
+    assert plain.attrs == {} and df.attrs.keys() == {"flags"}
+    assert np.shares_memory(plain["maternal_age"].to_numpy(), df["maternal_age"].to_numpy())
