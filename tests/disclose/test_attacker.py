@@ -118,3 +118,19 @@ def test_preset_none_lets_the_attacker_recover_small_counts_exactly(results):
                 assert bounds(values, published, relations, i) == (v, v), (name, labels[i])
                 recovered += 1
     assert recovered > 20
+
+
+@pytest.mark.parametrize("preset", ["cohort", "tre"])
+def test_no_percentage_test_or_smd_gives_a_suppressed_count_away(results, preset):
+    """A percentage is shown only with its count and its denominator; a variable with any suppressed
+    count shows no test statistic, p, q or SMD (an exact p or an SMD can pin a cell down)."""
+    rel = release(results, PRESETS[preset]).tables
+    for key in CHARACTERISTICS:
+        t = rel[key].astype(object)
+        hidden = lambda c: t[c] == MARKER
+        levels = t["row_type"] == "level"
+        assert (t.loc[levels & (hidden("n") | hidden("denominator")), "percent"] == MARKER).all(), key
+        for variable, g in t.groupby(["comparison", "variable"] if "comparison" in t else "variable"):
+            if (g[["n", "denominator"]] == MARKER).any().any():
+                shown = g[["p", "smd", "statistic", "q"]].map(lambda v: v != MARKER and v == v)
+                assert not shown.any().any(), (key, variable)

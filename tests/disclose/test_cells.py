@@ -81,3 +81,14 @@ def test_a_group_of_two_is_itself_protected():
 def test_rounding_to_five():
     nhs = PRESETS["nhs"]
     assert [rounded(v, nhs) for v in (0, 8, 12, 13, 278)] == [0, 10, 10, 15, 280]
+
+
+@pytest.mark.parametrize("preset", ["cohort", "nhs"])
+def test_the_stage_and_the_independent_attacker_agree_on_every_range(preset):
+    from perinatal_csc.disclose.cells import feasible_range
+
+    policy = PRESETS[preset]
+    g = two_by_two(FIXTURES["several small cells"])
+    out = protect(g, policy)
+    ranges = attack(g, out.hidden, policy)
+    assert ranges and all(feasible_range(g, out.hidden, policy, i) == r for i, r in ranges.items())

@@ -101,3 +101,16 @@ def test_every_suppressed_cell_is_found_in_the_pdf(unprotected):
         if not any(any(n in t for n in names) or t.split(" (")[0].strip().isdigit() for t in found.get(v, [])):
             missed.append((key, label, level, column, v))
     assert len(breaches) >= len({(c[0], c[1], c[2]) for c in cells}) and not missed, missed[:10]
+
+
+@slow
+def test_every_section_of_the_unprotected_documents_says_the_outputs_were_not_checked(unprotected):
+    import docx
+    import pypdf
+
+    html = unprotected["paths"]["html"].read_text(encoding="utf-8")
+    assert html.count("Outputs not checked") >= 6 and "OUTPUTS NOT CHECKED" in html
+    word = "\n".join(p.text for p in docx.Document(str(unprotected["paths"]["docx"])).paragraphs)
+    assert word.count("Outputs not checked") >= 6
+    pdf = " ".join(page.extract_text() for page in pypdf.PdfReader(unprotected["paths"]["pdf"]).pages)
+    assert pdf.count("Outputs not checked") >= 6

@@ -668,3 +668,4 @@ def test_rendered_documents_and_release_pass_check_disclosure(manuscript):
         found, breaches, _ = scan(folder, policy)
         assert found, folder
         assert not breaches, "\n".join(b.line() for b in breaches[:20])
+    assert "not checked" not in manuscript["html_text"].lower()

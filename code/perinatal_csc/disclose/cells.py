@@ -131,18 +131,6 @@ def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells) -> list[i
     return failing
 
 
-def is_protected(grid: Grid, hidden: np.ndarray, policy: Policy, cell: int, program=None) -> bool:
-    """``range_protects`` of the cell's feasible range. The published values themselves are one
-    solution, so without rounding the range reaches down to the true value, which is protected; the
-    smallest value is computed only when the largest does not settle the question."""
-    program = program or _program(grid, hidden, policy)
-    hi = _extreme(grid, program, cell, -1)
-    v = grid.values[cell]
-    if not policy.rounding and hi >= max(policy.threshold, v + 2):
-        return True
-    return range_protects(_extreme(grid, program, cell, 1), hi, policy)
-
-
 def range_protects(lo: int, hi: int, policy: Policy) -> bool:
     """The pass rule: at least three whole numbers, one protected and one not (rounding policies:
     three of the protected values)."""

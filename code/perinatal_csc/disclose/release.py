@@ -469,7 +469,7 @@ def _exclusions(key: str, t: pd.DataFrame, policy: Policy, marks: _Marks) -> pd.
                         fixed=k in (0, len(idx) - 1)) for k, i in enumerate(idx)]
         exc = [grid.add(t.at[i, "excluded"], f"{model} | {t.at[i, 'reason']} | excluded") for i in idx]
         start = None
-        if analysis != idx and t.at[idx[0], "step"] != 0:
+        if t.at[idx[0], "step"] != 0:          # a later analysis continues from the previous one's last step
             prev = t[(t["model"] == model) & (t.index < idx[0])]
             if len(prev):
                 start = grid.add(prev["remaining"].iloc[-1], f"{model} | before | remaining", fixed=True)

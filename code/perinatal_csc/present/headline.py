@@ -106,6 +106,14 @@ UNCHECKED_NOTICE = ("OUTPUTS NOT CHECKED: disclosure control was switched off (p
                     "run may leave the secure environment.")
 
 
+def unchecked_banner(checked: bool) -> str:
+    """A warning callout (Markdown) for the top of every section when the outputs were not checked;
+    empty when they were."""
+    if checked:
+        return ""
+    return f"::: {{.callout-important}}\n## Outputs not checked\n\n{UNCHECKED_NOTICE}\n:::\n"
+
+
 def data_notice(is_synthetic: bool, checked: bool = True) -> str:
     """The label every rendered document opens with (and the warning that outputs were not checked)."""
     from .style import SYNTHETIC_NOTE

@@ -197,8 +197,10 @@ def summary_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def summary_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
     """One line per model: sample, events, events per variable, sparse-data checks and the method used."""
+    s = results["models_summary"]
     return style_table(GT(summary_frame(results)), is_synthetic=is_synthetic, footnotes=[
-        "Events per variable = min(events, non-events) / parameters estimated (intercept not counted)."])
+        "Events per variable = min(events, non-events) / parameters estimated (intercept not counted).",
+        *([SUPPRESSED_NOTE] if (s.astype(object) == MARKER).any().any() else [])])
 
 
 def exclusions_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -242,7 +244,8 @@ def diagnostics_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -
     return style_table(GT(diagnostics_frame(results)), is_synthetic=is_synthetic, footnotes=[
         f"C-statistic with DeLong's confidence interval; Hosmer-Lemeshow test over {groups} groups of predicted "
         "risk cut at its quantiles (tied predictions merge groups; df = groups formed - 2); generalised variance "
-        "inflation factor GVIF^(1/(2df)), comparable with the square root of a VIF."])
+        "inflation factor GVIF^(1/(2df)), comparable with the square root of a VIF.",
+        *([SUPPRESSED_NOTE] if (results["models_diagnostics"].astype(object) == MARKER).any().any() else [])])
 
 
 def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
