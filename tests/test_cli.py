@@ -97,3 +97,44 @@ def test_report_on_a_real_export_names_the_file_and_the_mapping(tmp_path):
     cfg = load_config(project(tmp_path), data=fix / "valid.csv", mapping=fix / "team_mapping.yml")
     text = cli_module.cohort_text(cfg)
     assert text == "the REAL export tests/fixtures/load/valid.csv through the mapping tests/fixtures/load/team_mapping.yml"
+
+
+def test_analyse_is_skipped_only_while_its_inputs_are_unchanged(tmp_path, monkeypatch):
+    import shutil
+
+    from perinatal_csc import pipeline
+    from perinatal_csc.paths import PROJECT_ROOT
+
+    config = project(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    for key, source in (("codebook", "data/codebook.yml"), ("analysis_plan", "config/analysis_plan.yml"),
+                        ("synthetic_parameters", "data/synthetic_parameters.yml")):
+        shutil.copy(PROJECT_ROOT / source, tmp_path / Path(source).name)
+        raw[key] = str(tmp_path / Path(source).name)
+    config.write_text(yaml.safe_dump(raw))
+    runner = CliRunner()
+
+    def analyse() -> str:
+        result = runner.invoke(cli, ["analyse", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "up to date" not in analyse()
+    assert "results up to date" in analyse()
+    for name in ("codebook.yml", "analysis_plan.yml", "synthetic_parameters.yml"):
+        path = tmp_path / name
+        path.write_text(path.read_text() + "\n# edited\n")
+        assert "up to date" not in analyse(), name
+        assert "results up to date" in analyse(), name
+    raw["data"]["synthetic"]["seed"] = 8
+    config.write_text(yaml.safe_dump(raw))
+    assert "up to date" not in analyse()
+    code = tmp_path / "package"
+    shutil.copytree(pipeline.PACKAGE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(pipeline, "PACKAGE_DIR", code)
+    assert "results up to date" in analyse()
+    (code / "stats" / "describe.py").write_text((code / "stats" / "describe.py").read_text() + "\n# edited\n")
+    assert "up to date" not in analyse()
+    (tmp_path / "_results" / "synthetic" / "table1_sociodemographic.csv").unlink()
+    assert "up to date" not in analyse()
+    assert "up to date" not in runner.invoke(cli, ["analyse", "--config", str(config), "--force"]).output

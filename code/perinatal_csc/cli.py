@@ -134,10 +134,15 @@ def validate(path: Path | None, mapping: Path | None, config_path: Path | None) 
 @_mapping_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the result CSVs (default: _results/<source>/).")
+@click.option("--force", is_flag=True, help="Analyse even if the results are up to date with their inputs.")
 @_config_option
-def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_path: Path | None) -> None:
+def analyse(data: Path | None, mapping: Path | None, out: Path | None, force: bool, config_path: Path | None) -> None:
     """Run every analysis; write each result table as a tidy CSV (internal) and the disclosure-checked
     release beside it (release/: tables, disclosure_audit.json, output_request.csv).
+
+    \b
+    Skipped when the results and release were written from exactly the current data, configuration,
+    codebook, analysis plan and code (--force runs it anyway).
 
     \b
     Examples:
@@ -145,13 +150,20 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, config_pa
       perinatal-csc analyse --data data/real/export.sav --out /secure/results
     """
     from .disclose.policy import policy_for
-    from .pipeline import cohort, disclose, inputs_fingerprint, run_analysis, write_release, write_results
+    from .pipeline import (cohort, current_results, disclose, ensure_synthetic, inputs_fingerprint, run_analysis,
+                           write_release, write_results)
 
     cfg = _config(config_path, data, mapping)
-    policy_for(cfg)
+    policy = policy_for(cfg)
+    folder = out or cfg.results_dir
+    ensure_synthetic(cfg, _progress)
+    current = None if force else current_results(cfg, folder, policy.name)
+    if current is not None:
+        click.echo(f"results up to date: {len(current)} result tables and their release in {folder} were written "
+                   "from the current data, configuration, codebook, plan and code (--force to re-run)")
+        return current
     df = cohort(cfg, _progress)
     results = run_analysis(df, cfg, _progress)
-    folder = out or cfg.results_dir
     paths = write_results(results, folder)
     _progress(f"disclosure control: {policy_for(cfg).name}")
     released = disclose(results, cfg)
@@ -233,7 +245,7 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: 
     click.echo(f"1/3 validated {len(loaded.data)} dyads, {k} warning{'s' if k != 1 else ''} "
                f"({time.perf_counter() - t0:.1f} s)" + "".join(f"\n    warning: {w}" for w in loaded.warnings))
     t0 = time.perf_counter()
-    tables = ctx.invoke(analyse, data=data, mapping=mapping, out=None, config_path=config_path)
+    tables = ctx.invoke(analyse, data=data, mapping=mapping, out=None, force=False, config_path=config_path)
     click.echo(f"2/3 analysed: {len(tables)} result tables in {_shown(cfg.results_dir, cfg.root)}/ "
                f"({time.perf_counter() - t0:.1f} s)")
     t0 = time.perf_counter()

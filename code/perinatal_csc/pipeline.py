@@ -168,6 +168,25 @@ def inputs_fingerprint(config: Config) -> str:
     return h.hexdigest()
 
 
+def current_results(config: Config, folder: Path, policy_name: str) -> list[Path] | None:
+    """The result tables in ``folder`` when ``analyse`` wrote them and their release from exactly the
+    current inputs under ``policy_name`` (nothing would change by running it again); else None."""
+    stamp = folder / "release" / RELEASE_STAMP
+    manifest = folder / MANIFEST
+    if not stamp.exists() or not manifest.exists():
+        return None
+    try:
+        written = json.loads(stamp.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    paths = [folder / name for name in manifest.read_text(encoding="utf-8").split()]
+    if not paths or not all(p.exists() for p in paths) or not (folder / "release" / MANIFEST).exists():
+        return None
+    if written.get("policy") != policy_name or written.get("inputs") != inputs_fingerprint(config):
+        return None
+    return paths
+
+
 #: Result columns that hold numbers (an all-empty one is read as missing numbers, not as text).
 NUMERIC_COLUMNS = frozenset({
     "c_ci_high", "c_ci_low", "c_statistic", "ci_high", "ci_low", "confidence_level", "denominator", "df", "epv",

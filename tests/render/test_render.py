@@ -465,3 +465,35 @@ def test_blind_review_render_has_no_authors_and_numbers_lines(tmp_path):
 def test_a_normal_render_keeps_the_authors(rendered):
     _, paths, _ = rendered
     assert "Author to be added" in docx_text(paths["docx"])
+
+
+def test_finished_outputs_are_reused_only_while_nothing_they_depend_on_changed(tmp_path):
+    root = make_project(tmp_path)
+    cfg = fixture_config(root)
+
+    def run(**options):
+        messages: list[str] = []
+        paths = render(cfg, ["html", "docx"], progress=messages.append, project_dir=root, builtin=True, **options)
+        return " | ".join(messages), paths
+
+    _, paths = run()
+    before = {p: p.read_bytes() for p in paths}
+    again, _ = run()
+    assert "outputs up to date" in again and {p: p.read_bytes() for p in paths} == before
+    cached_text = docx_text(paths[1])
+    fresh, paths = run(use_cache=False)
+    assert "executing" in fresh and "outputs up to date" not in fresh
+    assert docx_text(paths[1]) == cached_text                       # a cached render equals a fresh one
+    (root / "references.bib").write_text(BIB.replace("A title", "Another title"))
+    messages, paths = run()
+    assert "reusing executed results" in messages and "outputs up to date" not in messages
+    assert "another title" in paths[0].read_text().lower()
+    messages, _ = run(review=True)
+    assert "outputs up to date" not in messages
+    run()
+    paths[0].write_text("edited by hand")
+    messages, paths = run()
+    assert "outputs up to date" not in messages and "edited by hand" not in paths[0].read_text()
+    (root / "chapters" / "_part.qmd").write_text(PART.replace("Demo table", "Renamed table"))
+    messages, paths = run()
+    assert "executing" in messages and "Renamed table" in paths[0].read_text()

@@ -28,7 +28,7 @@ from ..errors import UserError
 from .hooks import post_render, write_provenance
 from .execute import EXPORT_DPI, EXPORTS, execute
 from .project import filters, lint, project_config
-from .provenance import data_files
+from .provenance import data_files, sha256_file
 from .qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -159,13 +159,20 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         _prune(cache_root, keep=build)
+    out_dir = _mkdir(config.output_dir)
+    targets = [out_dir / f"index.{fmt}" for fmt in formats]
+    stamp = build / OUTPUTS_STAMP
+    final_key = outputs_key(key, formats, prov, doc, root)
+    if use_cache and outputs_current(stamp, final_key, targets):
+        progress(f"outputs up to date: {', '.join(p.name for p in targets)} were rendered from exactly these "
+                 "executed results, sources, references, styles and provenance (--no-cache to render anew)")
+        return targets
     pandoc = pypandoc.get_pandoc_path()
     meta = _pandoc_metadata(doc, root, prov)
     body = substitute_meta(executed.read_text(encoding="utf-8"), {**flatten(doc.metadata), **prov})
     src = build / "render.md"
     src.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body,
                    encoding="utf-8")
-    out_dir = _mkdir(config.output_dir)
     written = _run_pandoc(pandoc, src, build, formats, doc, root, progress, prov)
     final = []
     for fmt, path in written.items():
@@ -175,8 +182,45 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     exported = export_figures(doc, build / "figures" / EXPORTS, out_dir / "figures")
     if exported:
         progress(f"wrote {len(exported)} figure files (vector PDF and {EXPORT_DPI} dpi PNG) -> {out_dir / 'figures'}")
+    stamp.write_text(json.dumps({"key": final_key, "files": {str(p): sha256_file(p) for p in final + exported}},
+                                indent=1), encoding="utf-8")
     progress(f"rendered {', '.join(formats)} in {time.perf_counter() - t0:.1f} s -> {out_dir}")
     return final
+
+
+OUTPUTS_STAMP = "outputs.json"
+
+
+def outputs_key(cells_key: str, formats: list[str], prov: dict[str, Any], doc: Document, root: Path) -> str:
+    """Hash of everything a finished document depends on beyond the executed cells: the formats and
+    mode, the provenance (all but the render time), the bibliography, citation style, CSS, Word
+    reference document and filters."""
+    h = hashlib.sha256()
+    h.update(cells_key.encode() + b"\0" + ",".join(formats).encode())
+    h.update(json.dumps({k: v for k, v in prov.items() if k != "provenance-rendered"}, sort_keys=True,
+                        default=str).encode())
+    files = _resolve(root, doc.metadata.get("bibliography")) + _resolve(root, doc.metadata.get("csl"))
+    for fmt in formats:
+        opts = _format_options(doc, fmt)
+        files += _resolve(root, opts.get("css")) + _resolve(root, opts.get("reference-doc"))
+    files += filters(project_config(root), root)
+    for f in files:
+        _feed(h, "file " + f.name, f)
+    return h.hexdigest()
+
+
+def outputs_current(stamp: Path, key: str, targets: list[Path]) -> bool:
+    """True when ``targets`` (and the figure files) are, byte for byte, what a render with ``key`` wrote."""
+    if not stamp.exists():
+        return False
+    try:
+        written = json.loads(stamp.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    files = written.get("files", {})
+    if written.get("key") != key or not all(str(t) in files for t in targets):
+        return False
+    return all(Path(f).exists() and sha256_file(Path(f)) == digest for f, digest in files.items())
 
 
 def export_figures(doc: Document, exports: Path, target: Path) -> list[Path]:

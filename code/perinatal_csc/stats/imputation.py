@@ -183,11 +183,17 @@ def _fit_multinomial(X: Design, y: np.ndarray, K: int, start: np.ndarray | None,
                 H[a * p:(a + 1) * p, b * p:(b + 1) * p] = blk
                 H[b * p:(b + 1) * p, a * p:(a + 1) * p] = blk
         H[np.diag_indices(q)] += penalty
-        step = np.linalg.solve(H, grad)
+        try:
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:  # a category absent among the observed rows: its intercept is not identified
+            step = np.linalg.lstsq(H, grad, rcond=None)[0]
         beta = beta + step.reshape(K - 1, p).T
         if np.max(np.abs(step)) < 1e-6:
             break
-    return beta, np.linalg.inv(H)
+    try:
+        return beta, np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return beta, np.linalg.pinv(H)
 
 
 def _draw_cat(X: Design, col: _Column, state: dict, rng: np.random.Generator) -> np.ndarray:
