@@ -43,8 +43,9 @@ def models(n=120, events=40, parameters=3, level_events=((2, 30), (38, 50))):
     }
 
 
-def test_a_term_with_too_few_events_in_a_level_is_withheld_and_the_counts_stay_inside():
-    rel = release(models(), COHORT)
+@pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
+def test_a_term_with_too_few_events_in_a_level_is_withheld_and_the_counts_stay_inside(preset):
+    rel = release(models(), PRESETS[preset])
     m = rel.tables["models_m"]
     x = m[m.term == "x"]
     assert (x[["or", "ci_low", "ci_high", "p", "estimate", "se"]] == MARKER).all().all()
