@@ -171,3 +171,38 @@ def test_plan_table_lists_only_candidates_actually_screened(plan, cb):
         set(next(m for m in plan.models if m.key == "episode").covariates)
     settings = pre[pre.section == "setting"].set_index("name").value
     assert float(settings["confidence_level"]) == plan.confidence_level and int(settings["hl_groups"]) == plan.hl_groups
+
+
+# ---- a separated level: only the primary (Firth) analysis estimates it --------------------------------------
+
+def test_a_separated_level_is_not_estimable_in_the_sensitivity_analyses(plan, cb):
+    """Every dyad whose mother has a diagnosis of personality disorder has CSC involvement during the
+    episode (quasi-complete separation): the primary model switches to Firth, which estimates that
+    level; the imputed, clustered and weighted variants' Wald intervals for it are marked not
+    estimable, in the results and in the table, with the reason in a note."""
+    df = simulate_cohort(n=278, seed=1)
+    pd_rows = df.diagnosis.astype(object) == "personality_disorder"
+    df.loc[pd_rows, "csc_any_index"] = 1
+    small = dataclasses.replace(plan, mi={**plan.mi, "m": 5})
+    out = models.fit_models(df, small, cb)
+    summ = out["models_summary"].set_index("model")
+    assert summ.loc["episode", "method"] == models.FIRTH
+    covs = list(next(m for m in plan.models if m.key == "episode").covariates)
+    cc = df[df.csc_any_index.notna()].dropna(subset=covs)
+    by_level = cc.groupby(cc.diagnosis.astype(object)).csc_any_index.agg(lambda v: v.nunique())
+    separated = set(by_level[by_level == 1].index)                     # one outcome only: no finite ML estimate
+    assert "personality_disorder" in separated
+    s = out["models_sensitivity"]
+    s = s[s.model == "episode"]
+    for level, rows in s[s.term == "diagnosis"].groupby(s.level.astype(str)):
+        expected = {a: a == models.PRIMARY or level not in separated for a in rows.analysis}
+        assert rows.set_index("analysis").estimable.to_dict() == expected, level
+    assert set(s.analysis) >= {models.PRIMARY, models.MI, models.CLUSTER}
+    assert s[s.term != "diagnosis"].estimable.all()
+    from perinatal_csc.present import models as pm
+    frame = pm.sensitivity_frame(out, "episode")
+    line = frame[frame.characteristic.str.contains("Personality disorder")].iloc[0]
+    assert line[models.PRIMARY] != pm.NOT_ESTIMABLE
+    assert line[models.MI] == pm.NOT_ESTIMABLE and line[models.CLUSTER] == pm.NOT_ESTIMABLE
+    html = pm.sensitivity_table(out, "episode", is_synthetic=True).as_raw_html()
+    assert "Not estimable: the primary model is separated" in html

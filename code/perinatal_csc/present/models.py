@@ -134,6 +134,16 @@ def odds_ratio_table(results: dict[str, pd.DataFrame], model: str, *, is_synthet
     return style_table(gt, is_synthetic=is_synthetic, footnotes=model_footnotes(results, model))
 
 
+NOT_ESTIMABLE = "Not estimable"
+NOT_ESTIMABLE_NOTE = ("Not estimable: the primary model is separated for this category (Firth's penalised likelihood "
+                      "estimates it); a Wald interval from another analysis's variance would overstate certainty.")
+
+
+def _not_estimable(h: pd.DataFrame) -> bool:
+    return "estimable" in h and h["estimable"].iloc[0] is False or (
+        "estimable" in h and str(h["estimable"].iloc[0]) == "False")
+
+
 def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFrame:
     """Display frame: adjusted OR (CI) by analysis (primary first), one line per level of any analysis."""
     s = results["models_sensitivity"]
@@ -160,7 +170,8 @@ def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFr
             row = {"characteristic": text}
             for a in analyses:
                 h = s[(s.analysis == a) & (s.term == r.term) & (s.level == r.level)]
-                row[a] = DASH if h.empty else f"{fmt_or(h['or'].iloc[0])} ({fmt_ci(h.ci_low.iloc[0], h.ci_high.iloc[0])})"
+                row[a] = (DASH if h.empty else NOT_ESTIMABLE if _not_estimable(h)
+                          else f"{fmt_or(h['or'].iloc[0])} ({fmt_ci(h.ci_low.iloc[0], h.ci_high.iloc[0])})")
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -180,6 +191,8 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
         by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
         notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
     notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3.")
+    if (frame.astype(object) == NOT_ESTIMABLE).any().any():
+        notes.append(NOT_ESTIMABLE_NOTE)
     if (s.astype(object) == MARKER).any().any():
         notes.append(SUPPRESSED_NOTE)
     gt = GT(frame).cols_label(characteristic="Characteristic").cols_align("right", list(frame.columns[1:]))

@@ -265,7 +265,7 @@ MAIN_COLUMNS = ["model", "type", "term", "label", "level", "level_label", "refer
                 "ci_low", "ci_high", "p", "p_global", "direction", "method", "n", "events"]
 SENS_COLUMNS = ["model", "analysis", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
                 "ci_low", "ci_high", "p", "df", "fmi", "p_global", "direction", "method", "n", "events", "inference",
-                "p_global_method"]
+                "p_global_method", "estimable"]
 
 
 def _estimates(f: Fitted, columns: list[int]) -> pd.DataFrame:
@@ -345,6 +345,7 @@ class Primary:
     exclusions: list[dict]
     screen: pd.DataFrame
     ci_method: str
+    separated: tuple[int, ...] = ()        # design columns along which the adjusted model is separated
 
 
 def _names(design: Design, cols) -> list[str]:
@@ -422,7 +423,8 @@ def fit_primary(df: pd.DataFrame, spec: ModelSpec, plan: Plan, cb: Codebook) -> 
     }
     exclusions = [{"model": spec.key, "analysis": PRIMARY, **r} for r in excl]
     return Primary(spec, covariates, sample, with_outcome, design, y, method, adjusted, pg_adj,
-                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen, ci_method)
+                   pd.DataFrame(rows)[MAIN_COLUMNS], summary, exclusions, screen, ci_method,
+                   tuple(j for j in sep.columns if j > 0) if sep.separated else ())
 
 
 def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
@@ -501,7 +503,18 @@ def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
     if p.spec.requires:
         ipw, excl = _ipw_rows(df, p, plan, cb)
         rows += ipw
-    return rows, excl
+    return _mark_separated(p, rows), excl
+
+
+def _mark_separated(p: Primary, rows: list[dict]) -> list[dict]:
+    """A level along which the primary fit is separated has no finite maximum-likelihood estimate: only
+    the primary (penalised) analysis estimates it; the imputed, weighted and clustered variants' Wald
+    intervals would overstate certainty, so they are marked not estimable (``estimable`` False)."""
+    column_of = {(c.term, c.level): j for j, c in enumerate(p.design.columns, start=1)}
+    for r in rows:
+        separated = column_of.get((r["term"], r["level"])) in p.separated and not r.get("reference", False)
+        r["estimable"] = not (separated and r["analysis"] != PRIMARY)
+    return rows
 
 
 def level_counts(p: Primary) -> list[dict]:
