@@ -138,3 +138,35 @@ def test_analyse_is_skipped_only_while_its_inputs_are_unchanged(tmp_path, monkey
     (tmp_path / "_results" / "synthetic" / "table1_sociodemographic.csv").unlink()
     assert "up to date" not in analyse()
     assert "up to date" not in runner.invoke(cli, ["analyse", "--config", str(config), "--force"]).output
+
+
+
+def test_report_on_a_copy_of_the_synthetic_cohort_is_labelled_synthetic(tmp_path, monkeypatch):
+    from perinatal_csc.data.synth import generate, write_cohort
+    from perinatal_csc.render import driver
+    from perinatal_csc.report import config_from_environment
+
+    copy = write_cohort(generate(150, 11), tmp_path / "copy_of_the_synthetic_cohort.csv")
+    seen = {}
+
+    def fake_render(cfg, formats, **kw):
+        seen["config"] = cfg
+        for key, value in driver.kernel_env(cfg, tmp_path / "run").items():
+            monkeypatch.setenv(key, value)
+        seen["kernel"] = config_from_environment()
+        paths = [cfg.output_dir / f"index.{f}" for f in formats]
+        for p in paths:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("stand-in", encoding="utf-8")
+        return paths
+
+    monkeypatch.setattr(driver, "render", fake_render)
+    before = copy.read_bytes()
+    res = CliRunner().invoke(cli, ["report", "--config", str(project(tmp_path)), "--data", str(copy)])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0].startswith(f"report on the SYNTHETIC cohort {copy} (n=150, seed=11, recognised")
+    for cfg in (seen["config"], seen["kernel"]):
+        assert cfg.is_synthetic and cfg.data_label == "SYNTHETIC" and cfg.data_path == copy
+        assert (cfg.synthetic_n, cfg.synthetic_seed) == (150, 11)
+    assert copy.read_bytes() == before                       # never regenerated over with other settings
+    assert (tmp_path / "_results" / "synthetic" / "release").is_dir()

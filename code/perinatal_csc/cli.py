@@ -24,7 +24,11 @@ def _progress(msg: str) -> None:
 
 
 def _config(config_path: Path | None, data: Path | None = None, mapping: Path | None = None) -> Config:
-    return load_config(config_path, data=data, mapping=mapping)
+    """The run's configuration, its data labelled by what the file is (a copy of a synthetic cohort is
+    SYNTHETIC wherever it is loaded from)."""
+    from .pipeline import labelled
+
+    return labelled(load_config(config_path, data=data, mapping=mapping))
 
 
 def _shown(p: Path, root: Path) -> str:
@@ -36,8 +40,10 @@ def _shown(p: Path, root: Path) -> str:
 def cohort_text(cfg: Config) -> str:
     """Which cohort a run uses, in words: the synthetic one with its size and seed, or the real export."""
     if cfg.is_synthetic:
+        recognised = ((cfg.raw.get("data") or {}).get("synthetic") or {}).get("recognised_from")
+        how = "recognised from the file: the generator reproduces it exactly" if recognised else "as configured"
         return (f"the SYNTHETIC cohort {_shown(cfg.data_path, cfg.root)} (n={cfg.synthetic_n}, "
-                f"seed={cfg.synthetic_seed}, as configured)")
+                f"seed={cfg.synthetic_seed}, {how})")
     text = f"the REAL export {_shown(cfg.data_path, cfg.root)}"
     return text + (f" through the mapping {_shown(cfg.mapping_path, cfg.root)}" if cfg.mapping_path else "")
 

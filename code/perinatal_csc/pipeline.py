@@ -8,6 +8,8 @@ the audit of every decision and the output request beside them (``_results/<sour
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import filecmp
 import hashlib
 import json
@@ -22,7 +24,7 @@ from .config import Config
 from .data.codebook import load_codebook
 from .data.derive import derive
 from .data.load import load_cohort
-from .data.synth import generate, write_cohort
+from .data.synth import generate, recognise, write_cohort
 from .disclose.policy import MARKER, policy_for
 from .disclose.release import Release, release
 from .stats import describe, models
@@ -53,6 +55,25 @@ def ensure_synthetic(config: Config, progress: Callable[[str], None] = lambda s:
         progress(f"built the SYNTHETIC cohort (n={config.synthetic_n}, seed={config.synthetic_seed}) -> {path}")
         fresh.replace(path)
     return path
+
+
+def labelled(config: Config) -> Config:
+    """The configuration with its data labelled by what the file is, not by the command that named it: a
+    real-data run on a file that the synthetic generator recognises as its own output (regenerated
+    byte for byte from the seed in its ids and its size) becomes a SYNTHETIC run of that n and seed;
+    anything else stays real, with real data's disclosure rules."""
+    if config.is_synthetic or config.mapping_path is not None or config.data_path is None:
+        return config
+    found = recognise(config.data_path, config.synthetic_parameters_path)
+    if found is None:
+        return config
+    n, seed = found
+    raw = copy.deepcopy(config.raw)
+    data = raw.setdefault("data", {})
+    data["source"] = "synthetic"
+    data["synthetic"] = {**(data.get("synthetic") or {}), "path": str(config.data_path), "n": n, "seed": seed,
+                         "recognised_from": str(config.data_path)}
+    return dataclasses.replace(config, source="synthetic", synthetic_n=n, synthetic_seed=seed, raw=raw)
 
 
 def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> pd.DataFrame:

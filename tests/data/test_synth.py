@@ -220,15 +220,16 @@ def test_the_rule_checker_catches_breaches():
 
 
 def test_identifiers_are_unmistakably_synthetic(large_raw):
-    assert large_raw["dyad_id"].str.fullmatch(r"SYN-\d{5}").all()
-    assert large_raw["mother_id"].str.fullmatch(r"SYN-M-\d+").all()
+    seed = int(large_raw["dyad_id"].iloc[0][3:].split("-")[0])
+    assert large_raw["dyad_id"].str.fullmatch(rf"SYN{seed}-\d{{5}}").all()
+    assert large_raw["mother_id"].str.fullmatch(rf"SYN{seed}-M-\d+").all()
     assert large_raw["mother_id"].is_unique and large_raw["dyad_id"].is_unique
     n_sites = P["n_sites"]
     assert set(large_raw["site"]) == {f"S{i:02d}" for i in range(1, n_sites + 1)}
     welsh = set(large_raw.loc[large_raw["nation"] == "wales", "site"])
     assert welsh == set(P["welsh_sites"])
     small = generate(278, 1)
-    assert small["dyad_id"].iloc[0] == "SYN-0001" and small["dyad_id"].iloc[-1] == "SYN-0278"
+    assert small["dyad_id"].iloc[0] == "SYN1-0001" and small["dyad_id"].iloc[-1] == "SYN1-0278"
 
 
 def test_dtypes_are_export_like(large_raw):
@@ -531,3 +532,25 @@ def test_written_file_has_ordinary_permissions(tmp_path):
     os.umask(umask)
     path = write_cohort(generate(50, 1), tmp_path / "cohort.csv")
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+
+def test_a_copy_of_a_synthetic_cohort_is_recognised_wherever_it_is_and_an_edited_one_is_not(tmp_path):
+    from perinatal_csc.data.synth import recognise
+
+    original = write_cohort(generate(60, 7), tmp_path / "a" / "cohort.csv")
+    copy = tmp_path / "b" / "renamed_export.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    assert recognise(original) == (60, 7) and recognise(copy) == (60, 7)
+    text = copy.read_text()
+    edited = tmp_path / "edited.csv"
+    header, first, rest = text.split("\n", 2)
+    cells = first.split(",")
+    cells[3] = "wales" if cells[3] == "england" else "england"          # one value changed
+    edited.write_text("\n".join([header, ",".join(cells), rest]))
+    assert recognise(edited) is None
+    (tmp_path / "short.csv").write_text("\n".join(text.split("\n")[:30]) + "\n")   # 29 rows: not what n=29 gives
+    assert recognise(tmp_path / "short.csv") is None
+    fixture = PROJECT_ROOT / "tests" / "fixtures" / "load" / "valid.csv"
+    assert recognise(fixture) is None

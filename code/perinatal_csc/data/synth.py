@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +204,7 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
         raise UserError(f"synthetic cohort seed must be a non-negative whole number, got {seed!r}")
     p = load_parameters(params_path)
     rng = np.random.default_rng(seed)
-    x: dict[str, Any] = {}
+    x: dict[str, Any] = {"seed": int(seed)}
     _sites(p, n, rng, x)
     _mother(p, n, rng, x)
     _family(p, n, rng, x)
@@ -498,14 +501,15 @@ def _missingness(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[st
 
 def _baseline_columns(n: int, rng: np.random.Generator, x: dict[str, Any]) -> dict[str, Any]:
     """Draws the pseudonymous mother ids (the last draw) and lays out the index-admission columns in
-    codebook order."""
+    codebook order. Ids carry the seed ("SYN2023-0001"), so that a copy of the file can be recognised as
+    synthetic by regenerating it (``recognise``)."""
     masks = x["masks"]
     c: dict[str, Any] = {}
     width = max(4, len(str(n)))
     m_width = max(4, len(str(10 * n)))
     mother_num = rng.choice(10**m_width - 10 ** (m_width - 1), size=n, replace=False) + 10 ** (m_width - 1)
-    c["dyad_id"] = "SYN-" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
-    c["mother_id"] = "SYN-M-" + pd.Series(mother_num).astype(str)
+    c["dyad_id"] = f"SYN{x['seed']}-" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
+    c["mother_id"] = f"SYN{x['seed']}-M-" + pd.Series(mother_num).astype(str)
     c["site"] = x["site_codes"][x["site"]]
     c["nation"] = np.where(x["welsh"][x["site"]], "wales", "england")
     c["service_type"] = np.array(SERVICES)[x["service"]]
@@ -588,6 +592,44 @@ def _frame(columns: dict[str, Any]) -> pd.DataFrame:
         else:
             out[v.name] = col.astype("float64").astype("Int64")
     return pd.DataFrame(out)
+
+
+SYNTHETIC_ID = re.compile(r"^SYN(\d+)-\d+$")
+
+
+def recognise(path: str | Path, params_path: str | Path | None = None) -> tuple[int, int] | None:
+    """(n, seed) when the file at ``path`` is, byte for byte, the cohort this generator writes for that
+    n and seed (read from its dyad ids) with these parameters; otherwise None: anything else, a real
+    export or an edited or older synthetic file, is treated as real data."""
+    import csv
+    import hashlib
+
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() != ".csv":
+        return None
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            if not header or header[0] != "dyad_id":
+                return None
+            seeds = {m.group(1) if (m := SYNTHETIC_ID.match(row[0] if row else "")) else None for row in reader}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if len(seeds) != 1 or None in seeds:
+        return None
+    seed = int(seeds.pop())
+    with open(path, encoding="utf-8", newline="") as fh:
+        n = sum(1 for _ in csv.reader(fh)) - 1
+    tmp = Path(tempfile.mkdtemp(prefix="perinatal-csc-recognise-"))
+    try:
+        fresh = write_cohort(generate(n, seed, params_path), tmp / "cohort.csv")
+        same = hashlib.sha256(fresh.read_bytes()).digest() == hashlib.sha256(path.read_bytes()).digest()
+    except UserError:
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return (n, seed) if same else None
 
 
 def write_cohort(df: pd.DataFrame, path: str | Path) -> Path:
