@@ -16,10 +16,14 @@ from perinatal_csc.present.headline import data_notice
 
 @pytest.fixture(scope="module")
 def export(tmp_path_factory):
-    """A real-format export (a CSV with the codebook's columns), stood in for by a small generated cohort."""
+    """A real-format export (a CSV with the codebook's columns), stood in for by a small generated cohort
+    with its own ids (a file the generator reproduces exactly would be recognised as SYNTHETIC)."""
     tmp = tmp_path_factory.mktemp("real")
     cfg = load_config()
-    return write_cohort(generate(120, 11, cfg.synthetic_parameters_path), tmp / "export.csv")
+    df = generate(120, 11, cfg.synthetic_parameters_path)
+    df["dyad_id"] = df["dyad_id"].str.replace("SYN11-", "EXP-", regex=False)
+    df["mother_id"] = df["mother_id"].str.replace("SYN11-M-", "EXPM-", regex=False)
+    return write_cohort(df, tmp / "export.csv")
 
 
 def project(tmp_path, export, disclosure):

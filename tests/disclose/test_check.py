@@ -138,3 +138,10 @@ def test_on_unprotected_tables_every_cell_the_policy_suppresses_is_found(default
 def test_on_released_tables_nothing_is_found(default_results, tmp_path):
     _, breaches, _ = scan(_write_tables(release(default_results, COHORT).tables, tmp_path / "cohort"), COHORT)
     assert not breaches, [b.line() for b in breaches[:10]]
+
+
+def test_a_journal_issue_in_a_reference_is_not_a_count_but_a_fraction_in_text_is():
+    from perinatal_csc.disclose.check import counts_in
+
+    assert list(counts_in("Stuart A. A test for homogeneity. Biometrika. 1955;42(3/4):412–6.")) == []
+    assert ("n/N", 3) in list(counts_in("Infant not in the mother's care: 3/20 dyads (3/20)."))
