@@ -45,9 +45,9 @@ def pooled(df, plan, cb) -> dict[tuple[str, str], tuple[float, float, float]]:
     for spec in plan.models:
         p = models.fit_primary(df, spec, plan, cb)
         rows = p.with_outcome[p.with_outcome].index
-        design, designs = models.mi_design(imputed, rows, p.covariates, plan, cb)
+        design, design_of = models.mi_design(imputed, rows, p.covariates, plan, cb)
         ys = [f.loc[rows, spec.outcome].to_numpy(dtype=float) for f in imputed]
-        fits = [fit_logit(d.X, y, firth=p.method == models.FIRTH) for d, y in zip(designs, ys)]
+        fits = [fit_logit(design_of(i).X, y, firth=p.method == models.FIRTH) for i, y in enumerate(ys)]
         Q = np.array([f.coef[1:] for f in fits])
         U = np.array([f.se[1:] ** 2 for f in fits])
         m = len(Q)

@@ -162,3 +162,21 @@ def test_models_work_on_the_columns_without_the_loaders_attrs(plan, cb):
     plain = models.without_attrs(df)
     assert plain.attrs == {} and df.attrs.keys() == {"flags"}
     assert np.shares_memory(plain["maternal_age"].to_numpy(), df["maternal_age"].to_numpy())
+
+
+def test_mi_designs_are_built_one_at_a_time_with_the_union_columns_and_a_missing_level_is_an_error(plan, cb):
+    df = simulate_cohort(n=300, seed=2, mar=False)
+    spec = plan.models[0]
+    rows = df.index
+    imputed = [df.copy(), df.copy()]
+    imputed[1].loc[imputed[1].diagnosis == "other", "diagnosis"] = "depression"
+    union, design_of = models.mi_design(imputed[:1], rows, list(spec.covariates), plan, cb)
+    direct = models.build_design(df, list(spec.covariates), plan, cb)
+    assert union.columns == direct.columns
+    np.testing.assert_array_equal(design_of(0).X, direct.X)
+    with pytest.raises(ValueError, match=r"imputation 2: no dyad in .*Other"):
+        models.mi_design(imputed, rows, list(spec.covariates), plan, cb)
+    # a level in some imputation but not in the complete data gets its own column
+    only_later = [imputed[1], df]
+    union, design_of = models.mi_design(only_later[1:], rows, list(spec.covariates), plan, cb)
+    assert any(c.level == "other" for c in union.columns)

@@ -14,6 +14,7 @@ carries ``direction`` ("higher" / "lower" when its CI lies wholly above / below 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -572,38 +573,47 @@ def _global_wald(design: Design, coef: np.ndarray, cov: np.ndarray) -> dict[str,
 
 
 def mi_design(imputed: list[pd.DataFrame], rows: pd.Index, covariates: list[str], plan: Plan, cb: Codebook
-              ) -> tuple[Design, list[Design]]:
-    """Designs of the imputed datasets (``rows`` only), with a column for every level present after imputation.
+              ) -> tuple[Design, Callable[[int], Design]]:
+    """The union design of the imputed datasets (``rows`` only), with a column for every level present after
+    imputation, and a function that builds imputation i's design with those columns.
 
     A level present in the imputed data but absent from the complete cases gets its own column, never the
     reference's coding; a level present in some imputations but not all is an error (its column would be
-    all zeros in the others).
+    all zeros in the others), raised before any design is built. Designs are built one at a time, so that
+    the m designs of a large cohort are never all in memory.
     """
-    subs = [frame.loc[rows] for frame in imputed]
-    # the union's columns depend only on which levels occur: one dyad per level of each imputation suffices
-    firsts = [sub.loc[sorted({i for c in covariates if cb[c].type in ("categorical", "binary")
-                              for i in sub[c].drop_duplicates().index})] for sub in subs]
+    cats = [c for c in covariates if cb[c].type in ("categorical", "binary")]
+    firsts, present = [], []
+    for frame in imputed:
+        sub = frame.loc[rows, covariates]
+        # the union's columns depend only on which levels occur: one dyad per level of each imputation suffices
+        firsts.append(sub.loc[sorted({i for c in cats for i in sub[c].drop_duplicates().index})])
+        present.append({c: {str(v) for v in sub[c].dropna().unique()} for c in cats})
     union = build_design(pd.concat(firsts), covariates, plan, cb)
-    designs = [build_design(sub, covariates, plan, cb, columns=union.columns) for sub in subs]
-    for i, d in enumerate(designs):
-        empty = [union.columns[j] for j in range(len(union.columns))
-                 if union.columns[j].level and not d.X[:, j + 1].any()]
+    for i, levels in enumerate(present):
+        empty = [c for c in union.columns if c.level and c.level not in levels.get(c.term, {c.level})]
         if empty:
             raise ValueError(f"imputation {i + 1}: no dyad in " + ", ".join(f"{c.label} = {c.level_label}" for c in empty)
                              + ", which other imputations contain; the pooled model cannot include that category")
-    return union, designs
+
+    def design(i: int) -> Design:
+        return build_design(imputed[i].loc[rows, covariates], covariates, plan, cb, columns=union.columns)
+    return union, design
 
 
 def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) -> list[dict]:
     """Adjusted model on each imputed dataset (dyads whose outcome was recorded), pooled by Rubin's rules."""
     rows = p.with_outcome[p.with_outcome].index
-    design, designs = mi_design(imputed, rows, p.covariates, plan, cb)
+    design, design_of = mi_design(imputed, rows, p.covariates, plan, cb)
     ys = [frame.loc[rows, p.spec.outcome].to_numpy(dtype=float) for frame in imputed]
     mi_method = p.method
-    results = [fit_logit(d.X, y, firth=mi_method == FIRTH) for d, y in zip(designs, ys)]
+
+    def fits(firth: bool) -> list[LogitFit]:
+        return [fit_logit(design_of(i).X, y, firth=firth) for i, y in enumerate(ys)]
+    results = fits(mi_method == FIRTH)
     if mi_method == ML and not all(r.converged for r in results):
         mi_method = FIRTH
-        results = [fit_logit(d.X, y, firth=True) for d, y in zip(designs, ys)]
+        results = fits(True)
     Q = np.array([r.coef[1:] for r in results])
     U = np.array([r.cov[1:, 1:] for r in results])
     n, k = len(rows), design.X.shape[1]
