@@ -126,3 +126,19 @@ def test_forest_plot_is_log_scaled_with_reference_line_and_data_driven_alt_text(
     assert f"{r['or']:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f})" in alt
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+def test_the_large_cohort_options_are_stated_only_when_a_model_used_them():
+    import pandas as pd
+
+    from perinatal_csc.present.models import large_n_text
+
+    plan = pd.DataFrame({"section": ["setting", "setting"], "model": ["", ""],
+                         "name": ["wald_ci_min_epv", "collapse_min_dyads"], "label": ["", ""],
+                         "value": ["100", "10000"], "detail": ["", ""]})
+    small = {"models_plan": plan, "models_summary": pd.DataFrame({"ci_method": ["profile likelihood"], "n": [278]})}
+    assert large_n_text(small) == ""
+    large = {"models_plan": plan,
+             "models_summary": pd.DataFrame({"ci_method": ["Wald (at least 100 events per parameter)"], "n": [20000]})}
+    text = large_n_text(large)
+    assert "at least 100 events per parameter" in text and "at least 10000 dyads" in text

@@ -364,6 +364,22 @@ def plan_facts(results: dict[str, pd.DataFrame]) -> dict[str, str]:
     }
 
 
+def large_n_text(results: dict[str, pd.DataFrame]) -> str:
+    """The Methods sentence on the plan's large-cohort options, only for the options a model used."""
+    v = _plan(results, "setting").set_index("name").value
+    summary = results["models_summary"]
+    parts = []
+    wald, collapse = v.get("wald_ci_min_epv", "never"), v.get("collapse_min_dyads", "never")
+    if summary.ci_method.astype(str).str.startswith("Wald").any():
+        parts.append(f"Where a maximum likelihood model had at least {wald} events per parameter, confidence "
+                     "intervals are Wald intervals rather than profile-likelihood intervals (at that size the two "
+                     "agree to within 1% on the odds-ratio scale).")
+    if collapse != "never" and pd.to_numeric(summary.n, errors="coerce").ge(float(collapse)).any():
+        parts.append(f"Models of at least {collapse} dyads were fitted to the distinct covariate patterns with "
+                     "frequency weights, which maximises the same likelihood and so gives identical estimates.")
+    return " ".join(parts)
+
+
 def plan_markdown(results: dict[str, pd.DataFrame]) -> str:
     """The plan's models (with the covariates used, or screened) and covariate coding as a Markdown list."""
     covs = _plan(results, "covariate")
