@@ -1,6 +1,8 @@
-"""Reading the project's own YAML files (configuration, codebook, plan, parameters) with clear errors."""
+"""Reading the project's own YAML files (configuration, codebook, plan, parameters) with clear errors,
+and the JSON stamps a stage leaves to say what its outputs were made from."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +29,15 @@ def read_yaml(path: str | Path, what: str, error: type[UserError] = UserError) -
         raise error(f"{what} {path}: expected a mapping of keys to values at the top level, "
                     f"found {type(raw).__name__}")
     return raw
+
+
+def read_stamp(path: Path) -> dict[str, Any] | None:
+    """A stage's JSON stamp (what its outputs were made from), or None when it is missing or unreadable,
+    which always means "not up to date"."""
+    if not path.exists():
+        return None
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return found if isinstance(found, dict) else None

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
+from .files import read_stamp
 from .data.codebook import load_codebook
 from .data.derive import derive
 from .data.load import load_cohort
@@ -192,13 +193,9 @@ def inputs_fingerprint(config: Config) -> str:
 def current_results(config: Config, folder: Path, policy_name: str) -> list[Path] | None:
     """The result tables in ``folder`` when ``analyse`` wrote them and their release from exactly the
     current inputs under ``policy_name`` (nothing would change by running it again); else None."""
-    stamp = folder / "release" / RELEASE_STAMP
+    written = read_stamp(folder / "release" / RELEASE_STAMP)
     manifest = folder / MANIFEST
-    if not stamp.exists() or not manifest.exists():
-        return None
-    try:
-        written = json.loads(stamp.read_text(encoding="utf-8"))
-    except ValueError:
+    if written is None or not manifest.exists():
         return None
     paths = [folder / name for name in manifest.read_text(encoding="utf-8").split()]
     if not paths or not all(p.exists() for p in paths) or not (folder / "release" / MANIFEST).exists():

@@ -8,7 +8,6 @@ environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +16,7 @@ import pandas as pd
 
 from .data.codebook import Codebook, load_codebook
 from .config import Config, load_config
+from .files import read_stamp
 from .disclose.policy import Policy, policy_for
 from .pipeline import (RELEASE_STAMP, cohort, disclose, ensure_synthetic, inputs_fingerprint, read_release,
                        run_analysis)
@@ -65,11 +65,6 @@ def context() -> ReportContext:
 
 def release_is_current(config: Config, policy: Policy) -> bool:
     """True when the release folder was written by ``analyse`` from the current inputs under ``policy``."""
-    stamp = config.release_dir / RELEASE_STAMP
-    if not stamp.exists():
-        return False
-    try:
-        written = json.loads(stamp.read_text(encoding="utf-8"))
-    except ValueError:
-        return False
-    return written.get("inputs") == inputs_fingerprint(config) and written.get("policy") == policy.name
+    written = read_stamp(config.release_dir / RELEASE_STAMP)
+    return (written is not None and written.get("inputs") == inputs_fingerprint(config)
+            and written.get("policy") == policy.name)

@@ -4,7 +4,6 @@ default policy would suppress in the characteristics and transition tables (reca
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml

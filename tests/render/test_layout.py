@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import replace
-from pathlib import Path
 
 import pdfplumber
 import pytest

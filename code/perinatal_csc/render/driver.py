@@ -25,6 +25,7 @@ import yaml
 from .. import __version__
 from ..config import Config
 from ..errors import UserError
+from ..files import read_stamp
 from .hooks import post_render, write_provenance
 from .execute import EXPORT_DPI, EXPORTS, execute
 from .project import filters, lint, project_config
@@ -211,11 +212,8 @@ def outputs_key(cells_key: str, formats: list[str], prov: dict[str, Any], doc: D
 
 def outputs_current(stamp: Path, key: str, targets: list[Path]) -> bool:
     """True when ``targets`` (and the figure files) are, byte for byte, what a render with ``key`` wrote."""
-    if not stamp.exists():
-        return False
-    try:
-        written = json.loads(stamp.read_text(encoding="utf-8"))
-    except ValueError:
+    written = read_stamp(stamp)
+    if written is None:
         return False
     files = written.get("files", {})
     if written.get("key") != key or not all(str(t) in files for t in targets):

@@ -24,6 +24,7 @@ GENERATED = re.compile(
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}|`([^`]*)`")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)(\s*\{[^}]*\})?\s*$")
 LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
+SMART = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"))   # pandoc's smart punctuation
 TRANSLATE = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\t": " ",
              "\u2003": " ", "\u2009": " ", "\u202f": " "}
 
@@ -113,17 +114,10 @@ def _template(text: str, base: int) -> list[tuple[str, int]]:
         if ch in "*^~" or (ch == "_" and (i == 0 or not text[i - 1].isalnum() or i + 1 >= end or not text[i + 1].isalnum())):
             i += 1
             continue
-        if text.startswith("---", i):
-            out.append(("\u2014", base + i))
-            i += 3
-            continue
-        if text.startswith("--", i):
-            out.append(("\u2013", base + i))
-            i += 2
-            continue
-        if text.startswith("...", i):
-            out.append(("\u2026", base + i))
-            i += 3
+        typographic = next(((seq, to) for seq, to in SMART if text.startswith(seq, i)), None)
+        if typographic:
+            out.append((typographic[1], base + i))
+            i += len(typographic[0])
             continue
         out.append((ch, base + i))
         i += 1
