@@ -205,19 +205,10 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     p = load_parameters(params_path)
     rng = np.random.default_rng(seed)
     x: dict[str, Any] = {"seed": int(seed)}
-    _sites(p, n, rng, x)
-    _mother(p, n, rng, x)
-    _family(p, n, rng, x)
-    _clinical_history(p, n, rng, x)
-    _csc_index(p, n, rng, x)
-    _index_measures(p, n, rng, x)
-    _readmission(p, n, rng, x)
-    _loss_to_follow_up(p, n, rng, x)
-    _csc_one_year(p, n, rng, x)
-    _one_month_measures(p, n, rng, x)
-    _one_year_needs(p, n, rng, x)
-    _service_use(p, n, rng, x)
-    _missingness(p, n, rng, x)
+    for step in (_sites, _mother, _family, _clinical_history, _csc_index, _index_measures, _readmission,
+                 _loss_to_follow_up, _csc_one_year, _one_month_measures, _one_year_needs, _service_use,
+                 _missingness):
+        step(p, n, rng, x)
     c = _baseline_columns(n, rng, x)
     _follow_up_columns(c, x)
     return _frame(c)

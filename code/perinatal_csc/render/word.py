@@ -64,7 +64,7 @@ def w(tag: str) -> str:
     return f"{{{W_NS}}}{tag}"
 
 
-def _child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._Element:
+def child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._Element:
     """The ``w:tag`` child of ``parent``, created in schema order when missing."""
     found = parent.find(w(tag))
     if found is not None:
@@ -80,7 +80,8 @@ def _child(parent: etree._Element, tag: str, order: tuple[str, ...]) -> etree._E
     return el
 
 
-def _pr(el: etree._Element, tag: str) -> etree._Element:
+def props(el: etree._Element, tag: str) -> etree._Element:
+    """The ``w:tag`` properties element of ``el`` (its first child), created when missing."""
     pr = el.find(w(tag))
     if pr is None:
         pr = etree.Element(w(tag))
@@ -105,7 +106,7 @@ TBL_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandS
 
 def _full_width(tbl: etree._Element) -> None:
     """A top-level table without a stated share of the width (e.g. a pandoc pipe table) spans it."""
-    tbl_w = _child(_pr(tbl, "tblPr"), "tblW", TBL_ORDER)
+    tbl_w = child(props(tbl, "tblPr"), "tblW", TBL_ORDER)
     if tbl_w.get(w("type")) != "pct":
         tbl_w.attrib.update({w("type"): "pct", w("w"): "5000"})
 
@@ -122,8 +123,8 @@ def _fit_grid(tbl: etree._Element, width: int) -> None:
 
 
 def _rule(tc: etree._Element, size: str | None) -> None:
-    tc_pr = _pr(tc, "tcPr")
-    borders = _child(tc_pr, "tcBorders", TC_ORDER)
+    tc_pr = props(tc, "tcPr")
+    borders = child(tc_pr, "tcBorders", TC_ORDER)
     for old in borders.findall(w("bottom")):
         borders.remove(old)
     bottom = etree.SubElement(borders, w("bottom"))
@@ -131,7 +132,7 @@ def _rule(tc: etree._Element, size: str | None) -> None:
         bottom.set(w("val"), "nil")
     else:
         bottom.attrib.update({w("val"): "single", w("sz"): size, w("space"): "0", w("color"): "000000"})
-    _child(tc_pr, "vAlign", TC_ORDER).set(w("val"), "bottom")
+    child(tc_pr, "vAlign", TC_ORDER).set(w("val"), "bottom")
 
 
 def _polish_table(tbl: etree._Element, width: int) -> None:
@@ -145,12 +146,12 @@ def _polish_table(tbl: etree._Element, width: int) -> None:
             spanner = span is not None and int(span.get(w("val"))) > 1
             _rule(tc, HEADER_RULE if last else (SPANNER_RULE if spanner else None))
     for row in rows:
-        _child(_pr(row, "trPr"), "cantSplit", TR_ORDER)
+        child(props(row, "trPr"), "cantSplit", TR_ORDER)
     if _columns(tbl) >= SMALL_COLUMNS:
         for run in tbl.iter(w("r")):
-            r_pr = _pr(run, "rPr")
+            r_pr = props(run, "rPr")
             for tag in ("sz", "szCs"):
-                _child(r_pr, tag, R_ORDER).set(w("val"), WIDE_SIZE)
+                child(r_pr, tag, R_ORDER).set(w("val"), WIDE_SIZE)
 
 
 def _columns(tbl: etree._Element) -> int:
@@ -163,7 +164,7 @@ def _style(p: etree._Element) -> str | None:
 
 
 def _keep_next(p: etree._Element) -> None:
-    _child(_pr(p, "pPr"), "keepNext", P_ORDER)
+    child(props(p, "pPr"), "keepNext", P_ORDER)
 
 
 def _sibling(el: etree._Element, step: int) -> etree._Element | None:
@@ -229,18 +230,18 @@ def _landscape(tbl: etree._Element, caption: etree._Element | None, notes: list[
         return
     before = _sibling(first, -1)
     if _is_landscape(_ends_section(before)):
-        _pr(before, "pPr").remove(_ends_section(before))
+        props(before, "pPr").remove(_ends_section(before))
     elif before is not None and before.tag == w("p") and _ends_section(before) is None:
-        _child(_pr(before, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=False)))
+        child(props(before, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=False)))
     else:
         holder = etree.Element(w("p"))
-        _child(_pr(holder, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=False)))
+        child(props(holder, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=False)))
         first.addprevious(holder)
     if last.tag != w("p"):
         holder = etree.Element(w("p"))
         last.addnext(holder)
         last = holder
-    _child(_pr(last, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=True)))
+    child(props(last, "pPr"), "sectPr", P_ORDER).extend(list(_section(body_sect, landscape=True)))
 
 
 def _paragraph_xml(text: str, field: bool, colour: str | None, align: str) -> str:
@@ -283,23 +284,14 @@ def _furniture(parts: dict[str, bytes], root: etree._Element, notice: str | None
 def _review(parts: dict[str, bytes], root: etree._Element) -> None:
     """Continuous line numbers and double-spaced text (tables and their notes stay single-spaced)."""
     for sect in root.iter(w("sectPr")):
-        _child(sect, "lnNumType", SECT_ORDER).attrib.update({w("countBy"): "1", w("restart"): "continuous",
+        child(sect, "lnNumType", SECT_ORDER).attrib.update({w("countBy"): "1", w("restart"): "continuous",
                                                               w("distance"): "284"})
     styles = etree.fromstring(parts[STYLES])
-    defaults = styles.find(f"{w('docDefaults')}/{w('pPrDefault')}/{w('pPr')}")
-    if defaults is None:
-        doc_defaults = styles.find(w("docDefaults"))
-        if doc_defaults is None:
-            doc_defaults = etree.Element(w("docDefaults"))
-            styles.insert(0, doc_defaults)
-        ppr_default = doc_defaults.find(w("pPrDefault"))
-        if ppr_default is None:
-            ppr_default = etree.SubElement(doc_defaults, w("pPrDefault"))
-        defaults = etree.SubElement(ppr_default, w("pPr"))
-    _child(defaults, "spacing", P_ORDER).attrib.update({w("line"): "480", w("lineRule"): "auto"})
+    defaults = props(child(props(styles, "docDefaults"), "pPrDefault", ("rPrDefault", "pPrDefault")), "pPr")
+    child(defaults, "spacing", P_ORDER).attrib.update({w("line"): "480", w("lineRule"): "auto"})
     for style in styles.findall(w("style")):
         if style.get(w("styleId")) in ("Compact", "TableNote", "TableCaption"):
-            _child(_pr(style, "pPr"), "spacing", P_ORDER).attrib.update({w("line"): "240", w("lineRule"): "auto"})
+            child(props(style, "pPr"), "spacing", P_ORDER).attrib.update({w("line"): "240", w("lineRule"): "auto"})
     parts[STYLES] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -315,7 +307,7 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
         body_sect = etree.SubElement(body, w("sectPr"))
     for tag, values in (("pgSz", DEFAULT_PAGE), ("pgMar", DEFAULT_MARGINS)):
         if body_sect.find(w(tag)) is None:
-            _child(body_sect, tag, SECT_ORDER).attrib.update({w(k): v for k, v in values.items()})
+            child(body_sect, tag, SECT_ORDER).attrib.update({w(k): v for k, v in values.items()})
     width = text_width(root)
     for tbl in list(root.iter(w("tbl"))):
         caption, notes = _caption_and_notes(tbl)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..render.word import P_ORDER, child, props
 from .draft import read_draft, w
 
 AUTHOR = "perinatal-csc (changes since the previous draft)"
@@ -62,9 +63,9 @@ def _rewrite(p: etree._Element, old: str, marker: _Marker) -> int:
     new = _text(p)
     rpr = _first_rpr(p)
     a, b = TOKEN.findall(old), TOKEN.findall(new)
-    for child in list(p):
-        if etree.QName(child).localname != "pPr":
-            p.remove(child)
+    for el in list(p):
+        if etree.QName(el).localname != "pPr":
+            p.remove(el)
     changes = 0
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
@@ -84,14 +85,7 @@ def _rewrite(p: etree._Element, old: str, marker: _Marker) -> int:
 
 def _mark_paragraph(p: etree._Element, kind: str, marker: _Marker) -> None:
     """Mark every run of ``p`` (and its paragraph mark) inserted or deleted."""
-    ppr = p.find(w("pPr"))
-    if ppr is None:
-        ppr = etree.Element(w("pPr"))
-        p.insert(0, ppr)
-    rpr = ppr.find(w("rPr"))
-    if rpr is None:
-        rpr = etree.SubElement(ppr, w("rPr"))
-    rpr.append(marker.element(kind))
+    child(props(p, "pPr"), "rPr", P_ORDER).append(marker.element(kind))
     for r in [r for r in p.iter(w("r")) if r.getparent().tag not in (w("ins"), w("del"))]:
         if kind == "del":
             for t in r.iter(w("t")):
