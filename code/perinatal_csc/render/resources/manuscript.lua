@@ -324,7 +324,7 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
   local unbroken = table_lines(tbl, notes) <= limit
   local heads = header_rows(tbl)
   if id ~= "" and number then
-    local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[Table " .. number ..
+    local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[" .. KIND.tbl .. " " .. number ..
       " (continued)]] }"
     local cell = pandoc.Cell({ pandoc.Plain({ pandoc.RawInline("typst", label) }) }, pandoc.AlignLeft, 1, ncols,
       pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 0pt, bottom: 3pt)", ["typst:stroke"] = "none" }))
