@@ -10,7 +10,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from .fmt import MARKER, any_hidden, fmt_n_of
+from .fmt import MARKER, any_hidden, fmt_count, fmt_n_of
+from .models import fmt_ci, fmt_or
+from .prose import sourced
 
 Count = int | str       # a whole number, or the disclosure marker when suppressed
 
@@ -31,25 +33,37 @@ class Headline:
     cpp_1y: Count
     cpp_1y_of: Count
 
+    def _n_of(self, measure: str, k: Count, n: Count) -> str:
+        return sourced(fmt_n_of(k, n), ("headline", {"measure": measure}, "n"),
+                       ("headline", {"measure": measure}, "percent"))
+
+    @property
+    def n_text(self) -> str:
+        return sourced(fmt_count(self.n), ("headline", {"measure": "dyads"}, "n"))
+
+    @property
+    def sites_text(self) -> str:
+        return sourced(fmt_count(self.n_sites), ("headline", {"measure": "sites"}, "n"))
+
     @property
     def csc_index_text(self) -> str:
-        return fmt_n_of(self.csc_index, self.csc_index_of)
+        return self._n_of("csc_index", self.csc_index, self.csc_index_of)
 
     @property
     def followed_1y_text(self) -> str:
-        return fmt_n_of(self.followed_1y, self.n)
+        return self._n_of("followed_1y", self.followed_1y, self.n)
 
     @property
     def csc_1y_text(self) -> str:
-        return fmt_n_of(self.csc_1y, self.csc_1y_of)
+        return self._n_of("csc_1y", self.csc_1y, self.csc_1y_of)
 
     @property
     def not_in_care_1y_text(self) -> str:
-        return fmt_n_of(self.not_in_care_1y, self.not_in_care_1y_of)
+        return self._n_of("not_in_care_1y", self.not_in_care_1y, self.not_in_care_1y_of)
 
     @property
     def cpp_1y_text(self) -> str:
-        return fmt_n_of(self.cpp_1y, self.cpp_1y_of)
+        return self._n_of("cpp_1y", self.cpp_1y, self.cpp_1y_of)
 
     def one_in(self, k: int, n: int) -> str:
         """'about 1 in 3' style wording for a plain-English summary ('a number not shown' when the count
@@ -148,3 +162,22 @@ def summary_figure(h: Headline, *, is_synthetic: bool):
         fig.text(0.99, 0.01, SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="#8a0015")
     fig.tight_layout()
     return fig
+
+
+def abstract_factors(results: Mapping[str, pd.DataFrame], model: str, direction: str = "higher") -> str:
+    """The adjusted terms of ``model`` whose interval lies wholly above (or below) 1, each with its odds
+    ratio and interval, for the abstract: 'deprivation (OR 5.49, 2.56 to 12.50) and …'; 'no factor'
+    when none does. A withheld estimate (disclosure marker) is never quoted."""
+    t = results[f"models_{model}"]
+    hits = t[(t["type"] == "Adjusted") & (t["direction"] == direction)]
+    items = []
+    for _, r in hits.iterrows():
+        if any_hidden(r["or"], r["ci_low"], r["ci_high"]):
+            continue
+        level = str(r.get("level_label") or "")
+        label = str(r["label"])
+        name = f"{level} ({label[0].lower() + label[1:]})" if level and level not in ("Yes", "nan") else label
+        key = {"model": model, "type": "Adjusted", "term": r["term"], "level": r["level"]}
+        items.append(sourced(f"{name} (OR {fmt_or(r['or'])}, {fmt_ci(r['ci_low'], r['ci_high'])})",
+                             *((f"models_{model}", key, c) for c in ("or", "ci_low", "ci_high"))))
+    return as_list_text(items) if items else "no factor"
