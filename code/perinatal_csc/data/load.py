@@ -1,4 +1,4 @@
-"""Load an export (CSV, Excel, SPSS .sav, Stata .dta; one file or several through a mapping).
+"""Load an export (CSV, Parquet, Excel, SPSS .sav, Stata .dta; one file or several through a mapping).
 
 ``load_cohort`` returns a ``LoadResult`` whose ``data`` is one validated row per dyad in codebook
 dtypes, or raises ``ValidationError`` listing every problem in every file. Headers are checked for
@@ -26,11 +26,11 @@ from .validate import (Collector, Located, Problem, check_consistency, check_ide
 # not known), as a boolean DataFrame aligned on the cohort's index, in ``LoadResult.data.attrs``.
 EXPORT_MISSING_ATTR = "export_missing_codes"
 
-SUPPORTED = {".csv": "CSV", ".xlsx": "Excel", ".xlsm": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
+SUPPORTED = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel", ".xlsm": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
 _MAGIC = {b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (perhaps Excel)",
           b"\xd0\xcf\x11\xe0": "an old Office document (.xls/.doc)", b"$FL2": "an SPSS .sav file",
           b"$FL3": "an SPSS .zsav file", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image",
-          b"<stata_dta>": "a Stata .dta file", b"{\\rtf": "an RTF document"}
+          b"<stata_dta>": "a Stata .dta file", b"{\\rtf": "an RTF document", b"PAR1": "a Parquet file"}
 
 
 @dataclass
@@ -148,7 +148,9 @@ def _as_text(col: pd.Series) -> pd.Series:
     distinct texts: every check then runs on the distinct values, and memory stays that of the codes."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         cats = pd.Series(col.cat.categories.to_numpy(dtype=object), dtype=object)
-        return _categorical_text(col.cat.codes.to_numpy(), _text_of_values(cats), col.index)
+        texts = _strip(cats).astype(object) if pd.api.types.infer_dtype(cats, skipna=True) == "string" \
+            else _text_of_values(cats)
+        return _categorical_text(col.cat.codes.to_numpy(), texts, col.index)
     codes, uniq = pd.factorize(col, use_na_sentinel=True)
     u = pd.Series(np.asarray(uniq, dtype=object) if not isinstance(uniq, np.ndarray) else uniq, dtype=object)
     if pd.api.types.is_bool_dtype(col):
@@ -238,8 +240,13 @@ def _csv_columnar(spec: FileSpec, raw: bytes, header: list[str]) -> tuple[pd.Dat
     from pyarrow import csv as pacsv
 
     data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    if b"\r" in data.replace(b"\r\n", b""):
+    if data.count(b"\r") != data.count(b"\r\n"):
         return None                    # a bare carriage return: the record-by-record reader decides what it is
+    if not data.isascii():
+        try:
+            data.decode("utf-8")       # the record-by-record reader reports where the text stops being UTF-8
+        except UnicodeDecodeError:
+            return None
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     names = [f"c{i}" for i in range(len(header))]
     irregular: list[object] = []
@@ -264,9 +271,9 @@ def _csv_columnar(spec: FileSpec, raw: bytes, header: list[str]) -> tuple[pd.Dat
         if not chunks:
             columns[h] = pd.Categorical([], categories=pd.Index([], dtype=object))
             continue
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int32)
-        columns[h] = pd.Categorical.from_codes(codes, categories=pd.Index(chunks[0].dictionary.to_pylist(),
-                                                                          dtype=object))
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int32, copy=False)
+        columns[h] = pd.Categorical.from_codes(codes, categories=pd.Index(
+            chunks[0].dictionary.to_numpy(zero_copy_only=False), dtype=object))
     frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
     return frame, pd.Series(np.arange(table.num_rows, dtype=np.int64) + 2, index=frame.index), {}
 
@@ -376,6 +383,49 @@ def _excel_header_cells(path: Path, sheet: str | int) -> list[str]:
     return cells
 
 
+def _arrow_column(col) -> pd.Series:
+    """One Arrow column for the loader: text (plain or dictionary-encoded) as a categorical of its distinct
+    values, anything else as pandas converts it (numbers, booleans, dates)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = col.dictionary_encode()
+    if pa.types.is_dictionary(col.type) and (pa.types.is_string(col.type.value_type)
+                                             or pa.types.is_large_string(col.type.value_type)):
+        chunks = pa.table({"c": col}).unify_dictionaries().column(0).chunks    # one dictionary for every chunk
+        if not chunks:
+            return pd.Series(pd.Categorical([], categories=pd.Index([], dtype=object)))
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks])
+        return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(
+            chunks[0].dictionary.to_numpy(zero_copy_only=False), dtype=object)))
+    return pd.Series(col.to_pandas())
+
+
+def _read_parquet(spec: FileSpec, out: Collector):
+    head = _sniff(spec.path, 16)
+    if not head.startswith(b"PAR1"):
+        out.add(Problem("unreadable file", spec.name, expected="a Parquet file, but this is "
+                        + (_what(head) or ("an empty file" if not head else "not a Parquet file"))))
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        names = [str(n) for n in pq.read_schema(spec.path).names]
+    except Exception as e:  # noqa: BLE001 - any reader failure is reported as a problem with this file
+        out.add(Problem("unreadable file", spec.name, expected=f"a readable Parquet file ({type(e).__name__}: {e})"))
+        return None
+    if _header_problem(spec, names, out):
+        return None
+    try:
+        table = pq.read_table(spec.path)
+    except Exception as e:  # noqa: BLE001
+        out.add(Problem("unreadable file", spec.name, expected=f"a readable Parquet file ({type(e).__name__}: {e})"))
+        return None
+    frame = pd.DataFrame({name: _arrow_column(table.column(i)) for i, name in enumerate(names)})
+    frame.index = pd.RangeIndex(table.num_rows)
+    return frame, pd.Series(np.arange(table.num_rows, dtype=np.int64) + 1, index=frame.index), {}
+
+
 def _read_stat(spec: FileSpec, out: Collector, kind: str):
     import pyreadstat
 
@@ -409,12 +459,14 @@ def _read(spec: FileSpec, out: Collector):
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         out.add(Problem("unreadable file", spec.name, value=repr(path.suffix or "(no extension)"),
-                        expected="a CSV (.csv), Excel (.xlsx), SPSS (.sav) or Stata (.dta) file"))
+                        expected="a CSV (.csv), Parquet (.parquet), Excel (.xlsx), SPSS (.sav) or Stata (.dta) file"))
         return None
     if kind == "CSV":
         return _read_csv(spec, out)
     if kind == "Excel":
         return _read_excel(spec, out)
+    if kind == "Parquet":
+        return _read_parquet(spec, out)
     return _read_stat(spec, out, kind)
 
 

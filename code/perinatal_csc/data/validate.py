@@ -280,12 +280,16 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
     """
     if var.type == "id":
         return _parse_id(var, s, file=file, column=column, rows=rows, ids=ids, extra_missing=extra_missing, out=out)
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, uniq = s.cat.codes.to_numpy(), s.cat.categories
+    else:
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
     u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
     verdict = _judge(var, u, extra_missing)
+    at = codes.astype(np.int64) + 1                    # position in [fill, *per_value]
 
     def spread(per_value: np.ndarray, fill) -> np.ndarray:
-        return np.append(per_value, fill)[np.where(codes < 0, len(per_value), codes)]
+        return np.concatenate([np.array([fill], dtype=per_value.dtype), per_value])[at]
 
     for kind, bad, expected in verdict.problems:
         if bad.any():
@@ -370,8 +374,7 @@ def _parse_id(var: Variable, s: pd.Series, *, file: str, column: str, rows: pd.S
     valid_in = present & ~miss_code
     vals = s.where(valid_in, pd.NA).astype("string")
     if var.pattern:
-        ok = _fullmatch_unique(s[valid_in], var.pattern)
-        bad = valid_in & ~s.isin(ok)
+        bad = valid_in & s.isin(_not_matching(s[valid_in], var.pattern))
         out.add_rows("wrong type", file, column, bad, rows, ids, s,
                      f"a pseudonymous code matching {var.pattern}")
     return ParsedColumn(vals, miss_code)
@@ -387,9 +390,10 @@ def _is_int_code(c: Any) -> bool:
     return isinstance(c, (int, np.integer)) and not isinstance(c, bool)
 
 
-def _fullmatch_unique(s: pd.Series, pattern: str) -> set:
-    uniq = pd.Series(s.dropna().unique(), dtype=object).astype(str)
-    return set(uniq[uniq.str.fullmatch(pattern)])
+def _not_matching(s: pd.Series, pattern: str) -> list:
+    """The distinct values of ``s`` that do not match ``pattern`` in full."""
+    uniq = pd.Series(s.dropna().unique(), dtype=object)
+    return uniq[~uniq.astype(str).str.fullmatch(pattern).to_numpy(dtype=bool)].tolist()
 
 
 # ----------------------------------------------------------------------------- IDs and cross-variable rules
