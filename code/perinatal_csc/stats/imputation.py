@@ -13,7 +13,9 @@ is kept up to date as values are imputed (instead of a design rebuilt from every
 model), and after the first round of each chain a model takes one Newton step from its estimates of
 the round before instead of iterating to convergence. In a large cohort the estimates move by a tiny
 fraction of their standard error between rounds, so one step lands where iterating would (the error is
-of the order of the squared change), and the parameter draw uses the information at that point.
+of the order of the squared change); the parameter draw uses the information matrix of that step. A
+chain's first round is still iterated to convergence, starting from the previous chain's first-round
+estimates (the same maximum, reached in fewer steps).
 """
 from __future__ import annotations
 
@@ -264,8 +266,8 @@ def _draw_cat(X: Design, col: _Column, state: dict, rng: np.random.Generator, ma
         X_mis = X.rows(col.missing)
     else:
         X_obs, X_mis, y_obs = split
-        fit = _fit_binary if K == 2 else (lambda *a, **k: _fit_multinomial(a[0], a[1], K, *a[2:], **k))
-        beta, cov = fit(X_obs, y_obs, state.get(col.name), max_iter=max_iter)
+        beta, cov = (_fit_binary(X_obs, y_obs, state.get(col.name), max_iter=max_iter) if K == 2
+                     else _fit_multinomial(X_obs, y_obs, K, state.get(col.name), max_iter=max_iter))
     state[col.name] = beta
     p = beta.shape[0]
     try:
@@ -367,8 +369,14 @@ class _Keys:
             self._numeric[target] = (np.asfortranarray(Z[obs]), np.asfortranarray(Z[mis]))
         patterns, cat_pos, num_pos, p = self._patterns[target]
         Z_obs, Z_mis = self._numeric[target]
-        return (Design(self.key[obs], patterns, Z_obs, cat_pos, num_pos, p, sparse=True),
-                Design(self.key[mis], patterns, Z_mis, cat_pos, num_pos, p, sparse=True),
+        g_obs, g_mis = self.key[obs], self.key[mis]
+        if 8 * self.total > len(self.key):       # possible patterns not few beside the dyads: keep the occupied ones
+            used = np.flatnonzero(np.bincount(self.key, minlength=self.total))
+            lookup = np.zeros(self.total, dtype=np.int64)
+            lookup[used] = np.arange(len(used))
+            patterns, g_obs, g_mis = patterns[used], lookup[g_obs], lookup[g_mis]
+        return (Design(g_obs, patterns, Z_obs, cat_pos, num_pos, p, sparse=True),
+                Design(g_mis, patterns, Z_mis, cat_pos, num_pos, p, sparse=True),
                 self._observed[target])
 
     def design(self, cols: list[_Column], blocks: list[np.ndarray], target: int) -> Design:
