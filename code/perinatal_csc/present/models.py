@@ -1,6 +1,7 @@
 """Tables, forest plot and prose snippets for the logistic models: pure formatting of ``models_*`` tables.
 
-Rounding: odds ratios and confidence limits to 2 decimal places; p-values to 3, below 0.001 as "<0.001";
+Rounding: odds ratios and confidence limits to 2 decimal places; p-values to 3, below 0.001 as "<0.001" and
+above 0.99 as ">0.99";
 events per variable to 1; C-statistic to 2.
 """
 from __future__ import annotations
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
-from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_p, hidden
+from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_num, fmt_p, hidden, p_text
 from .style import PALETTE, setup_matplotlib, style_table
 
 MARKERS = ["o", "s", "^", "D"]
@@ -116,7 +117,7 @@ def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
         f"Events per variable {'*' if hidden(s.epv) else f'{s.epv:.1f}'} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
         f"{s.epv_note}.",
         f"{s.separation}. {s.convergence}.",
-        "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3.",
+        "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3 (<0.001 below that, >0.99 above).",
         *withheld,
     ]
 
@@ -162,8 +163,7 @@ def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFr
             heading = {"characteristic": g.label.iloc[0]}
             for a in analyses:
                 pg = _global_p(s[(s.analysis == a) & (s.term == term)])
-                heading[a] = (f"p = {MARKER}" if hidden(pg) else "" if np.isnan(pg) else "p < 0.001" if pg < 0.001
-                              else f"p = {fmt_p(pg)}")
+                heading[a] = p_text(pg) if hidden(pg) or not np.isnan(pg) else ""
             rows.append(heading)
         for _, r in g.iterrows():
             text = INDENT + r.level_label if categorical else r.label
@@ -190,7 +190,7 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
     if _has_global_p(s):
         by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
         notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
-    notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3.")
+    notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3 (<0.001 below that, >0.99 above).")
     if (frame.astype(object) == NOT_ESTIMABLE).any().any():
         notes.append(NOT_ESTIMABLE_NOTE)
     if (s.astype(object) == MARKER).any().any():
@@ -246,7 +246,7 @@ def diagnostics_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "Model": d.model.map(titles),
         f"C-statistic ({level_text(results)} CI)": [MARKER if any_hidden(c, lo, hi) else f"{c:.2f} ({lo:.2f} to {hi:.2f})"
                                                     for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
-        "Hosmer-Lemeshow": [MARKER if any_hidden(x, k, p) else f"χ² = {x:.2f}, df = {k}, p = {fmt_p(p)}"
+        "Hosmer-Lemeshow": [MARKER if any_hidden(x, k, p) else f"χ² = {fmt_num(x, 2)}, df = {k}, {p_text(p)}"
                             for x, k, p in zip(d.hl_chi2, d.hl_df, d.hl_p)],
         "Largest GVIF^(1/(2df))": [MARKER if hidden(g) else f"{g:.2f} ({t})" for g, t in zip(d.max_gvif, d.max_gvif_term)]})
 
