@@ -48,6 +48,7 @@ def every_output(r, policy) -> dict[str, str]:
         "disclosure": _html(pa.disclosure_table(r, is_synthetic=True, rule=policy.rule_text())),
     }
     for name, f in (("flow", pdx.table6_flow), ("table1", pdx.table1), ("table2", pdx.table2), ("table3", pdx.table3),
+                    ("table3_compact", pdx.table3_compact), ("linearity", pm.linearity_table),
                     ("table4a", pdx.table4_transitions), ("table4b", pdx.table4_needs), ("table5", pdx.table5),
                     ("summary", pm.summary_table), ("exclusions", pm.exclusions_table), ("diagnostics", pm.diagnostics_table)):
         out[name] = _html(f(r, is_synthetic=True))

@@ -40,6 +40,9 @@ def models(n=120, events=40, parameters=3, level_events=((2, 30), (38, 50))):
         "models_diagnostics": pd.DataFrame([{"model": "m", "n": n, "events": events, "c_statistic": 0.7,
                                              "c_ci_low": 0.6, "c_ci_high": 0.8, "hl_chi2": 3.0, "hl_df": 8,
                                              "hl_groups": 10, "hl_p": 0.9, "max_gvif": 1.1, "max_gvif_term": "X"}]),
+        "models_linearity": pd.DataFrame([{"model": "m", "term": "age", "label": "Age", "knots": 4,
+                                           "knot_percentiles": "5, 35, 65, 95", "method": "ML", "lr_chi2": 1.2,
+                                           "df": 2, "p": 0.55, "note": ""}]),
     }
 
 
@@ -68,6 +71,14 @@ def test_a_model_with_too_few_events_or_residual_df_is_withheld(kwargs, policy):
     assert (rel["models_m"][["or", "p", "ci_low"]] == MARKER).all().all()
     assert (rel["models_diagnostics"][["c_statistic", "hl_p"]] == MARKER).all().all()
     assert (rel["models_summary"][["events", "epv"]] == MARKER).all().all()
+    assert (rel["models_linearity"][["lr_chi2", "df", "p"]] == MARKER).all().all()
+    assert rel["models_linearity"].at[0, "label"] == "Age"
+
+
+def test_the_linearity_check_is_released_unchanged_when_its_model_is():
+    res = models(level_events=((12, 30), (28, 50)))
+    for preset in ("cohort", "tre", "nhs"):
+        pd.testing.assert_frame_equal(release(res, PRESETS[preset]).tables["models_linearity"], res["models_linearity"])
 
 
 def exclusions(steps):

@@ -409,7 +409,7 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
 
 # ---- models ------------------------------------------------------------------------------------------
 
-ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi")
+ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi", "lr_chi2")
 LEVEL_COUNTS = "models_level_counts"
 
 

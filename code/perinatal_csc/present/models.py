@@ -261,6 +261,50 @@ def diagnostics_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -
         *([SUPPRESSED_NOTE] if (results["models_diagnostics"].astype(object) == MARKER).any().any() else [])])
 
 
+def _ordinal(x: str) -> str:
+    n = float(x)
+    whole = int(n) if n.is_integer() else None
+    suffix = "th" if whole is None or 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
+    return f"{x}{suffix}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def linearity_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Display frame: per model and continuous covariate, the spline's knots, the likelihood ratio chi-square
+    of spline against linear, its df and p, and the method."""
+    t = results["models_linearity"]
+    return pd.DataFrame({
+        "Model": t.title, "Characteristic": t.label, "Knots": t.knots.map(fmt_count),
+        "LR χ²": t.lr_chi2.map(lambda x: fmt_num(x, 2)), "df": t.df.map(fmt_count), "p": t.p.map(fmt_p),
+        "Method": t.method})
+
+
+def linearity_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
+    """Supplementary table: is each continuous covariate (maternal age) linear on the log-odds scale in the
+    adjusted models? Restricted cubic spline against linear, by the (penalised) likelihood ratio test."""
+    t = results["models_linearity"]
+    knots = "; ".join(dict.fromkeys(
+        f"{fmt_count(k)} knots at the " + _and([_ordinal(q.strip()) for q in str(pc).split(",")])
+        + " percentiles" for k, pc in zip(t.knots, t.knot_percentiles)))
+    notes = [("Each adjusted model refitted with the covariate as a restricted cubic spline (Harrell's "
+              f"parameterisation; {knots or 'no continuous covariate'} of the covariate among the model's dyads) "
+              "and compared with the model as fitted, in which it is linear: likelihood ratio (LR) chi-square test "
+              "of the spline's non-linear terms (df = knots − 2), on the same dyads. A small p suggests the "
+              "covariate's effect on the log-odds is not linear.")]
+    if (t.method.astype(str) == "Firth penalised likelihood").any():
+        notes.append("Firth penalised likelihood: penalised likelihood ratio test, the linear model fitted under the "
+                     "spline model's penalty (as the models' own tests).")
+    notes += [f"{title}: {note}." for title, note in zip(t.title, t.note) if isinstance(note, str) and note]
+    notes.append("LR chi-square to 2 decimals; p to 3 (<0.001 below that, >0.99 above).")
+    if (t.astype(object) == MARKER).any().any():
+        notes.append(SUPPRESSED_NOTE + " A check is withheld with its model.")
+    gt = GT(linearity_frame(results)).cols_align("right", ["Knots", "LR χ²", "df", "p"])
+    return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
+
+
 def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for model in results["models_summary"].model:

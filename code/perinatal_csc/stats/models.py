@@ -23,7 +23,7 @@ from scipy import stats
 from ..data.codebook import TIMEPOINTS, Codebook, load_codebook
 from ..config import Config
 from .diagnostics import c_statistic, gvif, hosmer_lemeshow
-from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
+from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, lr_test, profile_ci, sandwich_cov
 from .imputation import mice, pooled_wald, rubin
 from .plan import ModelSpec, Plan, PlanError, load_plan
 
@@ -441,6 +441,72 @@ def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
             "max_gvif": g[worst] if g else np.nan, "max_gvif_term": cb[p.covariates[worst]].label if g else ""}
 
 
+#: Harrell's knot placement for restricted cubic splines (Regression Modeling Strategies, table 2.3):
+#: percentiles of the variable by number of knots.
+RCS_PERCENTILES = {3: (10, 50, 90), 4: (5, 35, 65, 95), 5: (5, 27.5, 50, 72.5, 95), 6: (5, 23, 41, 59, 77, 95),
+                   7: (2.5, 18.33, 34.17, 50, 65.83, 81.67, 97.5)}
+LINEARITY_COLUMNS = ["model", "title", "term", "label", "knots", "knot_percentiles", "method", "lr_chi2", "df", "p", "note"]
+
+
+def rcs_knots(x: np.ndarray, k: int) -> np.ndarray:
+    """Knots of a k-knot restricted cubic spline at Harrell's percentiles of ``x`` (R's quantile type 7)."""
+    return np.percentile(np.asarray(x, dtype=float), RCS_PERCENTILES[k])
+
+
+def rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """The k - 2 non-linear columns of a restricted cubic spline in Harrell's parameterisation (Hmisc's
+    ``rcspline.eval`` with ``norm = 2``: each divided by the squared distance between the outer knots, so
+    the columns are in the units of ``x``); with ``x`` itself they span the linear-tailed cubic spline."""
+    x = np.asarray(x, dtype=float)[:, None]
+    t = np.asarray(knots, dtype=float)
+    k = len(t)
+    cube = lambda u: np.clip(u, 0, None) ** 3
+    j = t[:k - 2]
+    out = (cube(x - j) - cube(x - t[k - 2]) * (t[k - 1] - j) / (t[k - 1] - t[k - 2])
+           + cube(x - t[k - 1]) * (t[k - 2] - j) / (t[k - 1] - t[k - 2]))
+    return out / (t[k - 1] - t[0]) ** 2
+
+
+def linearity_rows(p: Primary, plan: Plan, cb: Codebook) -> list[dict]:
+    """A check that each continuous covariate of the adjusted model is linear on the log-odds scale: the model
+    with the covariate as a restricted cubic spline (``plan.linearity_knots`` knots at Harrell's percentiles of
+    the model's dyads) against the model as fitted, by the likelihood ratio test of the spline's non-linear
+    columns (df = knots - 2), on the primary model's dyads and by its method. Under Firth's penalised
+    likelihood the test is the penalised likelihood ratio test with the linear model fitted under the spline
+    model's penalty; a maximum likelihood spline model that is separated or does not converge is refitted by
+    Firth's method when the plan's method rule is auto, as the primary models are."""
+    rows = []
+    X, y = p.design.X, p.y
+    large = plan.large_n.collapse_min_dyads
+    for term in p.covariates:
+        if cb[term].type not in ("integer", "continuous"):
+            continue
+        k = plan.linearity_knots
+        base = {"model": p.spec.key, "title": p.spec.title, "term": term, "label": cb[term].label, "knots": k,
+                "knot_percentiles": ", ".join(f"{q:g}" for q in RCS_PERCENTILES[k])}
+        knots = rcs_knots(p.sample[term], k)
+        if len(np.unique(knots)) < k:
+            rows.append({**base, "method": p.method, "lr_chi2": np.nan, "df": k - 2, "p": np.nan,
+                         "note": f"not tested: fewer than {k} distinct knots (too few distinct values)"})
+            continue
+        Xs = np.hstack([X, rcs_basis(p.sample[term].to_numpy(dtype=float), knots)])
+        Xf, yf, wf = collapse(Xs, y) if large is not None and len(y) >= large else (Xs, y, None)
+        cols = list(range(X.shape[1], Xs.shape[1]))
+        method, note = p.method, ""
+        fit = fit_logit(Xf, yf, firth=method == FIRTH, weights=wf)
+        if method == ML and (not fit.converged or detect_separation(Xf, yf, weights=wf).separated):
+            if plan.method_rule == "ml":
+                rows.append({**base, "method": method, "lr_chi2": np.nan, "df": len(cols), "p": np.nan,
+                             "note": "not tested: the spline model is separated or does not converge by maximum "
+                                     "likelihood, and the plan's method rule is ml"})
+                continue
+            method, note = FIRTH, "the spline model is separated or does not converge by maximum likelihood"
+            fit = fit_logit(Xf, yf, firth=True, weights=wf)
+        stat, df, pv = lr_test(Xf, yf, fit, cols)
+        rows.append({**base, "method": method, "lr_chi2": stat, "df": df, "p": pv, "note": note})
+    return rows
+
+
 def _sens(p: Primary, analysis: str, est: pd.DataFrame, inference: str, p_global: dict[str, float],
           p_global_method: str, *, design: Design | None = None, method: str | None = None, n: int | None = None,
           events: int | None = None) -> list[dict]:
@@ -542,13 +608,14 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
     df = without_attrs(df)
     imputed = impute(df, plan, cb) if sensitivity else None
     out: dict[str, pd.DataFrame] = {}
-    summary, excl, diag, sens, screens, counts = [], [], [], [], [], []
+    summary, excl, diag, sens, screens, counts, linear = [], [], [], [], [], [], []
     for spec in plan.models:
         p = fit_primary(df, spec, plan, cb)
         out[f"models_{spec.key}"] = p.table
         counts += level_counts(p)
         summary.append(p.summary)
         diag.append(diagnostics_row(p, plan, cb))
+        linear += linearity_rows(p, plan, cb)
         screens.append(p.screen)
         excl += p.exclusions
         if sensitivity:
@@ -558,6 +625,7 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
     out["models_summary"] = pd.DataFrame(summary)
     out["models_exclusions"] = pd.DataFrame(excl)[["model", "analysis", "step", "reason", "excluded", "remaining"]]
     out["models_diagnostics"] = pd.DataFrame(diag)
+    out["models_linearity"] = pd.DataFrame(linear, columns=LINEARITY_COLUMNS)
     out["models_level_counts"] = pd.DataFrame(counts, columns=["model", "term", "level", "level_label", "reference",
                                                                "events", "non_events"])
     if sensitivity:
@@ -655,6 +723,7 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
             ("method_rule", "Method rule", plan.method_rule), ("mi_m", "Imputations", plan.mi.get("m", 20)),
             ("mi_iterations", "Iterations per imputation", plan.mi.get("iterations", 10)),
             ("mi_seed", "Imputation seed", plan.mi.get("seed", 0)), ("hl_groups", "Hosmer-Lemeshow groups", plan.hl_groups),
+            ("linearity_knots", "Restricted cubic spline knots for the linearity check", plan.linearity_knots),
             ("cluster", cb[plan.cluster].label, plan.cluster),
             ("weight_outcome", cb[plan.weights.get("model", "followed_up_1y")].label,
              plan.weights.get("model", "followed_up_1y")),
@@ -684,7 +753,8 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
     """Tidy tables of the models stage: ``models_<model>`` (unadjusted and adjusted ORs), ``models_sensitivity``,
-    ``models_summary``, ``models_exclusions``, ``models_diagnostics``, ``models_plan`` (and ``models_screening``
+    ``models_summary``, ``models_exclusions``, ``models_diagnostics``, ``models_linearity`` (spline against linear
+    for each continuous covariate), ``models_plan`` (and ``models_screening``
     for strategy screen)."""
     cb = load_codebook(config.codebook_path)
     plan = load_plan(config.analysis_plan_path, cb)
