@@ -216,3 +216,20 @@ def test_paired_needs_table_shows_negative_changes_with_minus_signs_and_a_letter
     assert f"{MINUS}1.0 [{MINUS}2.0, 0.5]" in html and "-1.0" not in html
     assert body_cells(html, "p") == ["&gt;0.99<sup>a</sup>", "0.020<sup>a</sup>", "0.020<sup>a</sup>"]
     assert "<sup>a</sup> Wilcoxon signed-rank test." in html
+
+
+def test_short_labels_are_shown_and_defined_once_in_the_notes(needs):
+    t = needs.assign(short_label=needs.label, definition="")
+    sel = t.variable == "readmitted"
+    t.loc[sel, "short_label"] = "Readmitted (1 y)"
+    t.loc[sel, "definition"] = "readmitted to acute care within a year of discharge"
+    frame, _ = pdx.display_frame(t, ("1", "0", "overall"))
+    assert frame[frame.variable == "readmitted"].characteristic.tolist() == ["Readmitted (1 y), n (%)"]
+    html = pdx.characteristics_table(t, is_synthetic=False).as_raw_html()
+    assert html.count("Readmitted (1 y): readmitted to acute care within a year of discharge.") == 1
+    assert "Readmitted within a year" not in html                  # the long label is not shown
+
+
+def test_codebook_short_labels_reach_the_tables(cb):
+    assert cb["deprived"].table_label == "Deprived area (IMD quintiles 1–2)" and "WIMD" in cb["deprived"].definition
+    assert cb["nation"].table_label == cb["nation"].label and cb["nation"].definition is None

@@ -450,7 +450,8 @@ def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision
                                                              "strategy", "covariates", "type", "term", "label",
                                                              "level", "level_label", "reference", "analysis",
                                                              "method", "inference", "p_global_method", "ci_method",
-                                                             "p_method", "confidence_level", "hl_groups", "footnote")]
+                                                             "p_method", "confidence_level", "hl_groups", "footnote",
+                                                             "short_label", "definition", "knot_percentiles", "knots")]
                 marks.mark(i, fields, MODEL, row, model)
             elif "term" in t and (model, t.at[i, "term"]) in withheld_terms:
                 marks.mark(i, ESTIMATE_FIELDS, MODEL, f"{row}: {_text(t.at[i, 'level_label'])}", model)

@@ -19,8 +19,8 @@ import pandas as pd
 from great_tables import GT
 
 from ..stats import compare
-from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, Marks, any_hidden, fmt_count, fmt_n_pct, fmt_num, fmt_p,
-                  hidden, p_text, with_mark)
+from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, Marks, any_hidden, definition_notes, fmt_count, fmt_n_pct,
+                  fmt_num, fmt_p, hidden, p_text, shown_label, with_mark)
 from .style import style_table
 
 TEST_COLUMN = "test"
@@ -92,7 +92,7 @@ def short_labels(labels: Sequence[str]) -> list[str] | None:
 
 def _header(first: pd.Series, single_level: bool) -> str:
     unit = f" ({first['unit']})" if isinstance(first["unit"], str) and first["unit"] else ""
-    label = first["label"]
+    label = shown_label(first)
     if single_level and first["row_type"] == "level" and first["level_label"] not in ("Yes",):
         label = f"{label}: {first['level_label'].lower()}" if first["level_label"] else label
     return f"{label}{unit}, {SUMMARY_TEXT.get(first['summary'], '')}".rstrip(", ")
@@ -287,7 +287,8 @@ def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | N
     gt = gt.cols_align(align="right", columns=[*groups, *stat_cols, "SMD"])
     if title:
         gt = gt.tab_header(title=title)
-    notes = [*_test_notes(marks, t), *_q_note(t), *_follow_up_note(t, [g for g in groups if g != "overall"]),
+    notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t),
+             *_follow_up_note(t, [g for g in groups if g != "overall"]),
              *(not_known_note(t) if fold_not_known else []), *extra_notes, ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
@@ -357,7 +358,7 @@ def table5(results: Results, *, is_synthetic: bool) -> GT:
     gt = _raw(gt, [p for p, _ in pairs] + plain).cols_align(align="right", columns=columns)
     for label, cols in spanners:
         gt = gt.tab_spanner(label=label, columns=cols)
-    notes = [*_test_notes(marks, t), *_q_note(t, ("comparison", "variable")),
+    notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t, ("comparison", "variable")),
              *_follow_up_note_subgroups(t),
              "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
              "Others: the other dyads with CSC involvement.",

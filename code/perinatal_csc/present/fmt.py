@@ -92,6 +92,22 @@ def fmt_n_of(k: int, n: int) -> str:
     return fmt_n_pct(k, 100 * k / n if n else None)
 
 
+def shown_label(row) -> str:
+    """A row's label as a table shows it: the codebook's short label where the results carry one."""
+    short = row.get("short_label") if hasattr(row, "get") else None
+    return short if isinstance(short, str) and short else row["label"]
+
+
+def definition_notes(t: pd.DataFrame) -> list[str]:
+    """One note defining the short labels a table shows ('Label: definition.'), in order of appearance."""
+    if "definition" not in t or "short_label" not in t:
+        return []
+    defs = t[t["definition"].map(lambda d: isinstance(d, str) and bool(d))].drop_duplicates("short_label")
+    if defs.empty:
+        return []
+    return ["; ".join(f"{lab}: {d}" for lab, d in zip(defs["short_label"], defs["definition"])) + "."]
+
+
 def with_mark(text: str, mark: str = "") -> str:
     """A cell as HTML for great-tables (escaped), with ``mark`` as a superscript footnote letter."""
     return _html.escape(text, quote=False) + (f"<sup>{_html.escape(mark)}</sup>" if mark else "")

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
-from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_num, fmt_p, hidden, p_text
+from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, definition_notes, fmt_count, fmt_num, fmt_p, hidden,
+                  p_text, shown_label)
 from .style import PALETTE, setup_matplotlib, style_table
 
 MARKERS = ["o", "s", "^", "D"]
@@ -55,13 +56,13 @@ def _display_rows(t: pd.DataFrame) -> list[tuple[str, pd.DataFrame, bool]]:
     for term in dict.fromkeys(t.term):
         g = t[t.term == term]
         if g.reference.any():
-            lines.append((g.label.iloc[0], g, True))
+            lines.append((shown_label(g.iloc[0]), g, True))
             for level in dict.fromkeys(g.level):
                 gl = g[g.level == level]
                 text = INDENT + gl.level_label.iloc[0] + (" (reference)" if gl.reference.iloc[0] else "")
                 lines.append((text, gl, False))
         else:
-            lines.append((g.label.iloc[0], g, False))
+            lines.append((shown_label(g.iloc[0]), g, False))
     return lines
 
 
@@ -117,6 +118,7 @@ def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
         f"Events per variable {'*' if hidden(s.epv) else f'{s.epv:.1f}'} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
         f"{s.epv_note}.",
         f"{s.separation}. {s.convergence}.",
+        *definition_notes(results[f"models_{model}"]),
         "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3 (<0.001 below that, >0.99 above).",
         *withheld,
     ]
@@ -160,13 +162,13 @@ def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFr
         g = base[base.term == term]
         categorical = term in cat_terms
         if categorical:
-            heading = {"characteristic": g.label.iloc[0]}
+            heading = {"characteristic": shown_label(g.iloc[0])}
             for a in analyses:
                 pg = _global_p(s[(s.analysis == a) & (s.term == term)])
                 heading[a] = p_text(pg) if hidden(pg) or not np.isnan(pg) else ""
             rows.append(heading)
         for _, r in g.iterrows():
-            text = INDENT + r.level_label if categorical else r.label
+            text = INDENT + r.level_label if categorical else shown_label(r)
             row = {"characteristic": text}
             for a in analyses:
                 h = s[(s.analysis == a) & (s.term == r.term) & (s.level == r.level)]
@@ -190,6 +192,7 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
     if _has_global_p(s):
         by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
         notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
+    notes += definition_notes(s)
     notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3 (<0.001 below that, >0.99 above).")
     if (frame.astype(object) == NOT_ESTIMABLE).any().any():
         notes.append(NOT_ESTIMABLE_NOTE)
@@ -311,7 +314,8 @@ def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
         t = results[f"models_{model}"]
         t = t[(t.type == "Adjusted") & ~t.reference & (t["or"].astype(object) != MARKER)].copy()
         t[["or", "ci_low", "ci_high"]] = t[["or", "ci_low", "ci_high"]].astype(float)
-        t["text"] = [f"{lab}: {lev}" if lev and lev != "Yes" else lab for lab, lev in zip(t.label, t.level_label.fillna(""))]
+        labels = [shown_label(r) for _, r in t.iterrows()]
+        t["text"] = [f"{lab}: {lev}" if lev and lev != "Yes" else lab for lab, lev in zip(labels, t.level_label.fillna(""))]
         rows.append(t)
     return pd.concat(rows, ignore_index=True)
 

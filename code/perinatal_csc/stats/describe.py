@@ -31,7 +31,7 @@ from ..config import Config
 COLUMNS = [
     "section", "variable", "label", "unit", "summary", "row_type", "level", "level_label",
     "group", "group_label", "group_n", "n", "denominator", "percent", "mean", "sd", "median", "q1", "q3",
-    "n_missing", "n_not_applicable", "requires", "statistic", "df", "test", "p", "q", "smd",
+    "n_missing", "n_not_applicable", "requires", "statistic", "df", "test", "p", "q", "smd", "short_label", "definition",
 ]
 OVERALL = "overall"
 OVERALL_LABEL = "Overall"
@@ -334,7 +334,8 @@ def _emit(acc: dict, s: Summary, name: str, n_levels: int, gkeys, glabels, gsize
 def _base(s: Summary, name: str) -> dict:
     var = s.codebook[name]
     return {"section": s.sections.get(name, ""), "variable": name, "label": var.label, "unit": var.unit or "",
-            "summary": var.summary or "", "requires": requirement(var, s.codebook) or ""}
+            "summary": var.summary or "", "requires": requirement(var, s.codebook) or "",
+            "short_label": var.table_label, "definition": var.definition or ""}
 
 
 def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
@@ -353,7 +354,7 @@ def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
     for c in ("percent", "mean", "sd", "median", "q1", "q3", "statistic", "df", "p", "q", "smd"):
         t[c] = t[c].to_numpy(dtype=float)
     for c in ("section", "variable", "label", "unit", "summary", "requires", "row_type", "level", "level_label", "group",
-              "group_label", "test"):
+              "group_label", "test", "short_label", "definition"):
         t[c] = t[c].astype(object)
     return t[COLUMNS]
 

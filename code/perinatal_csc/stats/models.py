@@ -50,6 +50,8 @@ class Column:
     level: str
     label: str
     level_label: str
+    short_label: str = ""
+    definition: str = ""
 
 
 @dataclass
@@ -85,6 +87,14 @@ def _term_label(name: str, plan: Plan, cb: Codebook) -> str:
     return var.label
 
 
+def _term_short(name: str, plan: Plan, cb: Codebook) -> str:
+    """The term's label for a table row: the codebook's short label (with the unit step of a numeric term)."""
+    var = cb[name]
+    if not var.short_label:
+        return _term_label(name, plan, cb)
+    return _term_label(name, plan, cb).replace(var.label, var.short_label, 1)
+
+
 def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebook,
                  columns: list[Column] | None = None) -> Design:
     """Design matrix (intercept first) with reference-level coding from the plan.
@@ -98,6 +108,7 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
     for name in covariates:
         var = cb[name]
         label = _term_label(name, plan, cb)
+        extra = (_term_short(name, plan, cb), var.definition or "")
         s = df[name]
         if var.type in ("categorical", "binary"):
             ref = plan.reference(name)
@@ -111,12 +122,12 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
                     raise ValueError(f"{name}: level(s) {', '.join(orphan)} occur in the data but have no design "
                                      f"column; they would be coded as the reference {ref!r}")
             if var.type == "categorical":
-                refs.append(Column(name, str(ref), label, var.level_label(ref)))
+                refs.append(Column(name, str(ref), label, var.level_label(ref), *extra))
             for code in levels:
-                cols.append(Column(name, str(code), label, var.level_label(code)))
+                cols.append(Column(name, str(code), label, var.level_label(code), *extra))
                 mats.append((s == code).fillna(False).to_numpy(dtype=float)[:, None])
         else:
-            cols.append(Column(name, "", label, ""))
+            cols.append(Column(name, "", label, "", *extra))
             mats.append((s.to_numpy(dtype=float) / plan.per(name))[:, None])
     return Design(np.hstack(mats), cols, refs)
 
@@ -263,10 +274,10 @@ def _decide_method(plan: Plan, separated: bool, converged: bool) -> str:
 
 
 MAIN_COLUMNS = ["model", "type", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
-                "ci_low", "ci_high", "p", "p_global", "direction", "method", "n", "events"]
+                "ci_low", "ci_high", "p", "p_global", "direction", "method", "n", "events", "short_label", "definition"]
 SENS_COLUMNS = ["model", "analysis", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
                 "ci_low", "ci_high", "p", "df", "fmi", "p_global", "direction", "method", "n", "events", "inference",
-                "p_global_method", "estimable"]
+                "p_global_method", "estimable", "short_label", "definition"]
 
 
 def _estimates(f: Fitted, columns: list[int]) -> pd.DataFrame:
@@ -291,13 +302,15 @@ def _rows(design: Design, est: pd.DataFrame, p_global: dict[str, float], *, refs
         pg = float(p_global.get(term, np.nan))
         if refs:
             out += [{**fields, "term": r.term, "label": r.label, "level": r.level, "level_label": r.level_label,
-                     "reference": True, "p_global": pg, "direction": ""} for r in design.references if r.term == term]
+                     "reference": True, "p_global": pg, "direction": "", "short_label": r.short_label,
+                     "definition": r.definition} for r in design.references if r.term == term]
         for j, e in est.iterrows():
             c = design.columns[j - 1]
             if c.term == term:
                 lo, hi = float(np.exp(e.ci_low)), float(np.exp(e.ci_high))
                 out.append({**fields, **e.drop(["ci_low", "ci_high"]).to_dict(), "term": c.term, "label": c.label,
                             "level": c.level, "level_label": c.level_label, "reference": False,
+                            "short_label": c.short_label, "definition": c.definition,
                             "or": float(np.exp(e.estimate)), "ci_low": lo, "ci_high": hi, "p_global": pg,
                             "direction": _direction(lo, hi)})
     return out
