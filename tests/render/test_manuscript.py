@@ -293,7 +293,10 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
         if not indented:
             parent = stub
         lines.append((stub, cells, rows, stub_mask is not None, indented))
-    problems = n_row_problems(n_lines, frame, num, col_keys, context_cols)
+    group_keys = {j: [m for t, m in keys if t.startswith("N = ") or key_mask(t, frame, ("comparison_label", "group_label"),
+                                                                              containing=True) is not None]
+                  for j, keys in col_keys.items()}
+    problems = n_row_problems(n_lines, frame, num, group_keys, context_cols)
     keyed = [line[0] for line in lines if line[3]]
     if keyed and len(keyed) < len(lines):
         problems.append(f"rows whose stub names no CSV row: {[line[0] for line in lines if not line[3]]}")
@@ -325,9 +328,10 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
     return problems
 
 
-def n_row_problems(n_lines, frame: pd.DataFrame, num: pd.DataFrame, col_keys, context_cols) -> list[str]:
-    """Each "Followed up ..., N" row shows, under each group's column, group_n - n_not_applicable of a CSV row
-    of that group (in the row's section) that has dyads not followed up; the marker where that count is suppressed."""
+def n_row_problems(n_lines, frame: pd.DataFrame, num: pd.DataFrame, group_keys, context_cols) -> list[str]:
+    """Each "Followed up ..., N" row shows, under each group's column (``group_keys``: the column's masks that
+    name a comparison, a group or its N), group_n - n_not_applicable of a CSV row of that group (in the row's
+    section) that has dyads not followed up; the marker where either count is suppressed."""
     problems = []
     for stub, cells, sect in n_lines:
         if not {"group_n", "n_not_applicable"} <= set(frame.columns):
@@ -339,7 +343,7 @@ def n_row_problems(n_lines, frame: pd.DataFrame, num: pd.DataFrame, col_keys, co
             base &= m
         for j in range(1, len(cells)):
             cand, applied = base, False
-            for _, m in col_keys.get(j, []):
+            for m in group_keys.get(j, []):
                 if (cand & m).any():
                     cand, applied = cand & m, True
             if not cells[j]:
@@ -347,7 +351,7 @@ def n_row_problems(n_lines, frame: pd.DataFrame, num: pd.DataFrame, col_keys, co
             if not applied:
                 problems.append(f"row {stub!r}, column {j}: {cells[j]!r} is under no group's column")
             elif cells[j] == MARKER:
-                if not (frame.loc[cand, "n_not_applicable"] == MARKER).any():
+                if not (frame.loc[cand, ["group_n", "n_not_applicable"]] == MARKER).any().any():
                     problems.append(f"row {stub!r}, column {j}: the marker, but no dyads not followed up are suppressed")
             else:
                 ok = {str(int(g - a)) for g, a in zip(num.loc[cand, "group_n"], num.loc[cand, "n_not_applicable"])

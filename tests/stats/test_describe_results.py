@@ -127,6 +127,16 @@ def test_table3_q_values_are_bh_over_its_tests(run):
     np.testing.assert_allclose(t.q.to_numpy()[ok], multipletests(t.p.to_numpy()[ok], method="fdr_bh")[1], rtol=1e-12)
 
 
+def test_table5_q_values_are_bh_within_each_comparison(run):
+    from statsmodels.stats.multitest import multipletests
+    t = run[1]["table5_subgroups"]
+    for _, g in t.groupby("comparison"):
+        g = g.drop_duplicates("variable")
+        ok = g.p.notna().to_numpy()
+        assert ok.sum() > 5
+        np.testing.assert_allclose(g.q.to_numpy()[ok], multipletests(g.p.to_numpy()[ok], method="fdr_bh")[1], rtol=1e-12)
+
+
 def test_table5_rows_against_scipy_on_the_csc_involved(run):
     df, out, _ = run
     t = out["table5_subgroups"]

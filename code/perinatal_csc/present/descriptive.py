@@ -230,12 +230,16 @@ def _test_notes(marks: Marks, t: pd.DataFrame | None = None) -> list:
     return notes
 
 
-def _q_note(t: pd.DataFrame, per: Sequence[str] = ("variable",)) -> list[str]:
-    """How the q-values were adjusted, when the table has them."""
+def _q_note(t: pd.DataFrame, part: str | None = None) -> list[str]:
+    """How the q-values were adjusted, when the table has them (``part``: the column whose values are
+    separate families of tests, e.g. the sub-group table's comparisons)."""
     if "q" not in t or not t["q"].notna().any():
         return []
-    k = int(t.drop_duplicates(list(per))["p"].notna().sum())
-    return [Q_NOTE.format(k=k)]
+    if part is None:
+        return [Q_NOTE.format(k=int(t.drop_duplicates("variable")["p"].notna().sum()))]
+    ks = [int(g.drop_duplicates("variable")["p"].notna().sum()) for _, g in t.groupby(part, sort=False)]
+    k = str(ks[0]) if len(set(ks)) == 1 else " / ".join(map(str, ks))
+    return [Q_NOTE.format(k=k).replace("of this table", "of each comparison")]
 
 
 def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
@@ -358,7 +362,7 @@ def table5(results: Results, *, is_synthetic: bool) -> GT:
     gt = _raw(gt, [p for p, _ in pairs] + plain).cols_align(align="right", columns=columns)
     for label, cols in spanners:
         gt = gt.tab_spanner(label=label, columns=cols)
-    notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t, ("comparison", "variable")),
+    notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t, "comparison"),
              *_follow_up_note_subgroups(t),
              "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
              "Others: the other dyads with CSC involvement.",

@@ -424,14 +424,14 @@ def table5_subgroups(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED
     """Each sub-group with the most serious involvement against the other CSC-involved dyads.
 
     Among dyads with CSC involvement during the episode or at one year whose sub-group status is
-    known; column ``comparison`` names the sub-group variable, ``n_involved`` counts the CSC-involved
+    known; q-values adjust over the tests of each comparison; column ``comparison`` names the sub-group variable, ``n_involved`` counts the CSC-involved
     dyads and ``n_status_unknown`` those of them left out because their sub-group status is not known."""
     involved = df.loc[csc_involved(df).to_numpy()]
     names = _present(df, SUBGROUP_VARIABLES)
     parts = []
     for sub, label in SUBGROUPS.items():
         s = summarise(involved, names, by=sub, codebook=cb, group_order=[1, 0],
-                      group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd()
+                      group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd().add_q()
         parts.append(s.table.assign(comparison=sub, comparison_label=label, n_involved=len(involved),
                                     n_status_unknown=int(involved[sub].isna().sum())))
     return pd.concat(parts, ignore_index=True)
