@@ -163,3 +163,20 @@ def test_discordant_pairs_in_a_note_hide_the_mcnemar_statistic():
     rel = release({"table4_paired_tests": full}, COHORT).tables["table4_paired_tests"]
     assert rel.at[0, "note"] == f"{MARKER} changed 0 to 1, {MARKER} changed 1 to 0"
     assert rel.at[0, "statistic"] == MARKER and rel.at[0, "p"] == MARKER
+
+
+def test_a_paired_needs_summary_with_a_protected_count_hides_its_test_and_q_value():
+    rows = []
+    for g, n in (("1", 3), ("0", 40), ("overall", 43)):
+        for level in ("1m", "1y", "change"):
+            rows.append({"variable": "canm_unmet", "label": "CAN-M unmet needs", "level": level, "level_label": level,
+                         "group": g, "group_label": g, "n": n, "n_domain_not_known": 12, "mean": 1.0, "sd": 1.0,
+                         "median": 1.0, "q1": 0.0, "q3": 2.0, "statistic": 5.0, "df": np.nan, "test": "Wilcoxon",
+                         "p": 0.02, "note": "", "q": 0.04})
+    rel = release({"table4_needs_change": pd.DataFrame(rows)}, COHORT).tables["table4_needs_change"]
+    small = rel[rel.group == "1"]
+    assert (small[["n", "median", "p", "q"]] == MARKER).all().all()
+    hidden = {g for g in ("0", "overall") if (rel.loc[rel.group == g, "n"] == MARKER).all()}
+    assert hidden                                          # 3 + 40 = 43: one more count must go
+    for g in ("0", "overall"):
+        assert (rel.loc[rel.group == g, ["p", "q"]] == MARKER).all().all() == (g in hidden)

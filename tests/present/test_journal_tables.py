@@ -215,7 +215,10 @@ def test_paired_needs_table_shows_negative_changes_with_minus_signs_and_a_letter
     html = pdx.table4_needs({"table4_needs_change": pd.DataFrame(rows)}, is_synthetic=False).as_raw_html()
     assert f"{MINUS}1.0 [{MINUS}2.0, 0.5]" in html and "-1.0" not in html
     assert body_cells(html, "p") == ["&gt;0.99<sup>a</sup>", "0.020<sup>a</sup>", "0.020<sup>a</sup>"]
-    assert "<sup>a</sup> Wilcoxon signed-rank test." in html
+    assert "<sup>a</sup> Wilcoxon signed-rank test." in html and not body_cells(html, "q")
+    with_q = pd.DataFrame(rows).assign(q=lambda d: np.where(d.group == "1", 0.9996, 0.03))
+    html = pdx.table4_needs({"table4_needs_change": with_q}, is_synthetic=False).as_raw_html()
+    assert body_cells(html, "q") == ["&gt;0.99", "0.030", "0.030"] and "over the 3 tests" in html
 
 
 def test_short_labels_are_shown_and_defined_once_in_the_notes(needs):

@@ -398,10 +398,11 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
                     if str(t.at[i, "group"]) == g:
                         marks.mark(i, [column], kind, t.at[i, "label"], t.at[i, "group_label"])
                         if column == "n":
-                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], kind, t.at[i, "label"], t.at[i, "group_label"])
+                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], kind, t.at[i, "label"],
+                                       t.at[i, "group_label"])
         for i in rows:
             if policy.min_summary_n and int(t.at[i, "n"]) < policy.min_summary_n:
-                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
+                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
     out = marks.apply()
     out["note"] = _note_counts(key, t, policy, log)
     return out

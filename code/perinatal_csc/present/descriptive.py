@@ -411,21 +411,26 @@ def table4_transitions(results: Results, *, is_synthetic: bool) -> GT:
 
 def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
     """Table 4b: CAN-M needs at one month and one year, and their change, among dyads with both, by group;
-    p with its test's superscript letter."""
+    p with its test's superscript letter, and q beside it when the results carry q-values."""
     t = results["table4_needs_change"]
+    with_q = "q" in t and t["q"].notna().any()
     rows = []
     for (variable, group), g in t.groupby(["variable", "group"], sort=False):
         first = g.iloc[0]
         cells = {lv: fmt_median_iqr(r["median"], r["q1"], r["q3"]) for lv, r in g.set_index("level").iterrows()}
         rows.append({"measure": first["label"], "group": first["group_label"], "n": fmt_count(first["n"]), **cells,
-                     "p": fmt_p(first["p"]), TEST_COLUMN: test_name(first["test"])})
+                     "p": fmt_p(first["p"]), **({"q": fmt_p(first["q"])} if with_q else {}),
+                     TEST_COLUMN: test_name(first["test"])})
     marks = Marks()
-    frame = lettered(pd.DataFrame(rows), [("p", TEST_COLUMN)], marks)
+    stat_cols = ["p", "q"] if with_q else ["p"]
+    frame = lettered(pd.DataFrame(rows), [("p", TEST_COLUMN)], marks, plain=stat_cols[1:])
     labels = dict(zip(t["level"], t["level_label"]))
-    gt = (_raw(GT(frame, rowname_col="group", groupname_col="measure"), ["p"]).tab_stubhead(label="Group")
-          .cols_label(n="Dyads with both", p="p", **labels))
+    gt = (_raw(GT(frame, rowname_col="group", groupname_col="measure"), stat_cols).tab_stubhead(label="Group")
+          .cols_label(n="Dyads with both", **{c: c for c in stat_cols}, **labels))
+    k = int(t.drop_duplicates(["variable", "group"])["p"].notna().sum())
     notes = ["Median [IQR]. p: within each group, of the differences one year minus one month (statistic V: sum of "
              "the ranks of the positive differences).", *_test_notes(marks),
+             *([Q_NOTE.format(k=k)] if with_q else []),
              needs_pairs_note(results), CANM_COUNTING_NOTE, ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 

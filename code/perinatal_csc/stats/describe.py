@@ -516,13 +516,14 @@ def all_domains_rated_1y(df: pd.DataFrame) -> np.ndarray:
 
 NEEDS_CHANGE_COLUMNS = ["variable", "label", "level", "level_label", "group", "group_label", "from_variable",
                         "to_variable", "n", "n_domain_not_known", "mean", "sd", "median", "q1", "q3",
-                        "statistic", "df", "test", "p", "note"]
+                        "statistic", "df", "test", "p", "note", "q"]
 
 
 def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """CAN-M needs at one month, at one year and their change, by CSC group, among dyads with both totals
     and every one-year domain rated: n pairs, mean (SD), median [quartiles] and the Wilcoxon signed-rank
-    test of one year minus one month (V: sum of the ranks of the positive differences).
+    test of one year minus one month (V: sum of the ranks of the positive differences), with its
+    Benjamini–Hochberg q-value over the table's tests (one per measure and group).
     ``n_domain_not_known``: dyads with both totals left out because a one-year domain was not known."""
     parts = []
     pairs = [p for p in PAIRS_NEEDS if p[0] in df and p[1] in df]
@@ -543,7 +544,12 @@ def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
                 "mean": vals.mean().to_numpy(), "sd": vals.std(ddof=1).to_numpy(), "median": vals.median().to_numpy(),
                 "q1": q.loc[0.25].to_numpy(), "q3": q.loc[0.75].to_numpy(),
                 "statistic": test.statistic, "df": test.df, "test": test.test, "p": test.p, "note": test.note}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=NEEDS_CHANGE_COLUMNS)
+    if not parts:
+        return pd.DataFrame(columns=NEEDS_CHANGE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    tests = out.drop_duplicates(["variable", "group"])[["variable", "group", "p"]]
+    tests = tests.assign(q=compare.bh_qvalues(tests["p"].to_numpy(dtype=float))).drop(columns="p")
+    return out.merge(tests, on=["variable", "group"], how="left")[NEEDS_CHANGE_COLUMNS]
 
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
