@@ -43,7 +43,8 @@ def every_output(r, policy) -> dict[str, str]:
         "status_alt": pfig.csc_status_alt(r), "status_figure": _figure(pfig.csc_status_figure(r, is_synthetic=True)),
         "models_prose": " ".join([pm.n_text(r, "episode"), pm.summary_value(r, "episode", "epv"),
                                   pm.or_text(r, "episode", "deprived"), pm.or_text(r, "one_year", "relationship", "single"),
-                                  str(pm.plan_facts(r)), pm.plan_markdown(r), pm.level_text(r)]),
+                                  str(pm.plan_facts(r)), pm.plan_markdown(r), pm.level_text(r),
+                                  pm.linearity_text(r)]),
         "forest_alt": pm.forest_alt_text(r), "forest": _figure(pm.forest_plot(r, is_synthetic=True)),
         "disclosure": _html(pa.disclosure_table(r, is_synthetic=True, rule=policy.rule_text())),
     }

@@ -174,3 +174,16 @@ def test_linearity_table_shows_a_withheld_check_as_the_marker():
     frame = pm.linearity_frame({"models_linearity": t})
     assert frame.loc[1, ["LR χ²", "df", "p"]].tolist() == [pm.MARKER] * 3
     assert pm.SUPPRESSED_NOTE[:20] in pm.linearity_table({"models_linearity": t}, is_synthetic=False).as_raw_html()
+
+
+def test_linearity_sentence_for_the_methods_follows_the_results():
+    r = linearity_fixture()
+    text = pm.linearity_text(r)
+    assert text == ("The linearity of maternal age on the log-odds scale was checked in each adjusted model by refitting "
+                    "the model with maternal age as a restricted cubic spline (4 knots at the 5th, 35th, 65th and 95th "
+                    "percentiles) and comparing the two fits by a likelihood ratio test (a penalised likelihood ratio "
+                    "test where the model was fitted by Firth's method).")
+    ml = r["models_linearity"].assign(method="Maximum likelihood", knots=3, knot_percentiles="10, 50, 90")
+    assert pm.linearity_text({"models_linearity": ml}).endswith(
+        "(3 knots at the 10th, 50th and 90th percentiles) and comparing the two fits by a likelihood ratio test.")
+    assert pm.linearity_text({"models_linearity": ml.iloc[:0]}) == ""

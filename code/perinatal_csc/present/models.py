@@ -290,6 +290,23 @@ def linearity_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "Method": t.method})
 
 
+def linearity_text(results: dict[str, pd.DataFrame]) -> str:
+    """The Methods sentence on the linearity check, from ``models_linearity`` ('' when no model has a
+    continuous covariate)."""
+    t = results["models_linearity"]
+    if t.empty:
+        return ""
+    names = _and([str(x)[0].lower() + str(x)[1:] for x in dict.fromkeys(t.label)])
+    knots = _and(list(dict.fromkeys(
+        f"{fmt_count(k)} knots at the " + _and([_ordinal(q.strip()) for q in str(pc).split(",")]) + " percentiles"
+        for k, pc in zip(t.knots, t.knot_percentiles))))
+    firth = (" (a penalised likelihood ratio test where the model was fitted by Firth's method)"
+             if (t.method.astype(str) == "Firth penalised likelihood").any() else "")
+    return (f"The linearity of {names} on the log-odds scale was checked in each adjusted model by refitting the "
+            f"model with {names} as a restricted cubic spline ({knots}) and comparing the two fits by a likelihood "
+            f"ratio test{firth}.")
+
+
 def linearity_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
     """Supplementary table: is each continuous covariate (maternal age) linear on the log-odds scale in the
     adjusted models? Restricted cubic spline against linear, by the (penalised) likelihood ratio test."""

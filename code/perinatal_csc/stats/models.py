@@ -454,7 +454,7 @@ def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
             "max_gvif": g[worst] if g else np.nan, "max_gvif_term": cb[p.covariates[worst]].label if g else ""}
 
 
-#: Harrell's knot placement for restricted cubic splines (Regression Modeling Strategies, table 2.3):
+#: Harrell's knot placement for restricted cubic splines (Regression Modeling Strategies, 2nd ed., 2015):
 #: percentiles of the variable by number of knots.
 RCS_PERCENTILES = {3: (10, 50, 90), 4: (5, 35, 65, 95), 5: (5, 27.5, 50, 72.5, 95), 6: (5, 23, 41, 59, 77, 95),
                    7: (2.5, 18.33, 34.17, 50, 65.83, 81.67, 97.5)}
