@@ -36,8 +36,8 @@ def unprotected(tmp_path_factory):
 
 
 def protected_cells(u):
-    """(table, row label, level label, column label, value) of every count the cohort policy suppresses
-    as a primary cell and the tables show."""
+    """(table, row label as the tables show it, level label, column label, value) of every count the cohort
+    policy suppresses as a primary cell and the tables show (in the manuscript: the first document)."""
     out = []
     for key in TABLES:
         full, rel = u["full"][key], u["cohort"].tables[key]
@@ -53,7 +53,8 @@ def protected_cells(u):
             else:
                 column = full["group_label"].iat[i]
             level = full["level_label"].iat[i] if isinstance(full["level_label"].iat[i], str) else ""
-            out.append((key, full["label"].iat[i], level, column, int(v)))
+            label = full["short_label"].iat[i] if "short_label" in full else full["label"].iat[i]
+            out.append((key, label, level, column, int(v)))
     return out
 
 

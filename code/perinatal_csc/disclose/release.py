@@ -398,10 +398,11 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
                     if str(t.at[i, "group"]) == g:
                         marks.mark(i, [column], kind, t.at[i, "label"], t.at[i, "group_label"])
                         if column == "n":
-                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], kind, t.at[i, "label"], t.at[i, "group_label"])
+                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], kind, t.at[i, "label"],
+                                       t.at[i, "group_label"])
         for i in rows:
             if policy.min_summary_n and int(t.at[i, "n"]) < policy.min_summary_n:
-                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
+                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
     out = marks.apply()
     out["note"] = _note_counts(key, t, policy, log)
     return out
@@ -409,7 +410,7 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
 
 # ---- models ------------------------------------------------------------------------------------------
 
-ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi")
+ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi", "lr_chi2")
 LEVEL_COUNTS = "models_level_counts"
 
 
@@ -450,7 +451,8 @@ def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision
                                                              "strategy", "covariates", "type", "term", "label",
                                                              "level", "level_label", "reference", "analysis",
                                                              "method", "inference", "p_global_method", "ci_method",
-                                                             "p_method", "confidence_level", "hl_groups", "footnote")]
+                                                             "p_method", "confidence_level", "hl_groups", "footnote",
+                                                             "short_label", "definition", "knot_percentiles", "knots")]
                 marks.mark(i, fields, MODEL, row, model)
             elif "term" in t and (model, t.at[i, "term"]) in withheld_terms:
                 marks.mark(i, ESTIMATE_FIELDS, MODEL, f"{row}: {_text(t.at[i, 'level_label'])}", model)
