@@ -130,4 +130,5 @@ def sensitivity_text(results: dict[str, pd.DataFrame]) -> str:
             f"errors were also estimated with clustering by {cluster}. Discrimination was summarised by the C-statistic with "
             f"DeLong's confidence interval [@delong1988; @sun2014delong], calibration by the Hosmer–Lemeshow test "
             f"[@hosmer1980] over {f['hl_groups']} groups, and collinearity by the generalised variance inflation "
-            "factor [@fox1992gvif].")
+            "factor [@fox1992gvif]. The linearity of maternal age was checked with restricted cubic splines "
+            "[@harrell2015rms].")
