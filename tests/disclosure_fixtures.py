@@ -125,7 +125,12 @@ def models(n: int = 92, events: int = 38) -> dict[str, pd.DataFrame]:
                                          "outcome": "csc_any_index", "outcome_label": "Any CSC involvement",
                                          "population": "all analysed dyads", "n": n, "events": events,
                                          "non_events": n - events, "parameters": 3, "epv": events / 3,
-                                         "method": "Maximum likelihood", "ci_method": "Wald", "footnote": ""}]),
+                                         "epv_note": "At least 10 events per variable",
+                                         "separation": "No separation detected",
+                                         "convergence": "Maximum likelihood converged",
+                                         "method": "Maximum likelihood", "ci_method": "Wald",
+                                         "p_global_method": "likelihood ratio test", "confidence_level": 0.95,
+                                         "footnote": "Maximum likelihood logistic regression; Wald 95% intervals."}]),
         "models_level_counts": pd.DataFrame(counts),
     }
 
