@@ -192,3 +192,17 @@ def test_check_disclosure_finds_nothing_in_the_protected_documents(rendered, pre
 def test_check_disclosure_finds_every_small_count_of_the_unprotected_documents(rendered, fmt):
     _, breaches, _ = scan(rendered["none"][fmt], PRESETS["cohort"])
     assert sorted(b.count for b in breaches) == [1, 1, 1, 2, 2, 2, 3, 3], [b.line() for b in breaches]
+
+
+@slow
+def test_check_disclosure_reports_the_same_cells_in_the_pdf_as_in_the_word_document(rendered):
+    """The PDF check rebuilds table cells from word positions (columns under the header, rows by line)
+    and names them as the Word check does: table, row, column; the text outside tables is matched
+    line by line, so only the count is compared there."""
+    def cells(fmt):
+        _, breaches, _ = scan(rendered["none"][fmt], PRESETS["cohort"])
+        table = sorted((b.where, b.count) for b in breaches if b.where.startswith("table "))
+        return table, sorted(b.count for b in breaches)
+    word, pdf = cells("docx"), cells("pdf")
+    assert len(word[0]) == 6 and pdf[0] == word[0], (pdf[0], word[0])
+    assert pdf[1] == word[1]

@@ -162,18 +162,98 @@ def _docx_units(path: Path) -> Iterator[_Unit]:
             yield _Unit(f"document property {name}", str(v))
 
 
-def _pdf_units(path: Path) -> Iterator[_Unit]:
-    import pypdf
+CAPTION = re.compile(r"^Table (\d+)(?: \(continued\))?:?")
+CELL_GAP = 6.0          # points: words closer than this belong to one table cell
+LINE_TOL = 2.0          # points: words whose tops differ by less are on one line
 
-    reader = pypdf.PdfReader(str(path))
-    for i, page in enumerate(reader.pages, 1):
-        for j, line in enumerate((page.extract_text() or "").splitlines(), 1):
-            if line.strip():
-                row = NOT_KNOWN_LINE.match(line)
-                yield _Unit(f"page {i}, line {j}", line,
-                            bare_counts=tuple(int(x) for x in row.group(1).split()) if row else ())
-    for k, v in (reader.metadata or {}).items():
-        yield _Unit(f"metadata {k}", str(v))
+
+def _pdf_lines(words: list[dict]) -> list[list[dict]]:
+    """Words grouped into lines (by their top), each line left to right."""
+    lines: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - w["top"]) < LINE_TOL:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return [sorted(line, key=lambda w: w["x0"]) for line in lines]
+
+
+def _segments(line: list[dict]) -> list[tuple[float, float, str]]:
+    """A line's table cells: runs of words separated by less than ``CELL_GAP`` (x0, x1, text)."""
+    out: list[list] = []
+    for w in line:
+        if out and w["x0"] - out[-1][1] < CELL_GAP:
+            out[-1][1], out[-1][2] = w["x1"], out[-1][2] + " " + w["text"]
+        else:
+            out.append([w["x0"], w["x1"], w["text"]])
+    return [tuple(o) for o in out]
+
+
+def _column_of(seg: tuple[float, float, str], columns: list[tuple[float, float, str]]) -> int:
+    """The header column a cell lies under: the largest horizontal overlap, else the nearest edge."""
+    def score(c):
+        overlap = min(seg[1], c[1]) - max(seg[0], c[0])
+        return overlap if overlap > 0 else -min(abs(seg[1] - c[1]), abs(seg[0] - c[0]))
+    return max(range(len(columns)), key=lambda k: score(columns[k]))
+
+
+def _pdf_table(k: int, header: list[list[dict]], body: list[list[dict]], first_row: int) -> Iterator[_Unit]:
+    """The cells of one table (or its part on one page): columns from the header's lowest line, each
+    named by the header text above it; a row is a body line, named by its first cell."""
+    if not header:
+        return
+    columns = _segments(header[-1])
+    labels = ["" for _ in columns]
+    for line in header:
+        for seg in _segments(line):
+            j = _column_of(seg, columns)
+            labels[j] = (labels[j] + " " + seg[2]).strip()
+    left = columns[0][1] if columns else 0
+    for r, line in enumerate(body, first_row):
+        segs = _segments(line)
+        stub = segs[0][2] if segs and segs[0][0] < left else ""
+        for seg in segs:
+            c = 0 if seg[2] == stub else _column_of(seg, columns)
+            col = labels[c]
+            yield _Unit(f"table {k}, row {r} ({stub[:80]}), column {c + 1} ({col[:60]})", seg[2],
+                        "not known" in stub.lower() or "N =" in col)
+
+
+def _pdf_page_units(i: int, page) -> Iterator[_Unit]:
+    """One page: each table cell (between a "Table N" caption's top rule and its bottom rule, the
+    header above the second rule) with its row and column, every other line of text as a line."""
+    lines = _pdf_lines(page.extract_words())
+    rules = sorted({round(l["top"], 1) for l in page.lines if abs(l["top"] - l["bottom"]) < 1})
+    texts = [" ".join(w["text"] for w in line) for line in lines]
+    taken = set()
+    for n, text in enumerate(texts):
+        m = CAPTION.match(text)
+        if not m:
+            continue
+        below = [y for y in rules if y > lines[n][0]["top"]]
+        if len(below) < 2:
+            continue
+        top, mid = below[0], below[1]
+        bottom = below[2] if len(below) > 2 else page.height
+        header = [j for j, line in enumerate(lines) if top < line[0]["top"] < mid]
+        body = [j for j, line in enumerate(lines) if mid < line[0]["top"] < bottom]
+        yield from _pdf_table(int(m.group(1)), [lines[j] for j in header], [lines[j] for j in body], 2)
+        taken.update(header + body)
+    for n, text in enumerate(texts):
+        if n not in taken and text.strip():
+            row = NOT_KNOWN_LINE.match(text)
+            yield _Unit(f"page {i}, line {n + 1}", text,
+                        bare_counts=tuple(int(x) for x in row.group(1).split()) if row else ())
+
+
+def _pdf_units(path: Path) -> Iterator[_Unit]:
+    import pdfplumber
+
+    with pdfplumber.open(str(path)) as pdf:
+        for i, page in enumerate(pdf.pages, 1):
+            yield from _pdf_page_units(i, page)
+        for k, v in (pdf.metadata or {}).items():
+            yield _Unit(f"metadata {k}", str(v))
 
 
 def _csv_units(path: Path) -> Iterator[_Unit]:
