@@ -27,13 +27,16 @@ CELL = re.compile(r"\d+\.\d+ to \d+\.\d+|\d+ \((?:\d+\.\d+%|\*)\)|<0\.001|\*|—
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory):
     """{preset: {format: path}} with the exported flow figure under "figure"."""
-    out = {}
-    for preset in PRESET_NAMES:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(preset):
         root = dp.write_project(tmp_path_factory.mktemp(f"disclosure-{preset}"), preset)
         paths = dp.render_all(root)
         paths["figure"] = next((root / "_output" / "figures").glob("*flow*.pdf"))
-        out[preset] = paths
-    return out
+        return paths
+
+    with ThreadPoolExecutor(max_workers=2) as pool:          # each render's kernel is its own process
+        return dict(zip(PRESET_NAMES, pool.map(one, PRESET_NAMES)))
 
 
 def _docx(path):

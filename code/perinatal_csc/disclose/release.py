@@ -337,7 +337,8 @@ def _headline(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) ->
 
 def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
     """A cross-tabulation with its row totals (shown) and column totals (treated as published
-    elsewhere, so fixed)."""
+    elsewhere, so fixed); a zero in a row or column of 1 to threshold - 1 dyads is protected (it
+    would say where all of them went)."""
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     grid = Grid()
@@ -347,14 +348,19 @@ def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision])
         shows[c] = [(i, ["n", "percent"])]
     rows = list(dict.fromkeys(t["level"]))
     cols = list(dict.fromkeys(t["group"]))
+    totals = {}
     for lv in rows:
         pos = [i for i in range(len(t)) if t.at[i, "level"] == lv]
-        tot = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
+        tot = totals[lv] = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
         shows[tot] = [(i, ["denominator", "percent"]) for i in pos]
         grid.equation([cell[lv, g] for g in cols if (lv, g) in cell], tot)
     for g in cols:
         members = [cell[lv, g] for lv in rows if (lv, g) in cell]
-        grid.equation(members, grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True))
+        totals[g] = grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True)
+        grid.equation(members, totals[g])
+    for (lv, g), c in cell.items():     # class disclosure: a zero in a small row or column
+        if grid.values[c] == 0 and (policy.protects(grid.values[totals[lv]]) or policy.protects(grid.values[totals[g]])):
+            grid.sensitive[c] = True
     outcome = protect(grid, policy)
     for c in np.flatnonzero(outcome.hidden):
         kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
