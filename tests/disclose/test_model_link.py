@@ -132,3 +132,22 @@ def test_preset_none_shows_the_zero_and_the_odds_ratio():
     assert t.loc[(t.variable == "pair") & (t.level == "paired") & (t.group == "0"), "n"].iloc[0] == 0
     assert _shown(rel["models_m"].loc[(rel["models_m"].type == "Unadjusted") & (rel["models_m"].term == "linked"),
                                       "or"].iloc[0]) is not None
+
+
+def test_the_attacker_finds_a_three_level_table_from_its_two_printed_odds_ratios():
+    """A categorical covariate: reference (c, d) and two levels; every table that prints the same two
+    odds ratios and intervals is found, the true one among them."""
+    table = {None: (6, 20), "b": (9, 11), "c": (5, 14)}
+    (c, d) = table[None]
+    published = {lv: fx.wald(a, b, c, d)[2:] for lv, (a, b) in table.items() if lv is not None}
+    events, non_events = sum(v[0] for v in table.values()), sum(v[1] for v in table.values())
+    fits = tables_fitting(events, non_events, published)
+    assert table in fits and len(fits) <= 3, fits
+
+
+def test_a_yes_no_characteristic_shown_with_both_levels_is_linked_too():
+    res = fx.results()
+    res["table1_sociodemographic"] = fx.characteristics(
+        {**fx.ADVERSARIAL, "linked": ("Linkage", {"1": (20, 15), "0": (18, 39), "not_known": (2, 6)})})
+    rel = release(res, PRESETS["cohort"]).tables["models_m"]
+    assert rel.loc[(rel.type == "Unadjusted") & (rel.term == "linked"), "or"].iloc[0] == MARKER

@@ -573,6 +573,8 @@ def _reveals(grid: Grid, ids: dict, outcome, rows: pd.DataFrame, policy: Policy)
     for _, r in rows.iterrows():
         level = _text(r["level"])
         kind = ("complement", "") if bool(r["reference"]) and single else ("level", level)
+        if kind not in ids and bool(r["reference"]) and not level:
+            kind = ("level", "0")            # a Yes/No characteristic shown with both levels
         for group, value in (("1", int(r["events"])), ("0", int(r["non_events"]))):
             d = ids.get(kind, {}).get(group)
             if d is None or g.values[d] < value:
