@@ -203,9 +203,11 @@ def test_check_disclosure_reports_the_same_cells_in_the_pdf_as_in_the_word_docum
     and names them as the Word check does: table, row, column; the text outside tables is matched
     line by line, so only the count is compared there."""
     def cells(fmt):
-        _, breaches, _ = scan(rendered["none"][fmt], PRESETS["cohort"])
+        found, breaches, _ = scan(rendered["none"][fmt], PRESETS["cohort"])
         table = sorted((b.where, b.count) for b in breaches if b.where.startswith("table "))
-        return table, sorted(b.count for b in breaches)
+        every = sorted((f.where, f.count) for f in found if f.where.startswith("table "))
+        return table, sorted(b.count for b in breaches), every
     word, pdf = cells("docx"), cells("pdf")
     assert len(word[0]) == 6 and pdf[0] == word[0], (pdf[0], word[0])
     assert pdf[1] == word[1]
+    assert len(word[2]) > 30 and pdf[2] == word[2], sorted(set(pdf[2]) ^ set(word[2]))

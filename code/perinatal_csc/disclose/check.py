@@ -197,29 +197,54 @@ def _column_of(seg: tuple[float, float, str], columns: list[tuple[float, float, 
     return max(range(len(columns)), key=lambda k: score(columns[k]))
 
 
-def _pdf_table(k: int, header: list[list[dict]], body: list[list[dict]], first_row: int) -> Iterator[_Unit]:
-    """The cells of one table (or its part on one page): columns from the header's lowest line, each
-    named by the header text above it; a row is a body line, named by its first cell."""
+def _pdf_rows(body: list[list[dict]], columns: list) -> list[list[list]]:
+    """Body lines as table rows of [column, text] cells: a line closer to the one above than 1.4 times
+    the text height continues that row (a wrapped label or cell: table rows are further apart by
+    their cell padding), its text appended cell by cell."""
+    rows: list[list[list]] = []
+    above = None
+    for line in body:
+        cells = [[_column_of(seg, columns), seg[2]] for seg in _segments(line)]
+        if rows and above is not None and \
+                line[0]["top"] - above[0]["top"] < 1.4 * max(w["bottom"] - w["top"] for w in above):
+            for c, text in cells:
+                hit = next((cell for cell in rows[-1] if cell[0] == c), None)
+                if hit is None:
+                    rows[-1].append([c, text])
+                else:
+                    hit[1] += ("" if hit[1].endswith("-") else " ") + text
+        else:
+            rows.append(cells)
+        above = line
+    return rows
+
+
+def _pdf_table(k: int, header: list[list[dict]], body: list[list[dict]], rows_so_far: dict) -> Iterator[_Unit]:
+    """The cells of one table (or its part on one page), numbered as in Word: the header rows (columns
+    from the header's lowest line, each named by its cell in the last header row), then a row per
+    body line (wrapped lines joined to their row) named by its first cell; a table continued from an
+    earlier page goes on counting its rows (``rows_so_far``)."""
     if not header:
         return
     columns = _segments(header[-1])
+    head = _pdf_rows(header, columns)
     labels = ["" for _ in columns]
-    for line in header:
-        for seg in _segments(line):
-            j = _column_of(seg, columns)
-            labels[j] = (labels[j] + " " + seg[2]).strip()
-    left = columns[0][1] if columns else 0
-    for r, line in enumerate(body, first_row):
-        segs = _segments(line)
-        stub = segs[0][2] if segs and segs[0][0] < left else ""
-        for seg in segs:
-            c = 0 if seg[2] == stub else _column_of(seg, columns)
+    for c, text in head[-1]:
+        labels[c] = text
+    for r, cells in enumerate(head, 1):
+        for c, text in sorted(cells, key=lambda cell: cell[0]):
+            yield _Unit(f"table {k}, row {r} ({labels[0][:80]}), column {c + 1} ({labels[c][:60]})", text)
+    first_row = max(rows_so_far.get(k, 0), len(head)) + 1
+    for r, cells in enumerate(_pdf_rows(body, columns), first_row):
+        rows_so_far[k] = r
+        stub = next((text for c, text in cells if c == 0), "")
+        for c, text in sorted(cells, key=lambda cell: cell[0]):
             col = labels[c]
-            yield _Unit(f"table {k}, row {r} ({stub[:80]}), column {c + 1} ({col[:60]})", seg[2],
+            yield _Unit(f"table {k}, row {r} ({stub[:80]}), column {c + 1} ({col[:60]})", text,
                         "not known" in stub.lower() or "N =" in col)
 
 
-def _pdf_page_units(i: int, page) -> Iterator[_Unit]:
+def _pdf_page_units(i: int, page, rows_so_far: dict) -> Iterator[_Unit]:
     """One page: each table cell (between a "Table N" caption's top rule and its bottom rule, the
     header above the second rule) with its row and column, every other line of text as a line."""
     lines = _pdf_lines(page.extract_words())
@@ -236,8 +261,9 @@ def _pdf_page_units(i: int, page) -> Iterator[_Unit]:
         top, mid = below[0], below[1]
         bottom = below[2] if len(below) > 2 else page.height
         header = [j for j, line in enumerate(lines) if top < line[0]["top"] < mid]
-        body = [j for j, line in enumerate(lines) if mid < line[0]["top"] < bottom]
-        yield from _pdf_table(int(m.group(1)), [lines[j] for j in header], [lines[j] for j in body], 2)
+        body = [j for j, line in enumerate(lines) if mid < line[0]["top"] < bottom and not
+                (j == len(lines) - 1 and BARE.match(texts[j]))]          # the page number below a running table
+        yield from _pdf_table(int(m.group(1)), [lines[j] for j in header], [lines[j] for j in body], rows_so_far)
         taken.update(header + body)
     for n, text in enumerate(texts):
         if n not in taken and text.strip():
@@ -250,8 +276,9 @@ def _pdf_units(path: Path) -> Iterator[_Unit]:
     import pdfplumber
 
     with pdfplumber.open(str(path)) as pdf:
+        rows_so_far: dict[int, int] = {}
         for i, page in enumerate(pdf.pages, 1):
-            yield from _pdf_page_units(i, page)
+            yield from _pdf_page_units(i, page, rows_so_far)
         for k, v in (pdf.metadata or {}).items():
             yield _Unit(f"metadata {k}", str(v))
 
