@@ -180,3 +180,30 @@ def test_a_paired_needs_summary_with_a_protected_count_hides_its_test_and_q_valu
     assert hidden                                          # 3 + 40 = 43: one more count must go
     for g in ("0", "overall"):
         assert (rel.loc[rel.group == g, ["p", "q"]] == MARKER).all().all() == (g in hidden)
+
+
+@pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
+def test_a_zero_in_a_small_row_of_the_transitions_is_protected(preset):
+    """Three dyads with status 'a' during the episode all had status 'x' at one year: the zeros of that
+    row would say so (class disclosure). They are hidden and the attacker (cells, row totals, column
+    totals known) cannot tell them from a count at or above the threshold."""
+    policy = PRESETS[preset]
+    counts = {"a": (3, 0, 0), "b": (20, 15, 12), "c": (11, 25, 30)}
+    rows = []
+    for lv, ns in counts.items():
+        for g, n in zip(("x", "y", "z"), ns):
+            rows.append({"level": lv, "level_label": lv.upper(), "group": g, "group_label": g.upper(), "n": n,
+                         "denominator": sum(ns), "percent": 100 * n / sum(ns)})
+    full = pd.DataFrame(rows)
+    rel = release({"table4_transitions": full}, policy).tables["table4_transitions"]
+    values = list(full["n"]) + [sum(ns) for ns in counts.values()] + [sum(c) for c in zip(*counts.values())]
+    published = [None if (v := _shown(x)) is None else int(v) for x in rel["n"]]
+    published += [None if (v := _shown(rel["denominator"].iat[3 * k])) is None else int(v) for k in range(3)]
+    published += values[-3:]                                # column totals: published elsewhere
+    relations = [([3 * k, 3 * k + 1, 3 * k + 2], 9 + k) for k in range(3)] + [([j, 3 + j, 6 + j], 12 + j) for j in range(3)]
+    for i in (1, 2):                                        # the zeros of row 'a'
+        assert published[i] is None, i
+        lo, hi = bounds(values, published, relations, i, rounding=policy.rounding, threshold=policy.threshold)
+        assert lo == 0 and safe(lo, hi, policy.threshold, policy.rounding), (i, lo, hi)
+    none = release({"table4_transitions": full}, PRESETS["none"]).tables["table4_transitions"]
+    assert list(none["n"])[1:3] == [0, 0]

@@ -111,8 +111,9 @@ def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
     """Method, sample and sparse-data notes for one model's table."""
     s = _summary(results, model)
     withheld = [SUPPRESSED_NOTE + " Odds ratios are withheld for a characteristic with too few dyads with or "
-                "without the outcome in one of its categories, and for a model with too few events, non-events or "
-                "residual degrees of freedom."] if (results[f"models_{model}"].astype(object) == MARKER).any().any() else []
+                "without the outcome in one of its categories, for a model with too few events, non-events or "
+                "residual degrees of freedom, and (unadjusted) where the odds ratio would give away a suppressed "
+                "count of a characteristics table about the same dyads."] if (results[f"models_{model}"].astype(object) == MARKER).any().any() else []
     global_note = ([f"p on a characteristic's own line: global p-value, the {s.p_global_method}, on the same dyads; "
                     "p on a category's line compares that category with the reference."]
                    if _has_global_p(results[f"models_{model}"]) else [])
