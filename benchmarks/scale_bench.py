@@ -14,7 +14,8 @@ that its peak memory is its own. Stages:
     analyse      describe + models (MI and diagnostics included): what ``perinatal-csc analyse`` runs
                  after loading
 
-Peak memory is the largest resident set size (RSS, sampled every 5 ms) of the process while the stage
+CPU time is the process's (all its threads'), which the other users of a shared machine do not inflate;
+the growth exponents are of CPU time when it was measured. Peak memory is the largest resident set size (RSS, sampled every 5 ms) of the process while the stage
 ran; it includes what earlier stages left in memory. The growth exponent between two sizes is
 log(t2 / t1) / log(n2 / n1): 1 is linear. Budgets at 10^6 (issue 13): analyse <= 180 s,
 peak memory <= 8 GB, exponent <= 1.2 from 10^5 to 10^6.
@@ -55,6 +56,7 @@ class Meter:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self.peak: dict[str, int] = {}
         self.active: list[str] = []
         self._stop = threading.Event()
@@ -75,11 +77,12 @@ class Meter:
     def stage(self, name: str):
         self.active.append(name)
         self._note()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c0
             self._note()
             self.active.remove(name)
 
@@ -125,13 +128,15 @@ def one(n: int, seed: int, folder: Path) -> dict:
         with meter.stage("models+"):
             models.results(df, cfg)
     meter.close()
-    s = meter.seconds
+    s, c = meter.seconds, meter.cpu
+    c["validate"] = c.pop("load+validate") - c["load"]
+    c["models"] = c.pop("models+") - c["MI"] - c["diagnostics"]
     s["validate"] = s.pop("load+validate") - s["load"]
     s["models"] = s.pop("models+") - s["MI"] - s["diagnostics"]
     peak = dict(meter.peak)
     peak["validate"] = peak.pop("load+validate")
     peak["models"] = peak.pop("models+")
-    return {"n": n, "seconds": s, "peak": peak}
+    return {"n": n, "seconds": s, "cpu": c, "peak": peak}
 
 
 def _exponent(t1: float, t2: float, n1: int, n2: int) -> float:
@@ -139,22 +144,28 @@ def _exponent(t1: float, t2: float, n1: int, n2: int) -> float:
 
 
 def report(runs: list[dict]) -> None:
-    print(f"\n{'stage':<12}" + "".join(f"{r['n']:>22,}" for r in runs)
-          + "".join(f"{'exp ' + format(a['n'], '.0e') + '->' + format(b['n'], '.0e'):>18}" for a, b in zip(runs, runs[1:])))
-    print(f"{'':<12}" + "".join(f"{'time (s)  peak (GB)':>22}" for _ in runs))
+    cpu = all("cpu" in r for r in runs)
+    width = 32 if cpu else 22
+    print(f"\n{'stage':<12}" + "".join(f"{r['n']:>{width},}" for r in runs)
+          + "".join(f"{'exp ' + format(a['n'], '.0e') + '->' + format(b['n'], '.0e'):>18}" for a, b in zip(runs, runs[1:]))
+          + ("   (exponents of CPU time)" if cpu else ""))
+    head = "wall (s)  cpu (s)  peak (GB)" if cpu else "time (s)  peak (GB)"
+    print(f"{'':<12}" + "".join(f"{head:>{width}}" for _ in runs))
+    key = "cpu" if cpu else "seconds"
     for st in STAGES:
-        cells = "".join(f"{r['seconds'][st]:>12.2f}{r['peak'][st] / 1e9:>10.2f}" for r in runs)
-        exps = "".join(f"{_exponent(a['seconds'][st], b['seconds'][st], a['n'], b['n']):>18.2f}"
+        cells = "".join(f"{r['seconds'][st]:>12.2f}" + (f"{r['cpu'][st]:>10.2f}" if cpu else "")
+                        + f"{r['peak'][st] / 1e9:>10.2f}" for r in runs)
+        exps = "".join(f"{_exponent(a[key][st], b[key][st], a['n'], b['n']):>18.2f}"
                        for a, b in zip(runs, runs[1:]))
         print(f"{st:<12}{cells}{exps}")
     last = runs[-1]
     if last["n"] >= 10**6:
         t, gb = last["seconds"]["analyse"], max(last["peak"].values()) / 1e9
-        print(f"\nat {last['n']:,} dyads: analyse {t:.1f} s (budget {BUDGET_S:g}), peak memory {gb:.2f} GB "
-              f"(budget {BUDGET_GB:g})", end="")
+        print(f"\nat {last['n']:,} dyads: analyse {t:.1f} s wall" + (f", {last['cpu']['analyse']:.1f} s CPU" if cpu else "")
+              + f" (budget {BUDGET_S:g} s), peak memory {gb:.2f} GB (budget {BUDGET_GB:g})", end="")
         prev = [r for r in runs if r["n"] * 10 == last["n"]]
         if prev:
-            e = _exponent(prev[0]["seconds"]["analyse"], t, prev[0]["n"], last["n"])
+            e = _exponent(prev[0][key]["analyse"], last[key]["analyse"], prev[0]["n"], last["n"])
             print(f", analyse exponent {e:.2f} from {prev[0]['n']:,} (budget {BUDGET_EXPONENT:g})", end="")
         print()
 
@@ -185,7 +196,8 @@ def main() -> None:
                 raise SystemExit(f"n = {n} failed:\n{done.stderr[-4000:]}")
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
             r = runs[-1]
-            print(f"n = {n:,}: " + ", ".join(f"{st} {r['seconds'][st]:.1f} s" for st in STAGES), flush=True)
+            print(f"n = {n:,}: " + ", ".join(f"{st} {r['seconds'][st]:.1f} s" for st in STAGES)
+                  + f" (load average {os.getloadavg()[0]:.1f})", flush=True)
             (Path(tmp) / f"synth-{n}-{args.seed}.csv").unlink(missing_ok=True)
     report(runs)
 

@@ -110,7 +110,7 @@ def synth(n: int | None, seed: int | None, out: Path | None, config_path: Path |
 @_mapping_option
 @_config_option
 def validate(path: Path | None, mapping: Path | None, config_path: Path | None) -> None:
-    """Load PATH (CSV, Excel, SPSS .sav, Stata .dta) through the mapping and check it against the codebook.
+    """Load PATH (CSV, Parquet, Excel, SPSS .sav, Stata .dta) through the mapping and check it against the codebook.
 
     Prints every problem at once and exits 1, or prints a short summary (dyads, warnings,
     completeness of every variable) and exits 0. With no PATH it checks the configured cohort.

@@ -180,3 +180,161 @@ def test_mi_designs_are_built_one_at_a_time_with_the_union_columns_and_a_missing
     only_later = [imputed[1], df]
     union, design_of = models.mi_design(only_later[1:], rows, list(spec.covariates), plan, cb)
     assert any(c.level == "other" for c in union.columns)
+
+
+# ----------------------------------------------------------------------------- large-cohort imputation
+
+from scipy import optimize, special  # noqa: E402
+
+from perinatal_csc.data.codebook import load_codebook  # noqa: E402
+from perinatal_csc.stats import imputation  # noqa: E402
+from perinatal_csc.stats.imputation import _Column, _Keys  # noqa: E402
+
+
+def _mixed_columns(rng, n, kinds, missing=0.2):
+    cols = []
+    for i, k in enumerate(kinds):
+        miss = rng.random(n) < missing
+        if k == "num":
+            cols.append(_Column(f"x{i}", "num", [], rng.normal(30, 5, n).round(1), miss))
+        else:
+            cols.append(_Column(f"c{i}", "cat", list(range(k)), rng.integers(0, k, n), miss))
+    return cols
+
+
+def _explicit(cols, target):
+    """The imputation model's design written out by hand: intercept, then each other column's indicators
+    (all but the first category) or its standardised value, in column order."""
+    n = len(cols[0].values)
+    parts = [np.ones((n, 1))]
+    for j, c in enumerate(cols):
+        if j == target:
+            continue
+        if c.kind == "cat":
+            parts.append(np.stack([(c.values == k).astype(float) for k in range(1, len(c.codes))], axis=1))
+        else:
+            v = c.values
+            parts.append(((v - v.mean()) / v.std())[:, None])
+    return np.hstack(parts)
+
+
+@pytest.mark.parametrize("kinds", [[2, 3, "num", 7, 2], [3, 3], [2, "num", "num", 4]])
+def test_key_designs_equal_the_explicit_matrix_before_and_after_a_column_is_imputed(kinds):
+    rng = np.random.default_rng(len(kinds))
+    n = 500
+    cols = _mixed_columns(rng, n, kinds)
+    keys = _Keys.make(cols)
+    blocks = [c.block() for c in cols]
+    for step in range(2):
+        for i, c in enumerate(cols):
+            X = _explicit(cols, i)
+            D = keys.design(cols, blocks, i)
+            np.testing.assert_array_equal(D.matrix(), X)
+            w, v, b = rng.uniform(size=n), rng.normal(size=(n, 2)), rng.normal(size=(X.shape[1], 2))
+            np.testing.assert_allclose(D.gram(w), X.T @ (X * w[:, None]), rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(D.tdot(v), X.T @ v, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(D.dot(b), X @ b, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(D.dot(b[:, 0]), X @ b[:, 0], rtol=1e-12, atol=1e-12)
+            X_obs, X_mis, y_obs = keys.split(cols, blocks, i)
+            np.testing.assert_array_equal(X_obs.matrix(), X[~c.missing])
+            np.testing.assert_array_equal(X_mis.matrix(), X[c.missing])
+            np.testing.assert_array_equal(y_obs, c.values[~c.missing])
+        # impute every column's missing rows with new values; the keys follow
+        for j, c in enumerate(cols):
+            new = (rng.integers(0, len(c.codes), int(c.missing.sum())) if c.kind == "cat"
+                   else rng.normal(30, 5, int(c.missing.sum())).round(1))
+            keys.update(j, c.values[c.missing], new)
+            c.values[c.missing] = new
+            blocks[j] = c.block()
+
+
+def _penalised_mle(X, y, ridge):
+    """Independent maximiser of the ridge-penalised logistic likelihood (intercept unpenalised), by BFGS."""
+    pen = np.full(X.shape[1], ridge * len(y))
+    pen[0] = 0.0
+
+    def f(b):
+        eta = X @ b
+        return -(y @ eta - np.logaddexp(0, eta).sum()) + 0.5 * pen @ b ** 2, \
+            -(X.T @ (y - special.expit(eta))) + pen * b
+    return optimize.minimize(f, np.zeros(X.shape[1]), jac=True, method="BFGS", options={"gtol": 1e-10}).x
+
+
+def test_one_newton_step_from_the_previous_rounds_estimates_lands_on_the_current_maximum():
+    rng = np.random.default_rng(5)
+    n = 20000
+    cols = _mixed_columns(rng, n, [2, 3, "num", 4], missing=0.0)
+    X = _explicit(cols, 0)
+    truth = rng.normal(0, 0.5, X.shape[1])
+    y = rng.binomial(1, special.expit(X @ truth)).astype(float)
+    # the previous round: the same dyads with 5% of the outcomes drawn again
+    before = y.copy()
+    redraw = rng.random(n) < 0.05
+    before[redraw] = rng.binomial(1, special.expit(X[redraw] @ truth))
+    start = _penalised_mle(X, before, imputation._RIDGE)
+    target = _penalised_mle(X, y, imputation._RIDGE)
+    keys = _Keys.make(cols)
+    D = keys.design(cols, [c.block() for c in cols], 0)
+    beta, cov = imputation._fit_binary(D, y, start[:, None], max_iter=1)
+    se = np.sqrt(np.diag(cov))
+    off = np.abs(start - target) / se
+    assert off.max() > 0.05                                                  # the start is really off
+    after = np.abs(beta[:, 0] - target) / se
+    assert after.max() < 0.01 and after.max() < 0.05 * off.max(), (off.max(), after.max())
+    # the covariance is the inverse of the penalised information at the start (to the step's size)
+    p = special.expit(X @ start)
+    info = X.T @ (X * (p * (1 - p))[:, None]) + np.diag(np.r_[0.0, np.full(X.shape[1] - 1, imputation._RIDGE * n)])
+    np.testing.assert_allclose(cov, np.linalg.inv(info), rtol=1e-8)
+    # iterated to convergence from nothing, the same routine finds the maximum as well
+    full, _ = imputation._fit_binary(D, y, None)
+    np.testing.assert_allclose(full[:, 0], target, atol=1e-6)
+
+
+def _tiny_plan(plan, bound):
+    return dataclasses.replace(plan, mi={**plan.mi, "m": 2, "iterations": 2},
+                               large_n=dataclasses.replace(plan.large_n, mi_one_step_min_dyads=bound,
+                                                           wald_ci_min_epv=0.001))
+
+
+def test_the_plan_chooses_the_large_cohort_imputation_by_its_bound_and_the_mi_note_says_so(plan, cb, monkeypatch):
+    assert plan.large_n.mi_one_step_min_dyads == 10000
+    df = simulate_cohort(n=300, seed=3)
+    seen = []
+    real = imputation.mice
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["one_step"])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(models, "mice", spy)
+    below, above = models.impute(df, _tiny_plan(plan, 301), cb), models.impute(df, _tiny_plan(plan, 300), cb)
+    assert seen == [False, True]
+    assert len(below) == len(above) == 2
+    spec = plan.models[0]
+    for bound, imputed, said in ((301, below, False), (300, above, True)):
+        p = models.fit_primary(df, spec, _tiny_plan(plan, bound), cb)
+        note = models._mi_rows(p, imputed, _tiny_plan(plan, bound), cb)[0]["inference"]
+        assert ("one Newton step" in note) is said
+        assert (f"at least {bound} dyads" in note) is said
+    t = models.plan_table(plan, cb).set_index("name")
+    assert t.loc["mi_one_step_min_dyads", "value"] == "10000"
+
+
+def test_large_cohort_imputations_agree_with_fully_iterated_ones_within_monte_carlo_error(plan, cb):
+    df = simulate_cohort(n=4000, seed=8)
+    cols = ["deprived", "childhood_trauma", "domestic_abuse", "relationship", "maternal_age", "csc_any_index",
+            "service_type"]
+    cbk = load_codebook()
+    stats = {}
+    for one_step in (False, True):
+        imputed = imputation.mice(df, cols, cbk, m=8, iterations=5, seed=11, one_step=one_step)
+        # among the dyads whose value was missing: share imputed as 1 / single, by imputation
+        stats[one_step] = np.array([[f.loc[df[c].isna(), c].astype(str).isin(["1", "single"]).mean()
+                                     for c in ("deprived", "childhood_trauma", "domestic_abuse", "relationship")]
+                                    for f in imputed])
+        for f in imputed:
+            assert f[cols].notna().all().all()
+            observed = df.childhood_trauma.notna()
+            assert (f.loc[observed, "childhood_trauma"] == df.loc[observed, "childhood_trauma"]).all()
+    a, b = stats[False], stats[True]
+    mc = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
+    assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) < 3 * mc + 1e-9).all(), (a.mean(axis=0), b.mean(axis=0), mc)

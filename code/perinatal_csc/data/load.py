@@ -1,4 +1,4 @@
-"""Load an export (CSV, Excel, SPSS .sav, Stata .dta; one file or several through a mapping).
+"""Load an export (CSV, Parquet, Excel, SPSS .sav, Stata .dta; one file or several through a mapping).
 
 ``load_cohort`` returns a ``LoadResult`` whose ``data`` is one validated row per dyad in codebook
 dtypes, or raises ``ValidationError`` listing every problem in every file. Headers are checked for
@@ -26,11 +26,11 @@ from .validate import (Collector, Located, Problem, check_consistency, check_ide
 # not known), as a boolean DataFrame aligned on the cohort's index, in ``LoadResult.data.attrs``.
 EXPORT_MISSING_ATTR = "export_missing_codes"
 
-SUPPORTED = {".csv": "CSV", ".xlsx": "Excel", ".xlsm": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
+SUPPORTED = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel", ".xlsm": "Excel", ".sav": "SPSS", ".zsav": "SPSS", ".dta": "Stata"}
 _MAGIC = {b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (perhaps Excel)",
           b"\xd0\xcf\x11\xe0": "an old Office document (.xls/.doc)", b"$FL2": "an SPSS .sav file",
           b"$FL3": "an SPSS .zsav file", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image",
-          b"<stata_dta>": "a Stata .dta file", b"{\\rtf": "an RTF document"}
+          b"<stata_dta>": "a Stata .dta file", b"{\\rtf": "an RTF document", b"PAR1": "a Parquet file"}
 
 
 @dataclass
@@ -124,22 +124,50 @@ def _strip(u: pd.Series) -> pd.Series:
     return t.mask(t == "", np.nan)
 
 
-def _as_text(col: pd.Series) -> pd.Series:
-    """Any column as trimmed text (object dtype, NaN for blank); numbers written without '.0'."""
-    if pd.api.types.is_bool_dtype(col):
-        return _num_text(col.astype("float64"))
-    if pd.api.types.is_numeric_dtype(col):
-        return _num_text(col)
-    if pd.api.types.is_datetime64_any_dtype(col):
-        return by_unique(col.astype(object), _strip)
+def _text_of_values(u: pd.Series) -> pd.Series:
+    """Distinct cell values (object) as trimmed text: NaN for blank, numbers without '.0'."""
+    is_float = u.map(lambda v: isinstance(v, (float, np.floating)))
+    t = _strip(u)
+    if is_float.any():
+        t[is_float] = _num_text(u[is_float].astype("float64"))
+    return t.astype(object)
 
-    def text(u: pd.Series) -> pd.Series:
-        is_float = u.map(lambda v: isinstance(v, (float, np.floating)))
-        t = _strip(u)
-        if is_float.any():
-            t[is_float] = _num_text(u[is_float].astype("float64"))
-        return t.astype(object)
-    return by_unique(col.astype(object), text).astype(object)
+
+def _categorical_text(codes: np.ndarray, texts: pd.Series, index: pd.Index) -> pd.Series:
+    """Text per row from each distinct value's text (``codes`` index ``texts``, -1 = missing), held as a
+    categorical: one copy of each text, however many rows share it (distinct values with the same text,
+    e.g. 1 and 1.0, or ' a' and 'a', become one category)."""
+    cat_codes, cats = pd.factorize(pd.Series(texts, dtype=object).to_numpy(dtype=object), use_na_sentinel=True)
+    lookup = np.append(cat_codes, -1).astype(np.int64)
+    full = lookup[np.where(codes < 0, len(cat_codes), codes)]
+    return pd.Series(pd.Categorical.from_codes(full, categories=pd.Index(cats, dtype=object)), index=index)
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Any column as trimmed text (NaN for blank; numbers written without '.0'), as a categorical of its
+    distinct texts: every check then runs on the distinct values, and memory stays that of the codes."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = pd.Series(col.cat.categories.to_numpy(dtype=object), dtype=object)
+        texts = _strip(cats).astype(object) if pd.api.types.infer_dtype(cats, skipna=True) == "string" \
+            else _text_of_values(cats)
+        return _categorical_text(col.cat.codes.to_numpy(), texts, col.index)
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    u = pd.Series(np.asarray(uniq, dtype=object) if not isinstance(uniq, np.ndarray) else uniq, dtype=object)
+    if pd.api.types.is_bool_dtype(col):
+        texts = _num_text(u.astype("float64"))
+    elif pd.api.types.is_numeric_dtype(col):
+        texts = _num_text(pd.Series(np.asarray(uniq), dtype=col.dtype) if len(uniq) else u.astype("float64"))
+    elif pd.api.types.is_datetime64_any_dtype(col):
+        texts = _strip(u)
+    else:
+        texts = _text_of_values(u)
+    return _categorical_text(codes, texts, col.index)
+
+
+def _translate(s: pd.Series, trans: dict[str, str]) -> pd.Series:
+    """Team codes replaced by codebook codes (``trans``), other texts kept, on the categories only."""
+    cats = pd.Series(s.cat.categories.to_numpy(dtype=object), dtype=object)
+    return _categorical_text(s.cat.codes.to_numpy(), cats.map(lambda c: trans.get(c, c)), s.index)
 
 
 def _header_problem(spec: FileSpec, headers: list[str], out: Collector) -> bool:
@@ -189,12 +217,65 @@ def _read_csv(spec: FileSpec, out: Collector) -> tuple[pd.DataFrame, pd.Series, 
     if _header_problem(spec, header, out) or wrong_delimiter:
         return None
     raw = path.read_bytes()
+    fast = _csv_columnar(spec, raw, header)
+    if fast is not None:
+        return fast
     try:
         text = raw.decode(enc)
     except UnicodeDecodeError as e:
         _encoding_problem(spec, e, raw.count(b"\n", 0, e.start), out)
         return None
     return _csv_records(spec, text, header, out)
+
+
+def _csv_columnar(spec: FileSpec, raw: bytes, header: list[str]) -> tuple[pd.DataFrame, pd.Series, dict] | None:
+    """The CSV read by Arrow's parser into one categorical column per header (each distinct text stored
+    once), or None when anything could make it differ from the record-by-record reader: an encoding other
+    than UTF-8 or text that is not valid UTF-8, a row with too many or too few fields, a quoted line break
+    or a blank line (then record i would not be file line i + 1). The caller then reads the file record
+    by record and reports the problem exactly as before."""
+    if spec.encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig") or len(set(header)) < len(header):
+        return None
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None                    # a bare carriage return: the record-by-record reader decides what it is
+    if not data.isascii():
+        try:
+            data.decode("utf-8")       # the record-by-record reader reports where the text stops being UTF-8
+        except UnicodeDecodeError:
+            return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    names = [f"c{i}" for i in range(len(header))]
+    irregular: list[object] = []
+    text = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=spec.delimiter, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=True, ignore_empty_lines=True,
+                                             invalid_row_handler=lambda row: irregular.append(row) or "skip"),
+            convert_options=pacsv.ConvertOptions(column_types={c: text for c in names}, null_values=[],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    if irregular or table.num_rows != lines - 1:
+        return None
+    table = table.unify_dictionaries()           # every block of a column shares one dictionary
+    columns = {}
+    for name, h in zip(names, header):
+        chunks = table.column(name).chunks
+        if not chunks:
+            columns[h] = pd.Categorical([], categories=pd.Index([], dtype=object))
+            continue
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int32, copy=False)
+        columns[h] = pd.Categorical.from_codes(codes, categories=pd.Index(
+            chunks[0].dictionary.to_numpy(zero_copy_only=False), dtype=object))
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    return frame, pd.Series(np.arange(table.num_rows, dtype=np.int64) + 2, index=frame.index), {}
 
 
 def _first_record(line: str, delimiter: str) -> list[str]:
@@ -302,6 +383,49 @@ def _excel_header_cells(path: Path, sheet: str | int) -> list[str]:
     return cells
 
 
+def _arrow_column(col) -> pd.Series:
+    """One Arrow column for the loader: text (plain or dictionary-encoded) as a categorical of its distinct
+    values, anything else as pandas converts it (numbers, booleans, dates)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = col.dictionary_encode()
+    if pa.types.is_dictionary(col.type) and (pa.types.is_string(col.type.value_type)
+                                             or pa.types.is_large_string(col.type.value_type)):
+        chunks = pa.table({"c": col}).unify_dictionaries().column(0).chunks    # one dictionary for every chunk
+        if not chunks:
+            return pd.Series(pd.Categorical([], categories=pd.Index([], dtype=object)))
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in chunks])
+        return pd.Series(pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(
+            chunks[0].dictionary.to_numpy(zero_copy_only=False), dtype=object)))
+    return pd.Series(col.to_pandas())
+
+
+def _read_parquet(spec: FileSpec, out: Collector):
+    head = _sniff(spec.path, 16)
+    if not head.startswith(b"PAR1"):
+        out.add(Problem("unreadable file", spec.name, expected="a Parquet file, but this is "
+                        + (_what(head) or ("an empty file" if not head else "not a Parquet file"))))
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        names = [str(n) for n in pq.read_schema(spec.path).names]
+    except Exception as e:  # noqa: BLE001 - any reader failure is reported as a problem with this file
+        out.add(Problem("unreadable file", spec.name, expected=f"a readable Parquet file ({type(e).__name__}: {e})"))
+        return None
+    if _header_problem(spec, names, out):
+        return None
+    try:
+        table = pq.read_table(spec.path)
+    except Exception as e:  # noqa: BLE001
+        out.add(Problem("unreadable file", spec.name, expected=f"a readable Parquet file ({type(e).__name__}: {e})"))
+        return None
+    frame = pd.DataFrame({name: _arrow_column(table.column(i)) for i, name in enumerate(names)})
+    frame.index = pd.RangeIndex(table.num_rows)
+    return frame, pd.Series(np.arange(table.num_rows, dtype=np.int64) + 1, index=frame.index), {}
+
+
 def _read_stat(spec: FileSpec, out: Collector, kind: str):
     import pyreadstat
 
@@ -335,12 +459,14 @@ def _read(spec: FileSpec, out: Collector):
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         out.add(Problem("unreadable file", spec.name, value=repr(path.suffix or "(no extension)"),
-                        expected="a CSV (.csv), Excel (.xlsx), SPSS (.sav) or Stata (.dta) file"))
+                        expected="a CSV (.csv), Parquet (.parquet), Excel (.xlsx), SPSS (.sav) or Stata (.dta) file"))
         return None
     if kind == "CSV":
         return _read_csv(spec, out)
     if kind == "Excel":
         return _read_excel(spec, out)
+    if kind == "Parquet":
+        return _read_parquet(spec, out)
     return _read_stat(spec, out, kind)
 
 
@@ -420,7 +546,7 @@ def _load_file(spec: FileSpec, codebook: Codebook, out: Collector) -> _Part | No
         s = text[team]
         trans = _translation(var, spec, labels.get(team))
         if trans:
-            s = s.where(~s.isin(list(trans)), s.map(trans))
+            s = _translate(s, trans)
         extra = [*spec.missing_codes.get("*", ()), *spec.missing_codes.get(name, ())]
         parsed = parse_column(var, s, file=spec.name, column=_shown(team, name), rows=rows, ids=id_text,
                               extra_missing=extra, out=out)
@@ -630,11 +756,14 @@ def load_cohort(path: Path | str | None, mapping_path: Path | str | None = None,
     flags: dict[str, pd.Series] = {}
     for p in parts:
         ids = p.frame["dyad_id"].astype(str)
+        first = ~ids.duplicated().to_numpy()
+        # each cohort row's row in this file (-1: not in it), found once for all its columns
+        at = pd.Index(ids[first].to_numpy(dtype=object), dtype=object).get_indexer(df.index)
         for name, mask in p.missing_code.items():
             n_mc[name] = int(mask.sum())
             if name in derive_inputs and n_mc[name]:
-                keyed = mask[~ids.duplicated()].set_axis(ids[~ids.duplicated()])
-                flags[name] = keyed.reindex(df.index, fill_value=False).reset_index(drop=True).astype(bool)
+                m = np.append(mask.to_numpy(dtype=bool)[first], False)
+                flags[name] = pd.Series(m[at], index=data.index)
     data.attrs[EXPORT_MISSING_ATTR] = pd.DataFrame(flags, index=data.index)
     no_values = {name for p in parts for name in p.no_values}
     return LoadResult(data=data, files=[s.path for s in mapping.files],

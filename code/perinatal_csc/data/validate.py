@@ -274,68 +274,110 @@ def parse_column(var: Variable, s: pd.Series, *, file: str, column: str, rows: p
     """Convert one text column (NA = blank) to the variable's codebook dtype, reporting every bad value.
 
     Export missing codes (the codebook's and the mapping's extra ones) become missing and are counted;
-    anything else that is not a valid value of the variable is a problem, never coerced.
+    anything else that is not a valid value of the variable is a problem, never coerced. Every value is
+    judged once per distinct text (a categorical ``s`` is read through its categories), then the verdicts
+    are spread to the rows, so each problem still names its file, column, row and value.
     """
-    present = s.notna()
     if var.type == "id":
-        num = pd.Series(np.nan, index=s.index)
+        return _parse_id(var, s, file=file, column=column, rows=rows, ids=ids, extra_missing=extra_missing, out=out)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, uniq = s.cat.codes.to_numpy(), s.cat.categories
     else:
-        num = _per_unique(s, lambda u: pd.to_numeric(u, errors="coerce").astype("float64")).astype("float64")
-    miss_code = present & _missing_mask(s, num, [*var.missing_codes, *extra_missing])
-    valid_in = present & ~miss_code
-    n_mc = miss_code
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    verdict = _judge(var, u, extra_missing)
+    at = codes.astype(np.int64) + 1                    # position in [fill, *per_value]
 
-    if var.type == "id":
-        vals = s.where(valid_in, pd.NA).astype("string")
-        if var.pattern:
-            ok = _fullmatch_unique(s[valid_in], var.pattern)
-            bad = valid_in & ~s.isin(ok)
-            out.add_rows("wrong type", file, column, bad, rows, ids, s,
-                         f"a pseudonymous code matching {var.pattern}")
-        return ParsedColumn(vals, n_mc)
+    def spread(per_value: np.ndarray, fill) -> np.ndarray:
+        return np.concatenate([np.array([fill], dtype=per_value.dtype), per_value])[at]
+
+    for kind, bad, expected in verdict.problems:
+        if bad.any():
+            out.add_rows(kind, file, column, pd.Series(spread(bad, False), index=s.index), rows, ids, s, expected)
+    n_mc = pd.Series(spread(verdict.missing_code, False), index=s.index)
+    if var.type == "categorical":
+        dtype = pd.CategoricalDtype(var.codes)
+        vals = pd.Series(pd.Categorical.from_codes(spread(verdict.values.astype(np.int64), -1), dtype=dtype),
+                         index=s.index)
+    else:
+        kept = pd.Series(spread(verdict.values, np.nan), index=s.index, dtype="float64")
+        vals = kept if var.type == "continuous" else kept.astype("Int64")
+    return ParsedColumn(vals, n_mc)
+
+
+@dataclass
+class _Verdict:
+    """Per distinct text: export missing code or not, the problems found (kind, mask, expected, in report
+    order) and the parsed value (a float, or for categorical variables the code's position, -1 = none)."""
+
+    missing_code: np.ndarray
+    problems: list[tuple[str, np.ndarray, str]]
+    values: np.ndarray
+
+
+def _judge(var: Variable, s: pd.Series, extra_missing: Iterable[Any]) -> _Verdict:
+    """The rules of :func:`parse_column` applied to distinct, non-blank texts ``s``."""
+    num = pd.to_numeric(s, errors="coerce").astype("float64") if len(s) else pd.Series([], dtype="float64")
+    miss_code = _missing_mask(s, num, [*var.missing_codes, *extra_missing])
+    valid_in = ~miss_code
+    problems: list[tuple[str, np.ndarray, str]] = []
+
+    def problem(kind: str, bad: pd.Series, expected: str) -> None:
+        problems.append((kind, bad.to_numpy(dtype=bool), expected))
 
     if var.type == "categorical" and not all(_is_int_code(c) for c in var.codes):
         codes = [str(c) for c in var.codes]
         bad = valid_in & ~s.isin(codes)
-        out.add_rows("unknown code", file, column, bad, rows, ids, s, _expected_codes(var))
-        vals = pd.Series(pd.Categorical(s.where(valid_in & ~bad, None), categories=var.codes), index=s.index)
-        return ParsedColumn(vals, n_mc)
+        problem("unknown code", bad, _expected_codes(var))
+        where = pd.Index(codes, dtype=object).get_indexer(pd.Index(s.to_numpy(dtype=object), dtype=object))
+        return _Verdict(miss_code.to_numpy(dtype=bool), problems, np.where((valid_in & ~bad).to_numpy(), where, -1))
 
     not_number = valid_in & (num.isna() | ~np.isfinite(num.fillna(0.0)))
     whole = num.notna() & np.isfinite(num.fillna(0.0)) & (num == np.floor(num.fillna(0.0)))
     if var.type == "categorical":
         codes = [int(c) for c in var.codes]
         bad = valid_in & ~(whole & num.isin(codes))
-        out.add_rows("unknown code", file, column, bad, rows, ids, s, _expected_codes(var))
-        good = valid_in & ~bad
-        ints = num.where(good).astype("Int64")
-        vals = pd.Series(pd.Categorical(ints, categories=var.codes), index=s.index)
-        return ParsedColumn(vals, n_mc)
+        problem("unknown code", bad, _expected_codes(var))
+        good = (valid_in & ~bad).to_numpy()
+        where = pd.Index(codes).get_indexer(pd.Index(np.where(good, num.fillna(0.0).to_numpy(), 0.0).astype(np.int64)))
+        return _Verdict(miss_code.to_numpy(dtype=bool), problems, np.where(good, where, -1))
 
     if var.type == "continuous":
-        out.add_rows("wrong type", file, column, not_number, rows, ids, s, "a number")
+        problem("wrong type", not_number, "a number")
         good = valid_in & ~not_number
     elif var.type == "binary":
-        out.add_rows("unknown code", file, column, not_number, rows, ids, s, _expected_codes(var))
+        problem("unknown code", not_number, _expected_codes(var))
         good = valid_in & ~not_number
     else:
-        out.add_rows("wrong type", file, column, not_number, rows, ids, s, "a whole number")
+        problem("wrong type", not_number, "a whole number")
         fraction = valid_in & ~not_number & ~whole
-        out.add_rows("wrong type", file, column, fraction, rows, ids, s, "a whole number")
+        problem("wrong type", fraction, "a whole number")
         good = valid_in & ~not_number & ~fraction
     if var.type == "binary":
         codes = [float(c) for c in var.codes]
         bad = good & ~(whole & num.isin(codes))
-        out.add_rows("unknown code", file, column, bad, rows, ids, s, _expected_codes(var))
+        problem("unknown code", bad, _expected_codes(var))
         good &= ~bad
     elif var.range is not None:
         lo, hi = var.range
         bad = good & ((num < lo) | (num > hi))
-        out.add_rows("out of range", file, column, bad, rows, ids, s, _range_text(var))
+        problem("out of range", bad, _range_text(var))
         good &= ~bad
-    kept = num.where(good)
-    vals = kept.astype("float64") if var.type == "continuous" else kept.astype("Int64")
-    return ParsedColumn(vals, n_mc)
+    return _Verdict(miss_code.to_numpy(dtype=bool), problems, num.where(good).to_numpy(dtype="float64"))
+
+
+def _parse_id(var: Variable, s: pd.Series, *, file: str, column: str, rows: pd.Series,
+              ids: pd.Series | None, extra_missing: Iterable[Any], out: Collector) -> ParsedColumn:
+    present = s.notna()
+    num = pd.Series(np.nan, index=s.index)
+    miss_code = present & _missing_mask(s, num, [*var.missing_codes, *extra_missing])
+    valid_in = present & ~miss_code
+    vals = s.where(valid_in, pd.NA).astype("string")
+    if var.pattern:
+        bad = valid_in & s.isin(_not_matching(s[valid_in], var.pattern))
+        out.add_rows("wrong type", file, column, bad, rows, ids, s,
+                     f"a pseudonymous code matching {var.pattern}")
+    return ParsedColumn(vals, miss_code)
 
 
 def _per_unique(s: pd.Series, func) -> pd.Series:
@@ -348,9 +390,10 @@ def _is_int_code(c: Any) -> bool:
     return isinstance(c, (int, np.integer)) and not isinstance(c, bool)
 
 
-def _fullmatch_unique(s: pd.Series, pattern: str) -> set:
-    uniq = pd.Series(s.dropna().unique(), dtype=object).astype(str)
-    return set(uniq[uniq.str.fullmatch(pattern)])
+def _not_matching(s: pd.Series, pattern: str) -> list:
+    """The distinct values of ``s`` that do not match ``pattern`` in full."""
+    uniq = pd.Series(s.dropna().unique(), dtype=object)
+    return uniq[~uniq.astype(str).str.fullmatch(pattern).to_numpy(dtype=bool)].tolist()
 
 
 # ----------------------------------------------------------------------------- IDs and cross-variable rules
@@ -397,31 +440,39 @@ def check_consistency(df: pd.DataFrame, codebook: Codebook, where: dict[str, Loc
     """Codebook rules across variables: follow-up requirements, instrument totals, and logical rules."""
     ids = df["dyad_id"] if "dyad_id" in df else None
 
-    def report(name: str, mask: pd.Series, values: pd.Series | None, expected: str | pd.Series) -> None:
+    def report(name: str, mask: pd.Series, values, expected) -> None:
+        """``values`` and ``expected`` may be functions of the rows reported (the text of a whole column is
+        only made for the rows that are wrong)."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        picked = mask[mask].index
+        vals = values(picked) if callable(values) else values
+        exp = expected(picked) if callable(expected) else expected
         loc = where[name]
-        out.add_rows("inconsistent", loc.file, loc.column, mask, loc.rows, ids, values, expected)
+        out.add_rows("inconsistent", loc.file, loc.column, mask, loc.rows, ids, vals, exp)
 
     for v in codebook.recorded():
         if v.name not in df:
             continue
+        col = df[v.name]
         if v.requires and v.requires in df:
             flag = df[v.requires]
-            bad = (flag == 0).fillna(False) & df[v.name].notna()
-            report(v.name, bad, df[v.name].astype("string"),
+            bad = (flag == 0).fillna(False) & col.notna()
+            report(v.name, bad, lambda rows, col=col: col.loc[rows].astype("string"),
                    f"missing, because {v.requires} = 0 ({codebook[v.requires].label.lower()}: no)")
         if v.items and all(i in df for i in v.items):
             items = df[list(v.items)].astype("Float64")
-            complete = items.notna().all(axis=1) & df[v.name].notna()
+            complete = items.notna().all(axis=1) & col.notna()
             total = items.sum(axis=1)
-            bad = complete & (df[v.name].astype("Float64") != total)
-            report(v.name, bad, df[v.name].astype("string"),
-                   "the sum of " + ", ".join(v.items[:3]) + f", ... ({len(v.items)} items) = "
-                   + total.astype("Int64").astype("string").fillna(""))
+            bad = complete & (col.astype("Float64") != total)
+            head = "the sum of " + ", ".join(v.items[:3]) + f", ... ({len(v.items)} items) = "
+            report(v.name, bad, lambda rows, col=col: col.loc[rows].astype("string"),
+                   lambda rows, total=total, head=head: head + total.loc[rows].astype("Int64").astype("string").fillna(""))
     for rule in _RULES:
         if all(n in df for n in rule.names):
             bad = rule.test(df).fillna(False).astype(bool)
-            vals = rule.shown(df)
-            report(rule.names[0], bad, vals, rule.expected)
+            report(rule.names[0], bad, lambda rows, rule=rule: rule.shown(df.loc[rows]), rule.expected)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,16 @@ approximate posterior, so categories stay categories; numeric variables by predi
 matching (5 donors), so imputed values are values that were observed. Chains are seeded and
 short (the plan sets the number of iterations), and written in numpy so that 20 imputations of
 a few hundred dyads take a second or two.
+
+For very large cohorts (``one_step``, chosen by the analysis plan's ``large_n.mi_one_step_min_dyads``)
+two things change: every model's categorical predictors are read from one mixed-radix key per dyad that
+is kept up to date as values are imputed (instead of a design rebuilt from every column for every
+model), and after the first round of each chain a model takes one Newton step from its estimates of
+the round before instead of iterating to convergence. In a large cohort the estimates move by a tiny
+fraction of their standard error between rounds, so one step lands where iterating would (the error is
+of the order of the squared change); the parameter draw uses the information matrix of that step. A
+chain's first round is still iterated to convergence, starting from the previous chain's first-round
+estimates (the same maximum, reached in fewer steps).
 """
 from __future__ import annotations
 
@@ -48,9 +58,10 @@ class Design:
     """
 
     def __init__(self, g: np.ndarray, patterns: np.ndarray, Z: np.ndarray, cat_pos: np.ndarray,
-                 num_pos: np.ndarray, p: int) -> None:
+                 num_pos: np.ndarray, p: int, sparse: bool = False) -> None:
         self.g, self.patterns, self.Z = g, patterns, Z
         self.cat_pos, self.num_pos, self.p = cat_pos, num_pos, p
+        self.sparse = sparse       # many patterns hold no row: sum over the occupied ones only
 
     @classmethod
     def build(cls, cols: list["_Column"], blocks: list[np.ndarray], target: int) -> "Design":
@@ -96,7 +107,7 @@ class Design:
         return cls(g, patterns, Z, np.array(cat_pos), np.array(num_pos, dtype=int), pos)
 
     def rows(self, mask: np.ndarray) -> "Design":
-        return Design(self.g[mask], self.patterns, self.Z[mask], self.cat_pos, self.num_pos, self.p)
+        return Design(self.g[mask], self.patterns, self.Z[mask], self.cat_pos, self.num_pos, self.p, self.sparse)
 
     def __len__(self) -> int:
         return len(self.g)
@@ -111,6 +122,16 @@ class Design:
     def dot(self, beta: np.ndarray) -> np.ndarray:
         """X @ beta for beta of shape (p,) or (p, m)."""
         b = np.asarray(beta, dtype=float)
+        if self.sparse:            # vector operations, column by column: a product with a one-column matrix is slow
+            if b.ndim == 2:
+                cols = np.empty((len(self), b.shape[1]), order="F")
+                for a in range(b.shape[1]):
+                    cols[:, a] = self.dot(b[:, a])
+                return cols
+            out = (self.patterns @ b[self.cat_pos])[self.g]
+            for k, j in enumerate(self.num_pos):
+                out += self.Z[:, k] * b[j]
+            return out
         return (self.patterns @ b[self.cat_pos])[self.g] + self.Z @ b[self.num_pos]
 
     def tdot(self, v: np.ndarray) -> np.ndarray:
@@ -130,12 +151,21 @@ class Design:
         G = len(self.patterns)
         w = np.ones(len(self)) if w is None else np.asarray(w, dtype=float)
         s0 = np.bincount(self.g, weights=w, minlength=G)
+        patterns = self.patterns
+        if self.sparse:
+            used = np.flatnonzero(s0)
+            patterns, s0 = patterns[used], s0[used]
         out = np.zeros((self.p, self.p))
-        out[np.ix_(self.cat_pos, self.cat_pos)] = (self.patterns * s0[:, None]).T @ self.patterns
+        out[np.ix_(self.cat_pos, self.cat_pos)] = (patterns * s0[:, None]).T @ patterns
         if len(self.num_pos):
-            wz = self.Z * w[:, None]
+            if self.sparse:
+                wz = np.empty(self.Z.shape, order="F")
+                for a in range(self.Z.shape[1]):
+                    np.multiply(self.Z[:, a], w, out=wz[:, a])
+            else:
+                wz = self.Z * w[:, None]
             s1 = np.column_stack([np.bincount(self.g, weights=wz[:, a], minlength=G) for a in range(wz.shape[1])])
-            cross = self.patterns.T @ s1
+            cross = patterns.T @ (s1[used] if self.sparse else s1)
             out[np.ix_(self.cat_pos, self.num_pos)] = cross
             out[np.ix_(self.num_pos, self.cat_pos)] = cross.T
             out[np.ix_(self.num_pos, self.num_pos)] = self.Z.T @ wz
@@ -154,7 +184,7 @@ def _softmax_probs(X: Design, beta: np.ndarray) -> np.ndarray:
     top = np.zeros(len(eta))
     for a in range(eta.shape[1]):
         np.maximum(top, eta[:, a], out=top)
-    e = np.empty((len(eta), eta.shape[1] + 1))
+    e = np.empty((len(eta), eta.shape[1] + 1), order="F" if X.sparse else "C")
     e[:, 0] = np.exp(-top)
     total = e[:, 0].copy()
     for a in range(eta.shape[1]):
@@ -169,7 +199,7 @@ def _fit_multinomial(X: Design, y: np.ndarray, K: int, start: np.ndarray | None,
     n, p = len(X), X.p
     q = p * (K - 1)
     beta = np.zeros((p, K - 1)) if start is None else start.copy()
-    Y = (y[:, None] == np.arange(1, K)[None, :]).astype(float)
+    Y = (y[:, None] == np.arange(1, K)[None, :]).astype(float, order="F" if X.sparse else "K")
     penalty = np.full(q, _RIDGE * n)
     penalty[::p] = 0.0
     for _ in range(max_iter):
@@ -196,10 +226,48 @@ def _fit_multinomial(X: Design, y: np.ndarray, K: int, start: np.ndarray | None,
         return beta, np.linalg.pinv(H)
 
 
-def _draw_cat(X: Design, col: _Column, state: dict, rng: np.random.Generator) -> np.ndarray:
-    obs = ~col.missing
+def _fit_binary(X: Design, y: np.ndarray, start: np.ndarray | None,
+                max_iter: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_fit_multinomial` for two categories, with the probabilities as one vector (fewer passes over
+    a large cohort's rows): coefficients (p, 1) and their covariance."""
+    n, p = len(X), X.p
+    beta = np.zeros(p) if start is None else start[:, 0].copy()
+    yf = y if y.dtype == float else y.astype(float)
+    penalty = np.full(p, _RIDGE * n)
+    penalty[0] = 0.0
+    for _ in range(max_iter):
+        prob = special.expit(X.dot(beta))
+        grad = X.tdot(yf - prob) - penalty * beta
+        w = np.subtract(1.0, prob)
+        w *= prob
+        H = X.gram(w)
+        H[np.diag_indices(p)] += penalty
+        try:
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-6:
+            break
+    try:
+        return beta[:, None], np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return beta[:, None], np.linalg.pinv(H)
+
+
+def _draw_cat(X: Design, col: _Column, state: dict, rng: np.random.Generator, max_iter: int = 25,
+              split: tuple[Design, Design, np.ndarray] | None = None) -> np.ndarray:
+    """Imputed categories of the column's missing rows. ``split``: the observed rows' and the missing
+    rows' designs and the observed values, when the caller has them (large cohorts)."""
     K = len(col.codes)
-    beta, cov = _fit_multinomial(X.rows(obs), col.values[obs], K, state.get(col.name))
+    if split is None:
+        obs = ~col.missing
+        beta, cov = _fit_multinomial(X.rows(obs), col.values[obs], K, state.get(col.name), max_iter=max_iter)
+        X_mis = X.rows(col.missing)
+    else:
+        X_obs, X_mis, y_obs = split
+        beta, cov = (_fit_binary(X_obs, y_obs, state.get(col.name), max_iter=max_iter) if K == 2
+                     else _fit_multinomial(X_obs, y_obs, K, state.get(col.name), max_iter=max_iter))
     state[col.name] = beta
     p = beta.shape[0]
     try:
@@ -207,7 +275,7 @@ def _draw_cat(X: Design, col: _Column, state: dict, rng: np.random.Generator) ->
     except np.linalg.LinAlgError:
         chol = np.diag(np.sqrt(np.clip(np.diag(cov), 0, None)))
     draw = beta + (chol @ rng.standard_normal(p * (K - 1))).reshape(K - 1, p).T
-    probs = _softmax_probs(X.rows(col.missing), draw)
+    probs = _softmax_probs(X_mis, draw)
     u = rng.random(len(probs))[:, None]
     return np.minimum((u > np.cumsum(probs, axis=1)).sum(axis=1), K - 1)
 
@@ -231,9 +299,13 @@ def nearest_donors(pred_obs: np.ndarray, pred_mis: np.ndarray, k: int) -> np.nda
     return order[np.take_along_axis(window, best, axis=1)]
 
 
-def _draw_pmm(X: Design, col: _Column, rng: np.random.Generator) -> np.ndarray:
-    obs = ~col.missing
-    Xo, yo = X.rows(obs), col.values[obs]
+def _draw_pmm(X: Design, col: _Column, rng: np.random.Generator,
+              split: tuple[Design, Design, np.ndarray] | None = None) -> np.ndarray:
+    if split is None:
+        obs = ~col.missing
+        Xo, yo, X_mis = X.rows(obs), col.values[obs], X.rows(col.missing)
+    else:
+        Xo, X_mis, yo = split
     XtX = Xo.gram() + _RIDGE * np.eye(X.p)
     XtX_inv = np.linalg.inv(XtX)
     bhat = XtX_inv @ Xo.tdot(yo)
@@ -242,26 +314,118 @@ def _draw_pmm(X: Design, col: _Column, rng: np.random.Generator) -> np.ndarray:
     dof = max(len(yo) - X.p, 1)
     sigma2 = resid @ resid / rng.chisquare(dof)
     bstar = bhat + np.linalg.cholesky(sigma2 * (XtX_inv + XtX_inv.T) / 2) @ rng.standard_normal(X.p)
-    pred_mis = X.rows(col.missing).dot(bstar)
+    pred_mis = X_mis.dot(bstar)
     k = min(_DONORS, len(yo))
     nearest = nearest_donors(pred_obs, pred_mis, k)
     pick = nearest[np.arange(len(pred_mis)), rng.integers(0, k, len(pred_mis))]
     return yo[pick]
 
 
+_MAX_KEYS = 2**20
+
+
+class _Keys:
+    """The categorical columns' values as one mixed-radix key per dyad, updated in place as a column is
+    imputed (only its missing rows change), and each model's indicator rows for every possible key.
+
+    Used for large cohorts: a model's design is then the key (as the pattern index ``g``) and the numeric
+    columns, with no pass over the other columns; None from :meth:`make` when the keys would be too many.
+    """
+
+    def __init__(self, cols: list[_Column], radix: dict[int, int], total: int) -> None:
+        self.radix, self.total = radix, total
+        self.key = np.zeros(len(cols[0].values), dtype=np.int64)
+        for j, r in radix.items():
+            self.key += cols[j].values.astype(np.int64) * r
+        self._patterns: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
+        self._rows = {j: (np.flatnonzero(~c.missing), np.flatnonzero(c.missing)) for j, c in enumerate(cols)}
+        self._observed = {j: c.values[self._rows[j][0]].astype(float) for j, c in enumerate(cols)}   # never imputed
+        self._numeric: dict[int, tuple[np.ndarray, np.ndarray]] = {}     # per target: numeric columns, obs / mis
+
+    @classmethod
+    def make(cls, cols: list[_Column]) -> "_Keys | None":
+        radix, total = {}, 1
+        for j, c in enumerate(cols):
+            if c.kind == "cat":
+                radix[j] = total
+                total *= len(c.codes)
+                if total > _MAX_KEYS:
+                    return None
+        return cls(cols, radix, total)
+
+    def update(self, j: int, old: np.ndarray, new: np.ndarray) -> None:
+        """Column ``j``'s missing rows changed from ``old`` to ``new``."""
+        if j in self.radix:
+            self.key[self._rows[j][1]] += (new.astype(np.int64) - old) * self.radix[j]
+        else:
+            self._numeric.clear()
+
+    def split(self, cols: list[_Column], blocks: list[np.ndarray], target: int
+              ) -> tuple[Design, Design, np.ndarray]:
+        """The designs of the target's observed and missing rows, and its observed values."""
+        obs, mis = self._rows[target]
+        if target not in self._numeric:
+            Z = self.design(cols, blocks, target).Z
+            self._numeric[target] = (np.asfortranarray(Z[obs]), np.asfortranarray(Z[mis]))
+        patterns, cat_pos, num_pos, p = self._patterns[target]
+        Z_obs, Z_mis = self._numeric[target]
+        g_obs, g_mis = self.key[obs], self.key[mis]
+        if 8 * self.total > len(self.key):       # possible patterns not few beside the dyads: keep the occupied ones
+            used = np.flatnonzero(np.bincount(self.key, minlength=self.total))
+            lookup = np.zeros(self.total, dtype=np.int64)
+            lookup[used] = np.arange(len(used))
+            patterns, g_obs, g_mis = patterns[used], lookup[g_obs], lookup[g_mis]
+        return (Design(g_obs, patterns, Z_obs, cat_pos, num_pos, p, sparse=True),
+                Design(g_mis, patterns, Z_mis, cat_pos, num_pos, p, sparse=True),
+                self._observed[target])
+
+    def design(self, cols: list[_Column], blocks: list[np.ndarray], target: int) -> Design:
+        """The design of column ``target``'s model (the same matrix as :meth:`Design.build`)."""
+        if target not in self._patterns:
+            keys = np.arange(self.total)
+            parts, cat_pos, num_pos, pos = [np.ones((self.total, 1))], [0], [], 1
+            for j, c in enumerate(cols):
+                if j == target:
+                    continue
+                if c.kind == "cat":
+                    K = len(c.codes)
+                    digit = (keys // self.radix[j]) % K
+                    parts.append((digit[:, None] == np.arange(1, K)[None, :]).astype(float))
+                    cat_pos += range(pos, pos + K - 1)
+                    pos += K - 1
+                else:
+                    num_pos.append(pos)
+                    pos += 1
+            self._patterns[target] = (np.hstack(parts), np.array(cat_pos), np.array(num_pos, dtype=int), pos)
+        patterns, cat_pos, num_pos, p = self._patterns[target]
+        nums = [blocks[j][:, 0] for j, c in enumerate(cols) if j != target and c.kind == "num"]
+        Z = np.column_stack(nums) if nums else np.zeros((len(self.key), 0))
+        return Design(self.key, patterns, Z, cat_pos, num_pos, p, sparse=True)
+
+
 def _positions(s: pd.Series, codes: list) -> np.ndarray:
     """Each value's position in ``codes`` (-1 where missing or not listed)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):     # through the categories: no object array of n values
+        where = pd.Index(codes, dtype=object).get_indexer(pd.Index(list(s.cat.categories), dtype=object))
+        cat = s.cat.codes.to_numpy()
+        return np.where(cat >= 0, np.append(where, -1)[cat], -1).astype(int)
+    codes_of, uniq = pd.factorize(s, use_na_sentinel=True)
+    if len(uniq) < len(s):
+        where = pd.Index(codes, dtype=object).get_indexer(pd.Index(list(uniq), dtype=object))
+        return np.where(codes_of >= 0, np.append(where, -1)[codes_of], -1).astype(int)
     found = pd.Index(codes, dtype=object).get_indexer(pd.Index(s.astype(object).to_numpy(), dtype=object))
     return found.astype(int)
 
 
 def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int = 20, iterations: int = 10,
-         seed: int = 0) -> list[pd.DataFrame]:
+         seed: int = 0, one_step: bool = False) -> list[pd.DataFrame]:
     """``m`` completed copies of ``data[columns]`` (all rows), imputed by chained equations.
 
     Binary and categorical codebook variables are imputed as categories (multinomial logistic model);
     integer and continuous ones by predictive mean matching. Every other listed column, outcomes
-    included, predicts each incomplete one. Returned frames keep the codebook dtypes.
+    included, predicts each incomplete one. Returned frames keep the codebook dtypes. ``one_step``:
+    the large-cohort variant (module docstring): designs from a maintained key, and one Newton step
+    per model after each chain's first round.
     """
     rng = np.random.default_rng(seed)
     base: list[_Column] = []
@@ -276,20 +440,35 @@ def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int =
         else:
             base.append(_Column(name, "num", [], s.to_numpy(dtype=float, na_value=np.nan), miss))
     out: list[pd.DataFrame] = []
+    first_round: dict = {}
     for _ in range(m):
         cols = [_Column(c.name, c.kind, c.codes, c.values.copy(), c.missing) for c in base]
         for c in cols:
             if c.missing.any():
                 c.values[c.missing] = rng.choice(c.values[~c.missing], size=int(c.missing.sum()))
         blocks = [c.block() for c in cols]
-        state: dict = {}
+        # large cohorts: a chain's first round, iterated to convergence, starts from the previous chain's
+        # first-round estimates (the same fixed point, reached in fewer steps)
+        state: dict = dict(first_round) if one_step else {}
         targets = [i for i, c in enumerate(cols) if c.missing.any()]
-        for _it in range(iterations if targets else 0):
+        keys = _Keys.make(cols) if one_step else None
+        for it in range(iterations if targets else 0):
             for i in targets:
                 c = cols[i]
-                X = Design.build(cols, blocks, i)
-                c.values[c.missing] = _draw_cat(X, c, state, rng) if c.kind == "cat" else _draw_pmm(X, c, rng)
-                blocks[i] = c.block()
+                steps = 1 if one_step and it > 0 else 25
+                if keys is None:
+                    X = Design.build(cols, blocks, i)
+                    new = _draw_cat(X, c, state, rng, steps) if c.kind == "cat" else _draw_pmm(X, c, rng)
+                else:
+                    split = keys.split(cols, blocks, i)
+                    new = (_draw_cat(split[0], c, state, rng, steps, split) if c.kind == "cat"
+                           else _draw_pmm(split[0], c, rng, split))
+                    keys.update(i, c.values[c.missing], new)
+                c.values[c.missing] = new
+                if c.kind == "num" or keys is None:
+                    blocks[i] = c.block()
+                if one_step and it == 0 and c.name in state:
+                    first_round[c.name] = state[c.name]
         frame = pd.DataFrame(index=data.index)
         for c in cols:
             if c.kind == "cat" and codebook[c.name].type == "categorical":

@@ -568,7 +568,21 @@ def impute(df: pd.DataFrame, plan: Plan, cb: Codebook) -> list[pd.DataFrame]:
     cols = list(dict.fromkeys([*(c for m in plan.models for c in m.covariates),
                                *(m.outcome for m in plan.models), *plan.mi.get("auxiliary", [])]))
     return mice(df, [c for c in cols if c in df.columns], cb, m=int(plan.mi.get("m", 20)),
-                iterations=int(plan.mi.get("iterations", 10)), seed=int(plan.mi.get("seed", 0)))
+                iterations=int(plan.mi.get("iterations", 10)), seed=int(plan.mi.get("seed", 0)),
+                one_step=mi_one_step(len(df), plan))
+
+
+def mi_one_step(n: int, plan: Plan) -> bool:
+    """Whether the plan's large-cohort imputation (one Newton step per model after the first round) applies
+    to a cohort of ``n`` dyads."""
+    bound = plan.large_n.mi_one_step_min_dyads
+    return bound is not None and n >= bound
+
+
+def mi_one_step_text(bound: int) -> str:
+    """The MI note's clause on the large-cohort imputation."""
+    return (f"in this cohort of at least {bound:g} dyads, each imputation model after the first round takes one "
+            "Newton step from the previous round's estimates")
 
 
 def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
@@ -705,6 +719,8 @@ def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) 
             f"degrees of freedom (complete-data df {n - k}); dyads whose outcome was not recorded are not analysed")
     if mi_method != p.method:
         note += "; Firth's penalised likelihood used because maximum likelihood did not converge in some imputations"
+    if mi_one_step(len(imputed[0]), plan):
+        note += "; " + mi_one_step_text(plan.large_n.mi_one_step_min_dyads)
     p_global = {}
     for t in design.multi_level_terms():
         j = [c - 1 for c in design.term_columns(t)]
@@ -744,7 +760,9 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
             ("wald_ci_min_epv", "Wald instead of profile-likelihood CIs from this many events per parameter "
              "(maximum likelihood models only)", _bound(plan.large_n.wald_ci_min_epv)),
             ("collapse_min_dyads", "Models fitted on distinct covariate patterns with frequency weights from this "
-             "many dyads", _bound(plan.large_n.collapse_min_dyads))):
+             "many dyads", _bound(plan.large_n.collapse_min_dyads)),
+            ("mi_one_step_min_dyads", "Imputation models take one Newton step per round after the first from this "
+             "many dyads", _bound(plan.large_n.mi_one_step_min_dyads))):
         add("setting", name, label, value)
     for spec in plan.models:
         add("model", spec.outcome, spec.title, cb[spec.outcome].label, model=spec.key, detail=spec.population)

@@ -39,10 +39,14 @@ class LargeN:
     events per parameter reach this bound (None: never). ``collapse_min_dyads``: fit every model of the
     primary analysis on its distinct covariate patterns with frequency weights (the same likelihood, so
     the same estimates) when the sample has at least this many dyads (None: never).
+    ``mi_one_step_min_dyads``: in a cohort of at least this many dyads the chained-equation imputation
+    reuses one index of the categorical predictors' patterns and, after each chain's first round, takes
+    one Newton step per imputation model from the previous round's estimates (None: never).
     """
 
     wald_ci_min_epv: float | None = None
     collapse_min_dyads: int | None = None
+    mi_one_step_min_dyads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,10 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
     if method.get("rule", "auto") not in METHOD_RULES:
         problems.append(f"method.rule {method.get('rule')!r} is not one of {METHOD_RULES}")
     large = raw.get("large_n", {}) or {}
-    for key in sorted(set(large) - {"wald_ci_min_epv", "collapse_min_dyads"}):
-        problems.append(f"large_n.{key} is not a known option (wald_ci_min_epv, collapse_min_dyads)")
-    for key in ("wald_ci_min_epv", "collapse_min_dyads"):
+    options = ("wald_ci_min_epv", "collapse_min_dyads", "mi_one_step_min_dyads")
+    for key in sorted(set(large) - set(options)):
+        problems.append(f"large_n.{key} is not a known option ({', '.join(options)})")
+    for key in options:
         v = large.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
             problems.append(f"large_n.{key} must be a positive number or null, not {v!r}")
@@ -130,5 +135,7 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
         cluster=sens.get("cluster", "site"), hl_groups=int((raw.get("diagnostics") or {}).get("hosmer_lemeshow_groups", 10)),
         large_n=LargeN(
             wald_ci_min_epv=None if large.get("wald_ci_min_epv") is None else float(large["wald_ci_min_epv"]),
-            collapse_min_dyads=None if large.get("collapse_min_dyads") is None else int(large["collapse_min_dyads"])),
+            collapse_min_dyads=None if large.get("collapse_min_dyads") is None else int(large["collapse_min_dyads"]),
+            mi_one_step_min_dyads=(None if large.get("mi_one_step_min_dyads") is None
+                                   else int(large["mi_one_step_min_dyads"]))),
         linearity_knots=knots, raw=raw)
