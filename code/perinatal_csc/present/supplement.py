@@ -73,7 +73,7 @@ def _value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_value(v) for v in value)
     if isinstance(value, float):
-        return f"{value:g}"
+        return str(value)          # 3.0 as written in the parameter file, never read as a count of 3
     return _humane(str(value)).lower() if isinstance(value, str) and "_" in value else str(value)
 
 
