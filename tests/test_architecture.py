@@ -23,7 +23,7 @@ TOP_LEVEL: dict[str, str] = {"__init__": "settings", "paths": "settings", "error
 #: Inside these stages each module imports only the ones listed before it (and every module is listed).
 ORDER_WITHIN: dict[str, tuple[str, ...]] = {
     "data": ("codebook", "synth", "validate", "mapping", "load", "derive"),
-    "render": ("qmd", "provenance", "execute", "project", "word", "hooks", "driver"),
+    "render": ("qmd", "provenance", "execute", "project", "crossref", "word", "hooks", "driver"),
 }
 STATISTICS = "stats"
 

@@ -9,6 +9,7 @@ environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,7 +17,9 @@ import pandas as pd
 
 from .data.codebook import Codebook, load_codebook
 from .config import Config, load_config
+from .errors import UserError
 from .files import read_stamp
+from .paths import CROSSREF_FILE
 from .disclose.policy import Policy, policy_for
 from .pipeline import (RELEASE_STAMP, cohort, disclose, ensure_synthetic, inputs_fingerprint, read_release,
                        run_analysis)
@@ -68,3 +71,19 @@ def release_is_current(config: Config, policy: Policy) -> bool:
     written = read_stamp(config.release_dir / RELEASE_STAMP)
     return (written is not None and written.get("inputs") == inputs_fingerprint(config)
             and written.get("policy") == policy.name)
+
+
+def xref(label: str, root: Path | None = None) -> str:
+    """What a label of another document of the project is called ("Supplementary Table 3",
+    "Supplementary material: Missing data"), from the label map the pre-render step of both renderers
+    writes (``_crossref.yml``): Quarto has no references between documents."""
+    import yaml
+
+    path = Path(root or Path.cwd()) / CROSSREF_FILE
+    if not path.exists():
+        raise UserError(f"{path} not found: the pre-render step writes it (perinatal-csc render does)")
+    labels = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if label not in labels:
+        raise UserError(f"cross-document reference to '{label}': no document of the project has this label "
+                        f"(known: {', '.join(sorted(labels)) or 'none'})")
+    return str(labels[label]["text"])

@@ -11,6 +11,7 @@ from typing import Mapping
 import pandas as pd
 
 from .fmt import MARKER, any_hidden, fmt_n_of
+from .models import fmt_ci, fmt_or
 
 Count = int | str       # a whole number, or the disclosure marker when suppressed
 
@@ -148,3 +149,20 @@ def summary_figure(h: Headline, *, is_synthetic: bool):
         fig.text(0.99, 0.01, SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="#8a0015")
     fig.tight_layout()
     return fig
+
+
+def abstract_factors(results: Mapping[str, pd.DataFrame], model: str, direction: str = "higher") -> str:
+    """The adjusted terms of ``model`` whose interval lies wholly above (or below) 1, each with its odds
+    ratio and interval, for the abstract: 'deprivation (OR 5.49, 2.56 to 12.50) and …'; 'no factor'
+    when none does. A withheld estimate (disclosure marker) is never quoted."""
+    t = results[f"models_{model}"]
+    hits = t[(t["type"] == "Adjusted") & (t["direction"] == direction)]
+    items = []
+    for _, r in hits.iterrows():
+        if any_hidden(r["or"], r["ci_low"], r["ci_high"]):
+            continue
+        level = str(r.get("level_label") or "")
+        label = str(r["label"])
+        name = f"{level} ({label[0].lower() + label[1:]})" if level and level not in ("Yes", "nan") else label
+        items.append(f"{name} (OR {fmt_or(r['or'])}, {fmt_ci(r['ci_low'], r['ci_high'])})")
+    return as_list_text(items) if items else "no factor"

@@ -28,17 +28,19 @@ from ..errors import UserError
 from ..files import read_stamp
 from .hooks import post_render, write_provenance
 from .execute import EXPORT_DPI, EXPORTS, execute
-from .project import filters, lint, project_config
+from .crossref import write_label_map
+from .project import documents, filters, lint, project_config
 from .provenance import data_files, sha256_file
 from .qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FORMATS = ("html", "docx", "pdf")
-QUARTO_ONLY_KEYS = ("format", "execute", "project", "manuscript", "crossref", "jupyter", "engine",
+QUARTO_ONLY_KEYS = ("format", "execute", "project", "manuscript", "jupyter", "engine",
                     "number-sections", "toc", "reference-doc", "embed-resources", "csl", "bibliography",
                     "keywords",  # pandoc's Typst template writes keywords as code and fails
                     "filters", "metadata-files", "html-table-processing")
+# `crossref` stays: the filter reads its tbl-title / fig-title on the built-in path
 CACHE_KEEP = 4
 Progress = Callable[[str], None]
 
@@ -49,8 +51,11 @@ class RenderError(UserError):
 
 def render(config: Config, formats: list[str] | tuple[str, ...] = FORMATS, *, use_cache: bool = True,
            progress: Progress = lambda s: None, project_dir: Path | None = None,
-           builtin: bool | None = None, review: bool = False, blind: bool = False) -> list[Path]:
-    """Render ``index.qmd`` of the project into ``config.output_dir``; return the written files.
+           builtin: bool | None = None, review: bool = False, blind: bool = False,
+           documents: list[str] | None = None) -> list[Path]:
+    """Render the project's documents (``project.render`` of ``_quarto.yml``: the manuscript, its
+    supplementary material, the plain-language summary), or only those named in ``documents``, into
+    ``config.output_dir``; return the written files, the article's first.
 
     ``review`` adds line numbers and double spacing to Word and PDF, as journals ask of submitted
     manuscripts; ``blind`` leaves out authors, affiliations and acknowledgements for peer review.
@@ -61,8 +66,8 @@ def render(config: Config, formats: list[str] | tuple[str, ...] = FORMATS, *, us
         builtin = bool(os.environ.get("PERINATAL_CSC_BUILTIN_RENDER")) or shutil.which("quarto") is None
     mode = {"review": review, "blind": blind}
     if not builtin:
-        return _render_quarto(config, wanted, root, progress, mode)
-    return _render_builtin(config, wanted, root, use_cache, progress, mode)
+        return _render_quarto(config, wanted, root, progress, mode, documents)
+    return _render_builtin(config, wanted, root, use_cache, progress, mode, documents)
 
 
 def _formats(formats: list[str] | tuple[str, ...]) -> list[str]:
@@ -128,27 +133,71 @@ def cache_key(config: Config, doc: Document, root: Path, env: dict[str, str]) ->
 # -- built-in path ----------------------------------------------------------------------------
 
 def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: bool, progress: Progress,
-                    mode: dict[str, bool]) -> list[Path]:
+                    mode: dict[str, bool], only: list[str] | None = None) -> list[Path]:
     import pypandoc
 
     t0 = time.perf_counter()
-    main = _main_file(root)
+    names = selected_documents(root, only)
     if root == config.root:
         from ..pipeline import ensure_synthetic
         ensure_synthetic(config, progress)
     renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
                 f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
     prov = write_provenance(config, root, renderer, **mode)
+    write_label_map(root, documents(project_config(root)))
+    final: list[Path] = []
+    for i, name in enumerate(names):
+        final += _render_document(config, root / name, formats, root, use_cache, progress, prov,
+                                  export=(name == documents(project_config(root))[0]), keep=CACHE_KEEP * len(names))
+    progress(f"rendered {len(names)} document{'s' if len(names) > 1 else ''} in {time.perf_counter() - t0:.1f} s "
+             f"-> {config.output_dir}")
+    return final
+
+
+def selected_documents(root: Path, only: list[str] | None = None) -> list[str]:
+    """The project's documents to render (``project.render``, the article first), or the named ones."""
+    names = documents(project_config(root))
+    for name in names:
+        if not (root / name).exists():
+            raise SourceError(f"{root / name}: listed in project.render of _quarto.yml but not found")
+    if not only:
+        return names
+    wanted = [n if n.endswith(".qmd") else f"{n}.qmd" for n in only]
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise UserError(f"no document {', '.join(unknown)} in this project (its documents: {', '.join(names)})")
+    return [n for n in names if n in wanted]
+
+
+def document_formats(doc: Document, wanted: list[str]) -> list[str]:
+    """The wanted formats this document is made in: all of them, or those its front matter's
+    ``format:`` lists (the plain summary is HTML and Word only)."""
+    own = doc.front.get("format") if isinstance(doc.front.get("format"), dict) else None
+    if not own:
+        return wanted
+    have = {"typst": "pdf", "pdf": "pdf", "docx": "docx", "html": "html"}
+    listed = {have[k] for k in own if k in have}
+    return [f for f in wanted if f in listed]
+
+
+def _render_document(config: Config, main: Path, wanted: list[str], root: Path, use_cache: bool,
+                     progress: Progress, prov: dict[str, Any], *, export: bool, keep: int) -> list[Path]:
+    import pypandoc
+
+    stem = main.stem
     doc = read_document(main, root)
+    formats = document_formats(doc, wanted)
+    if not formats:
+        return []
     cache_root = root / ".cache" / "render"
     env = {**os.environ, **kernel_env(config, cache_root / "run"), "PYTHONHASHSEED": "0"}
     key = cache_key(config, doc, root, {k: env[k] for k in env if k.startswith("PERINATAL_CSC_")})
     build = cache_root / key
     executed = build / "executed.md"
     if use_cache and executed.exists():
-        progress(f"reusing executed results (cache {key}): nothing that feeds them changed")
+        progress(f"{stem}: reusing executed results (cache {key}): nothing that feeds them changed")
     else:
-        progress(f"executing {sum(c.kind == 'code' for c in doc.chunks)} cells from "
+        progress(f"{stem}: executing {sum(c.kind == 'code' for c in doc.chunks)} cells from "
                  f"{len(doc.sources)} source files in one kernel")
         tmp = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=_mkdir(cache_root)))
         try:
@@ -159,33 +208,35 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
             tmp.rename(build)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        _prune(cache_root, keep=build)
+        _prune(cache_root, keep=build, count=keep)
     out_dir = _mkdir(config.output_dir)
-    targets = [out_dir / f"index.{fmt}" for fmt in formats]
+    targets = [out_dir / f"{stem}.{fmt}" for fmt in formats]
     stamp = build / OUTPUTS_STAMP
     final_key = outputs_key(key, formats, prov, doc, root)
     if use_cache and outputs_current(stamp, final_key, targets):
-        progress(f"outputs up to date: {', '.join(p.name for p in targets)} were rendered from exactly these "
-                 "executed results, sources, references, styles and provenance (--no-cache to render anew)")
+        progress(f"{stem}: outputs up to date: {', '.join(p.name for p in targets)} were rendered from exactly "
+                 "these executed results, sources, references, styles and provenance (--no-cache to render anew)")
         return targets
     pandoc = pypandoc.get_pandoc_path()
     meta = _pandoc_metadata(doc, root, prov)
     body = substitute_meta(executed.read_text(encoding="utf-8"), {**flatten(doc.metadata), **prov})
-    src = build / "render.md"
+    src = build / f"{stem}.md"
     src.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body,
                    encoding="utf-8")
     written = _run_pandoc(pandoc, src, build, formats, doc, root, progress, prov)
     final = []
     for fmt, path in written.items():
-        target = out_dir / f"index.{ 'pdf' if fmt == 'pdf' else fmt}"
+        target = out_dir / f"{stem}.{fmt}"
         shutil.copyfile(path, target)
         final.append(target)
-    exported = export_figures(doc, build / "figures" / EXPORTS, out_dir / "figures")
-    if exported:
-        progress(f"wrote {len(exported)} figure files (vector PDF and {EXPORT_DPI} dpi PNG) -> {out_dir / 'figures'}")
+    exported: list[Path] = []
+    if export:
+        exported = export_figures(doc, build / "figures" / EXPORTS, out_dir / "figures")
+        if exported:
+            progress(f"wrote {len(exported)} figure files (vector PDF and {EXPORT_DPI} dpi PNG) -> {out_dir / 'figures'}")
     stamp.write_text(json.dumps({"key": final_key, "files": {str(p): sha256_file(p) for p in final + exported}},
                                 indent=1), encoding="utf-8")
-    progress(f"rendered {', '.join(formats)} in {time.perf_counter() - t0:.1f} s -> {out_dir}")
+    progress(f"{stem}: wrote {', '.join(p.name for p in final)}")
     return final
 
 
@@ -239,10 +290,10 @@ def _mkdir(p: Path) -> Path:
     return p
 
 
-def _prune(cache_root: Path, keep: Path) -> None:
+def _prune(cache_root: Path, keep: Path, count: int = CACHE_KEEP) -> None:
     entries = sorted((p for p in cache_root.iterdir() if p.is_dir() and p.name not in ("run",) and p != keep
                       and (p / "executed.md").exists()), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[CACHE_KEEP - 1:]:
+    for old in entries[count - 1:]:
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -252,15 +303,6 @@ def _typst_version() -> str:
         return getattr(typst, "__version__", "")
     except ImportError:
         return "(not installed)"
-
-
-def _main_file(root: Path) -> Path:
-    project = read_yaml(root / "_quarto.yml") if (root / "_quarto.yml").exists() else {}
-    article = ((project.get("manuscript") or {}).get("article")) or "index.qmd"
-    main = root / article
-    if not main.exists():
-        raise SourceError(f"manuscript article not found: {main}")
-    return main
 
 
 def _author(a: Any) -> str:
@@ -313,17 +355,17 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
     for fmt in formats:
         opts = _format_options(doc, fmt)
         if fmt == "html":
-            out = build / "index.html"
+            out = src.with_suffix(".html")
             css = _resolve(root, opts.get("css")) or [RESOURCES / "manuscript.css"]
             args = ["--to", "html5", "--embed-resources", "--section-divs"] + [f"--css={c}" for c in css]
             if opts.get("toc", True):
                 args.append("--toc")
         elif fmt == "docx":
-            out = build / "index.docx"
+            out = src.with_suffix(".docx")
             ref = _resolve(root, opts.get("reference-doc")) or [RESOURCES / "reference.docx"]
             args = ["--to", "docx", f"--reference-doc={ref[0]}"]
         else:
-            out = build / "index.typ"
+            out = src.with_suffix(".typ")
             args = ["--to", "typst"]
         jobs[fmt] = (common + args + tail + ["--output", str(out)], out)
     procs = {fmt: subprocess.Popen(cmd, cwd=build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -359,7 +401,7 @@ def _typst_pdf(typ: Path, build: Path) -> Path:
 # -- Quarto path ------------------------------------------------------------------------------
 
 def _render_quarto(config: Config, formats: list[str], root: Path, progress: Progress,
-                   mode: dict[str, bool]) -> list[Path]:
+                   mode: dict[str, bool], only: list[str] | None = None) -> list[Path]:
     quarto = shutil.which("quarto")
     if quarto is None:
         raise RenderError("quarto is not on PATH")
@@ -368,15 +410,21 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
         raise RenderError("the project's Quarto settings have known problems:\n- " + "\n- ".join(problems))
     version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
     out_dir = config.output_dir
-    to = ",".join("typst" if f == "pdf" else f for f in formats)
-    cmd = [quarto, "render", "--to", to, "--output-dir", str(out_dir)]
     env = {**os.environ, "QUARTO_PYTHON": sys.executable, "PERINATAL_CSC_RENDERER": f"Quarto {version}",
            "PERINATAL_CSC_REVIEW": "1" if mode["review"] else "0", "PERINATAL_CSC_BLIND": "1" if mode["blind"] else "0",
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
            **kernel_env(config, root / ".cache" / "render" / "run")}
     write_provenance(config, root, f"Quarto {version}", **mode)
-    progress(f"rendering with Quarto {version} (pre- and post-render steps from _quarto.yml)")
-    p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RenderError(f"quarto render failed (exit {p.returncode}):\n{p.stderr.strip()[-6000:]}")
-    return [out_dir / f"index.{f}" for f in formats]
+    written: list[Path] = []
+    for name in selected_documents(root, only):
+        fmts = document_formats(read_document(root / name, root), formats)
+        if not fmts:
+            continue
+        to = ",".join("typst" if f == "pdf" else f for f in fmts)
+        progress(f"rendering {name} to {to} with Quarto {version} (pre- and post-render steps from _quarto.yml)")
+        p = subprocess.run([quarto, "render", name, "--to", to, "--output-dir", str(out_dir)], cwd=root, env=env,
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RenderError(f"quarto render {name} failed (exit {p.returncode}):\n{p.stderr.strip()[-6000:]}")
+        written += [out_dir / f"{Path(name).stem}.{f}" for f in fmts]
+    return written

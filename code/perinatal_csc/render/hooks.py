@@ -1,6 +1,6 @@
 """The project's pre- and post-render steps, run by Quarto (``_quarto.yml``) and by the built-in path.
 
-    python -m perinatal_csc.render.hooks pre-render    # writes _provenance.yml
+    python -m perinatal_csc.render.hooks pre-render    # writes _provenance.yml and _crossref.yml
     python -m perinatal_csc.render.hooks post-render   # finishes each output file
 
 One implementation for both renderers, so what the built-in path's tests prove about the Word tables
@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from ..config import Config
-from .project import PROVENANCE_FILE
+from .crossref import write_label_map
+from .project import PROVENANCE_FILE, documents, project_config
 from .provenance import provenance
 from .word import polish
 
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         write_provenance(config_from_environment(), root, renderer,
                          review=os.environ.get("PERINATAL_CSC_REVIEW") == "1",
                          blind=os.environ.get("PERINATAL_CSC_BLIND") == "1")
+        write_label_map(root, documents(project_config(root)))
         return 0
     if args == ["post-render"]:
         post_render(_quarto_outputs(), read_settings(root))

@@ -31,9 +31,9 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def documents(cfg: dict[str, Any]) -> list[str]:
-    """The documents the project renders (``project.render``), the manuscript article first."""
-    article = (cfg.get("manuscript") or {}).get("article") or "index.qmd"
+    """The documents the project renders (``project.render``), the article (index.qmd) first."""
     listed = [str(x) for x in _as_list((cfg.get("project") or {}).get("render"))]
+    article = (cfg.get("manuscript") or {}).get("article") or "index.qmd"
     return [article] + [d for d in listed if d != article]
 
 
@@ -70,6 +70,10 @@ def lint(root: Path) -> list[str]:
                                 "index_files/ before Typst compiles (quarto-dev/quarto-cli#14063); the built-in "
                                 "path and the post-render step make the single-file HTML instead")
     listed = [str(x) for x in _as_list(project.get("render"))]
+    if len(listed) > 1 and project.get("type") == "manuscript":
+        problems.append("project.type is manuscript but project.render lists several documents: a manuscript "
+                        "project renders only its article in every format (the others become HTML notebook "
+                        "views), so the supplement and summary need project.type: default")
     if not listed:
         problems.append("project.render is not set: Quarto would render every .md, .qmd and notebook-like .py "
                         "file in the project (docs/, tests/), not only the manuscript")

@@ -16,7 +16,7 @@ from ..config import Config
 from ..present.style import SYNTHETIC_NOTE
 
 REAL_NOTE = "REAL data: every output must pass disclosure checks before it leaves the secure environment."
-KEYS = ("data-label", "data-notice", "provenance-data", "provenance-data-sha256", "provenance-commit",
+KEYS = ("data-label", "data-notice", "provenance-data", "provenance-data-sha256", "provenance-plan-sha256", "provenance-commit",
         "provenance-sources", "provenance-version", "provenance-rendered", "provenance-renderer", "review", "blind")
 
 
@@ -77,6 +77,7 @@ def provenance(config: Config, root: Path, renderer: str, *, review: bool = Fals
         "data-notice": SYNTHETIC_NOTE if config.is_synthetic else REAL_NOTE,
         "provenance-data": data,
         "provenance-data-sha256": ",".join(sha256_file(f) for f in files),
+        "provenance-plan-sha256": sha256_file(config.analysis_plan_path) if config.analysis_plan_path.exists() else "not found",
         "provenance-commit": git_state(root),
         "provenance-sources": sources_digest(root),
         "provenance-version": f"perinatal-csc {__version__}",

@@ -51,6 +51,7 @@ class Document:
     execute: dict[str, Any]
     chunks: list[Chunk]
     sources: list[Path]
+    front: dict[str, Any] = field(default_factory=dict)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -171,7 +172,7 @@ def read_document(main: Path, root: Path) -> Document:
     meta.update({k: v for k, v in front.items() if k not in ("execute", "format")})
     meta["format"] = {**(project.get("format") or {}), **(front.get("format") or {})}
     sources = sorted({main, *(s for s, _ in segments)})
-    return Document(path=main, metadata=meta, execute=execute, chunks=chunks, sources=sources)
+    return Document(path=main, metadata=meta, execute=execute, chunks=chunks, sources=sources, front=front)
 
 
 def substitute_meta(text: str, values: dict[str, str]) -> str:

@@ -541,8 +541,18 @@ local function finish(doc)
   return doc
 end
 
+-- A document's own caption prefixes (the supplement's "Supplementary Table"), as Quarto reads them.
+local function crossref_titles(meta)
+  local cr = meta.crossref
+  if type(cr) ~= "table" then return end
+  for k, key in pairs({ tbl = "tbl-title", fig = "fig-title" }) do
+    if cr[key] then KIND[k] = pandoc.utils.stringify(cr[key]) end
+  end
+end
+
 function Pandoc(doc)
   if under_quarto then return finish(quarto_tables(doc)) end
+  crossref_titles(doc.meta)
   doc = doc:walk({
     traverse = "topdown",
     Div = function(div)

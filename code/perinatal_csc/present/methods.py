@@ -1,0 +1,132 @@
+"""The Methods as a published paper states them, generated from the codebook and the analysis plan.
+
+Each function returns a paragraph (Markdown, with citation keys) that changes when the plan or the
+codebook changes: the outcomes and their categories, the covariates of each model and how each is
+coded, the model-fitting rule, the missing-data and sensitivity analyses. No file, function or
+variable names, no seeds: those are in the supplement's technical details.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from ..data.codebook import Codebook
+from .models import plan_facts
+
+
+def _plan(results: dict[str, pd.DataFrame], section: str) -> pd.DataFrame:
+    t = results["models_plan"]
+    return t[t.section == section]
+
+
+def _lower(text: str) -> str:
+    """Sentence-case label in running text; acronyms and proper names (Child Protection Plan) kept."""
+    words = text.split(" ")
+    keep = text[:2].isupper() or (len(words) > 1 and words[1][:1].isupper())
+    return text if keep else text[0].lower() + text[1:]
+
+
+def _prose(text: str) -> str:
+    """Ranges with an en dash (quintiles 1–2) and no parenthetical notes on labels."""
+    return re.sub(r"(\d)-(\d)", "\\1\u2013\\2", text)
+
+
+def _first_clause(text: str) -> str:
+    """The text up to its first semicolon outside parentheses."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            return text[:i].strip()
+    return text.strip()
+
+
+def _names(results: dict[str, pd.DataFrame], section: str) -> str:
+    return series([_lower(x) for x in _plan(results, section).label])
+
+
+def series(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def outcomes_text(results: dict[str, pd.DataFrame], codebook: Codebook) -> str:
+    """The outcomes: CSC status categories (from the codebook) and how 'any involvement' is derived."""
+    status = codebook["csc_status_index"]
+    none = status.level_label(status.reference)
+    cats = [_lower(lv.label) for lv in status.levels if lv.code != status.reference]
+    models = _plan(results, "model")
+    outcome = {r.model: _lower(str(r.value)) for r in models.itertuples()}
+    parts = [f"Children's social care status was recorded from case notes for the acute episode and, for "
+             f"families followed up, one year after discharge, in {len(status.levels)} categories: "
+             f"{_lower(none)}, {series(cats)}."]
+    if outcome:
+        parts.append("The outcomes of the regression models were " + series(
+            [f"{o} (any category other than {_lower(none)})" for o in outcome.values()]) + ".")
+    return " ".join(parts)
+
+
+def covariates_text(results: dict[str, pd.DataFrame]) -> str:
+    """Each model's covariates, then how each covariate is coded (with its reference category)."""
+    covs = _plan(results, "covariate")
+    facts = plan_facts(results)
+    sentences = []
+    for m in _plan(results, "model").itertuples():
+        mine = [_lower(x) for x in covs[covs.model == m.model].label]
+        verb = "included" if (covs[covs.model == m.model].value == "covariate").all() else "screened"
+        sentences.append(f"The model of {_lower(m.label)} ({m.detail}) {verb} {series(mine)}.")
+    coding = []
+    for c in _plan(results, "coding").itertuples():
+        how = _first_clause(str(c.value))
+        named = str(c.label).split(" ")[0].lower() in how.lower()
+        coding.append(how if named else f"{_lower(c.label)}: {how}")
+    lead = ("Covariates were prespecified: the factors published for this cohort, with maternal age."
+            if facts["strategy"] == "prespecified" else
+            f"Covariates were selected by bivariable screening of prespecified candidates at p < {facts['screen_p']}.")
+    return _prose(f"{lead} {' '.join(sentences)} Covariates were coded as {'; '.join(coding)}.")
+
+
+def models_text(results: dict[str, pd.DataFrame]) -> str:
+    """How the models were fitted: the method rule, interval level and the events-per-variable check."""
+    f = plan_facts(results)
+    rule = {
+        "auto": ("Each model was first checked for complete or quasi-complete separation, and its maximum "
+                 "likelihood fit for convergence. Where either problem occurred in any model of an outcome, every "
+                 "model of that outcome was fitted by Firth's penalised likelihood [@firth1993; @heinze2002], with "
+                 "profile penalised-likelihood confidence intervals; otherwise by maximum likelihood with "
+                 "profile-likelihood confidence intervals and likelihood ratio tests."),
+        "firth": "Every model was fitted by Firth's penalised likelihood [@firth1993; @heinze2002].",
+        "ml": "Every model was fitted by maximum likelihood with profile-likelihood confidence intervals.",
+    }.get(f["method_rule"], f"Models were fitted by the {f['method_rule']} method.")
+    return (f"Unadjusted and adjusted odds ratios with {f['level']} confidence intervals were estimated by "
+            f"logistic regression on the dyads with the outcome and every covariate recorded. {rule} "
+            "Covariates with more than two categories were also tested as a whole by a likelihood ratio test. "
+            f"Fewer than {f['epv_threshold']} events per estimated parameter was taken to flag possibly unstable "
+            "estimates.")
+
+
+def missing_text(results: dict[str, pd.DataFrame]) -> str:
+    """Multiple imputation as a sensitivity analysis for missing covariates."""
+    f = plan_facts(results)
+    return (f"Missing covariate values were handled by complete-case analysis in the primary models and by "
+            f"multiple imputation by chained equations [@vanbuuren2011mice] in a sensitivity analysis, with "
+            f"{f['m']} imputed datasets; each variable was imputed from all the others, both outcomes and "
+            f"{_names(results, 'mi_auxiliary')}. Estimates were combined by Rubin's rules [@rubin1987] with the Barnard–Rubin "
+            "degrees of freedom [@barnard1999]. Outcomes missing because a family was not followed up were not "
+            "imputed.")
+
+
+def sensitivity_text(results: dict[str, pd.DataFrame]) -> str:
+    """The other sensitivity analyses and the model checks."""
+    f = plan_facts(results)
+    return (f"To allow for loss to follow-up, the one-year model was refitted with inverse probability of "
+            f"follow-up weights from a logistic model of whether a family was {f['weight_outcome']} on "
+            f"{_names(results, 'weight_predictor')}. To allow for clustering of families within services, standard "
+            f"errors were also estimated with clustering by {_lower(re.sub(r' [(].*[)]', '', f['cluster']))}. Discrimination was summarised by the C-statistic with "
+            f"DeLong's confidence interval [@delong1988; @sun2014delong], calibration by the Hosmer–Lemeshow test "
+            f"[@hosmer1980] over {f['hl_groups']} groups, and collinearity by the generalised variance inflation "
+            "factor [@fox1992gvif].")
