@@ -27,8 +27,8 @@ RARE_DENOMINATORS: tuple[int, ...] = (10, 15, 20, 25, 30, 40, 50, 100)
 
 PRIVACY = "We do not give this number, to protect the privacy of the families who took part."
 
-SYNTHETIC_CALLOUT = ("::: {.callout-warning}\n## SYNTHETIC data\n\n**" + SYNTHETIC_NOTE + "** The numbers on this "
-                     "page come from made-up data, used to test the report. They are not facts about real "
+SYNTHETIC_CALLOUT = ("::: {.callout-warning}\n**" + SYNTHETIC_NOTE + "** The numbers here "
+                     "come from made-up data, used to test the report. They are not facts about real "
                      "families.\n:::\n")
 
 #: Plain wording of the model terms a plan may use: (term, level code) -> what was true of the family.
