@@ -84,6 +84,29 @@ def plain_language_problems(text: str, *, protected: tuple[str, ...] = (), max_g
     return problems
 
 
+def rendered_text(path: Path) -> str:
+    """The text a reader sees in a rendered summary (.html: the body without scripts and styles; .docx: the
+    paragraphs, tables included), one block per line, for ``plain_language_problems``."""
+    path = Path(path)
+    if path.suffix == ".docx":
+        import docx
+
+        d = docx.Document(str(path))
+        cells = [p.text for t in d.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+        return "\n".join([p.text for p in d.paragraphs] + cells)
+    if path.suffix in (".html", ".htm"):
+        from lxml import html
+
+        root = html.fromstring(path.read_text(encoding="utf-8"))
+        for el in root.xpath("//script|//style|//head|//nav"):
+            el.getparent().remove(el)
+        for el in root.iter():
+            if el.tag in ("p", "li", "h1", "h2", "h3", "h4", "div", "td", "th", "caption", "header"):
+                el.tail = (el.tail or "") + "\n"
+        return re.sub(r"\n\s*\n+", "\n\n", root.text_content()).strip()
+    raise ValueError(f"{path}: expected a rendered .html or .docx file")
+
+
 def as_text(markdown: str) -> str:
     """The summary's Markdown as the plain text a reader sees (pandoc, no markup)."""
     return pypandoc.convert_text(markdown, "plain", format="markdown-smart", extra_args=["--wrap=none"])
@@ -150,6 +173,17 @@ def test_the_summary_passes_every_plain_language_check(is_synthetic):
     text = as_text(plain_summary(fixture_results(), is_synthetic=is_synthetic))
     assert plain_language_problems(text) == []
     assert reading_grade(text) <= MAX_GRADE
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx"])
+def test_the_check_reads_a_rendered_summary_back(tmp_path, summary_md, fmt):
+    out = tmp_path / f"summary.{fmt}"
+    pypandoc.convert_text(summary_md, fmt, format="markdown", outputfile=str(out),
+                          extra_args=["--standalone", "--metadata", "title=Summary"])
+    text = rendered_text(out)
+    assert "about 1 in 3 families" in text.replace("\n", " ")
+    assert plain_language_problems(text) == []
+    assert plain_language_problems(text + "\nThe OR was 2.5 for each case.") != []
 
 
 def test_the_grade_is_measured_on_enough_text(summary_text):

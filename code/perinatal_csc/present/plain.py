@@ -224,7 +224,7 @@ def _findings(h: Headline) -> list[str]:
 
 def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, checked: bool = True) -> str:
     """The whole plain-English summary (Markdown: a data notice and four sections), from the released
-    tables only. ``is_synthetic`` labels every section SYNTHETIC; ``checked`` False (policy 'none') opens
+    tables only. ``is_synthetic`` labels the page and every section that gives or reads numbers SYNTHETIC; ``checked`` False (policy 'none') opens
     every section with the 'Outputs not checked' warning."""
     h = headline(results)
     n = _count_text(h.n)
@@ -266,7 +266,7 @@ def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, ch
         "Mothers and families can ask their care team what help there is for them and their baby. Mental "
         "health and social care teams can use these findings to think about which families may need help "
         "from both services, and to plan that help together.", "",
-        "The numbers on this page are rounded to make them easy to read. The full report gives more detail, "
+        "The numbers in this summary are rounded to make them easy to read. The full report gives more detail, "
         "and says how we worked the numbers out.", "",
     ], **kw)
     return "\n".join([notice, about, people, findings, meaning])
