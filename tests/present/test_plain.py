@@ -262,6 +262,36 @@ def test_a_count_the_release_suppresses_is_never_stated():
     assert "1 in 3 families" in text                                           # the rest is still reported
 
 
+PRIVACY_SENTENCES = {
+    "csc_1y": "We looked at how often children's social care was involved at that time. " + PRIVACY,
+    "not_in_care_1y": "We looked at how many babies were not in their mother's care. " + PRIVACY,
+    "cpp_1y": "We looked at how many babies had a Child Protection Plan. " + PRIVACY,
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_hides_what_it_protects(preset):
+    """Counts 9 of 148, 3 of 150 and 147 of 149 through the release of each preset: a measure is hidden when
+    its count, the rest of its denominator, or the denominator is 1 to threshold-1 (worked out here from the
+    preset's threshold, not from the release), and its sentence is then the privacy sentence."""
+    counts = {"csc_1y": (9, 148), "not_in_care_1y": (3, 150), "cpp_1y": (147, 149)}
+    full = fixture_results(**counts)
+    policy = PRESETS[preset]
+    released = {**full, "headline": release({"headline": full["headline"]}, policy).tables["headline"]}
+    md = plain_summary(released, is_synthetic=False, checked=policy.checked)
+    text = as_text(md)
+    t = policy.threshold
+    for measure, (k, n) in counts.items():
+        hidden_here = any(1 <= x < t for x in (k, n - k, n))
+        assert (PRIVACY_SENTENCES[measure] in text) == hidden_here, (preset, measure)
+    expected_hidden = {"none": set(), "cohort": {"not_in_care_1y", "cpp_1y"}, "nhs": {"not_in_care_1y", "cpp_1y"},
+                       "tre": {"csc_1y", "not_in_care_1y", "cpp_1y"}}[preset]
+    assert {m for m, s in PRIVACY_SENTENCES.items() if s in text} == expected_hidden
+    standalone = set(re.findall(r"\d+", re.sub(r"\d+ in \d+", "", text)))
+    assert standalone == {"200", "30"}
+    assert ("Outputs not checked" in text) == (not policy.checked)
+
+
 def test_a_suppressed_denominator_gives_no_natural_frequency():
     text = as_text(plain_summary(fixture_results(csc_1y=(45, "*"), followed_1y=("*", 200)), is_synthetic=False))
     assert "3 in 10 of these" not in text and "3 in 4" not in text
