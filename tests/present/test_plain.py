@@ -23,7 +23,7 @@ from perinatal_csc.disclose.policy import PRESETS
 from perinatal_csc.disclose.release import release
 from perinatal_csc.paths import PROJECT_ROOT
 from perinatal_csc.present.plain import (COMPARED_WITH, FACTOR_PHRASES, NUMERIC_PHRASES, PRIVACY, factor_lines,
-                                         natural_frequency, plain_summary)
+                                         natural_frequency, plain_summary, summary_numbers)
 
 LISTS_FILE = PROJECT_ROOT / "data" / "plain_language.yml"
 MAX_GRADE = 8.0
@@ -327,6 +327,25 @@ def test_natural_frequencies_of_the_fixture_counts(summary_text):
             "were cared for on a general mental health ward. About 2 in 5 of the mothers had care at home from a "
             "crisis team.") in summary_text
     assert "The study included 200 mothers and their babies, from 30 NHS organisations" in summary_text
+
+
+NUMBER_RE = re.compile(r"about half|nearly all|fewer than 1 in 100|about \d+ in \d+|\bnone\b|\ball\b|\d+", re.I)
+
+
+def stated_numbers(text: str) -> list[str]:
+    """Every number the text states: natural frequencies as phrases, other numbers as digits."""
+    return [m.group(0).lower() for m in NUMBER_RE.finditer(text)]
+
+
+def test_every_number_the_summary_states_has_one_source(summary_text):
+    sources = summary_numbers(fixture_results())
+    numbers = [n for n in stated_numbers(summary_text) if n not in ("all", "none")]
+    assert numbers and set(numbers) <= set(sources["text"]), set(numbers) - set(sources["text"])
+    row = sources.set_index("row")
+    assert row.at["csc_index", "text"] == "about 1 in 3" and row.at["dyads", "text"] == "200"
+    assert row.at["service_type general_ward overall", "text"] == "about 1 in 5"
+    released = fixture_results(not_in_care_1y=("*", 150))
+    assert "not_in_care_1y" not in set(summary_numbers(released)["row"])
 
 
 @pytest.mark.parametrize("k, n, expected", [

@@ -222,6 +222,37 @@ def _findings(h: Headline) -> list[str]:
     return [f"- {s}" for s in out] + [""]
 
 
+HEADLINE_MEASURES = ("csc_index", "csc_1y", "not_in_care_1y", "cpp_1y")
+
+
+def summary_numbers(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every number the summary can state, with its source: ``text`` (as printed: "278", "about 1 in 3"),
+    ``table``, ``row`` (the row's key) and ``columns`` (the cells it is made from). A natural frequency
+    of a suppressed cell is not listed (the summary never states it), so a read-back of the rendered
+    summary can check that each number it finds is one of these."""
+    h = results["headline"].set_index("measure")
+    rows = []
+    for measure in ("dyads", "sites"):
+        v = h.at[measure, "n"]
+        if not hidden(v):
+            rows.append((str(int(v)), "headline", measure, "n"))
+    followed = natural_frequency(h.at["followed_1y", "n"], h.at["dyads", "n"])
+    if followed:
+        rows.append((followed, "headline", "followed_1y; dyads", "n; n"))
+    for measure in HEADLINE_MEASURES:
+        share = natural_frequency(h.at[measure, "n"], h.at[measure, "denominator"])
+        if share:
+            rows.append((share, "headline", measure, "n, denominator"))
+    t = results.get("table2_clinical")
+    if t is not None and "variable" in t:
+        care = t[(t["variable"] == "service_type") & (t["group"].astype(str) == "overall") & (t["row_type"] == "level")]
+        for _, r in care.iterrows():
+            share = natural_frequency(r["n"], r["denominator"])
+            if share and str(r["level"]) in CARE_SETTINGS:
+                rows.append((share, "table2_clinical", f"service_type {r['level']} overall", "n, denominator"))
+    return pd.DataFrame(rows, columns=["text", "table", "row", "columns"])
+
+
 def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, checked: bool = True) -> str:
     """The whole plain-English summary (Markdown: a data notice and four sections), from the released
     tables only. ``is_synthetic`` labels the page and every section that gives or reads numbers SYNTHETIC; ``checked`` False (policy 'none') opens
