@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from perinatal_csc.render.project import lint
+from perinatal_csc.render.crossref import label_map
+from perinatal_csc.render.project import documents, lint
+from perinatal_csc.render.qmd import expand_includes
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "index.qmd", *sorted((ROOT / "chapters").glob("*.qmd"))]
+DOCUMENTS = [ROOT / d for d in documents(yaml.safe_load((ROOT / "_quarto.yml").read_text()))]
+SOURCES = [*DOCUMENTS, *sorted((ROOT / "chapters").glob("*.qmd"))]
 # Quarto's documented cell options that this project uses (quarto.org/docs/reference/cells/cells-jupyter.html)
 DOCUMENTED_OPTIONS = {"label", "echo", "include", "eval", "output", "warning", "fig-cap", "tbl-cap", "fig-alt"}
 SHORTCODE = re.compile(r"\{\{<\s*(\w+)")
@@ -25,12 +28,15 @@ def cells(text: str) -> list[dict]:
     return out
 
 
-def test_project_is_a_quarto_manuscript_with_three_formats():
+def test_project_renders_the_manuscript_and_its_supplement_in_three_formats():
     cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
-    assert cfg["project"]["type"] == "manuscript"
+    assert cfg["project"]["type"] == "default"
     assert cfg["project"]["output-dir"] == "_output"
-    assert cfg["manuscript"]["article"] == "index.qmd"
+    assert cfg["project"]["render"][:2] == ["index.qmd", "supplement.qmd"]
+    assert all(p.exists() for p in DOCUMENTS)
     assert set(cfg["format"]) == {"html", "docx", "typst"}
+    front = yaml.safe_load((ROOT / "supplement.qmd").read_text().split("---")[1])
+    assert front["crossref"]["tbl-title"] == front["crossref"]["tbl-prefix"] == "Supplementary Table"
     assert "embed-resources" not in cfg["format"]["html"]
     assert (ROOT / cfg["format"]["docx"]["reference-doc"]).exists()
     for key in ("bibliography", "csl"):
@@ -38,7 +44,7 @@ def test_project_is_a_quarto_manuscript_with_three_formats():
 
 
 def test_chapters_start_with_an_underscore_and_have_no_front_matter():
-    for path in SOURCES[1:]:
+    for path in SOURCES[len(DOCUMENTS):]:
         assert path.name.startswith("_"), path.name
         assert not path.read_text().startswith("---"), path.name
 
@@ -62,14 +68,30 @@ def test_every_include_exists_and_every_chapter_is_included_once():
         for target in re.findall(r"\{\{<\s*include\s+(\S+)\s*>\}\}", path.read_text()):
             assert (ROOT / target).exists(), target
             included.append((ROOT / target).resolve())
-    assert sorted(included) == sorted(p.resolve() for p in SOURCES[1:])
+    assert sorted(included) == sorted(p.resolve() for p in SOURCES[len(DOCUMENTS):])
 
 
-def test_labels_are_unique_and_cross_references_have_targets():
+def test_labels_are_unique_and_cross_references_have_targets_in_their_own_document():
     labels = [o["label"] for p in SOURCES for o in cells(p.read_text()) if "label" in o]
     assert len(labels) == len(set(labels))
-    refs = {m for p in SOURCES for m in re.findall(r"@((?:tbl|fig)-[\w-]+[\w])", p.read_text())}
-    assert refs <= set(labels), refs - set(labels)
+    for doc in DOCUMENTS:
+        text = "\n".join(t for _, t in expand_includes(doc, doc.parent, ROOT))
+        own = {o["label"] for o in cells(text) if "label" in o}
+        refs = set(re.findall(r"@((?:tbl|fig)-[\w-]+[\w])", text))
+        assert refs and refs <= own, (doc.name, refs - own)
+        assert not re.search(r"(?<![\w@])@sec-", text), f"{doc.name}: use xref() for sections (Quarto numbers none)"
+
+
+def test_every_cross_document_reference_names_a_label_of_the_project():
+    labels = label_map(ROOT, [p.name for p in DOCUMENTS])
+    used = {m for p in SOURCES for m in re.findall(r"xref\(\"([\w-]+)\"\)", p.read_text())}
+    assert used and used <= set(labels), used - set(labels)
+    for label in used:
+        doc = labels[label]["document"]
+        users = [p for p in SOURCES if f'xref("{label}")' in p.read_text()]
+        assert users, label
+    assert labels["tbl-s-codebook"]["text"].startswith("Supplementary Table ")
+    assert labels["sec-bias"]["text"] == "Methods: Bias"
 
 
 def test_inline_code_uses_quarto_inline_syntax():
@@ -88,7 +110,7 @@ def test_the_project_has_none_of_the_known_quarto_pitfalls():
 
 
 def _copy_project(tmp_path: Path) -> Path:
-    for name in ("_quarto.yml", "index.qmd", "references.bib"):
+    for name in ("_quarto.yml", "index.qmd", "supplement.qmd", "authors.yml", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "chapters", tmp_path / "chapters")
     shutil.copytree(ROOT / "csl", tmp_path / "csl")
@@ -114,6 +136,8 @@ PITFALLS = {
     "filter": (lambda c: c.pop("filters"), "filters"),
     "table processing": (lambda c: c.pop("html-table-processing"), "html-table-processing"),
     "post-render step": (lambda c: c["project"].pop("post-render"), "post-render"),
+    # 5. a manuscript project renders the supplement only as an HTML notebook view
+    "manuscript type": (lambda c: c["project"].update({"type": "manuscript"}), "project.type"),
 }
 
 
@@ -129,6 +153,6 @@ def test_lint_fails_on_a_copy_that_reintroduces_a_pitfall(tmp_path, name):
 
 def test_lint_finds_a_meta_key_that_nothing_defines(tmp_path):
     root = _copy_project(tmp_path)
-    path = root / "chapters" / "_appendix.qmd"
+    path = root / "chapters" / "_supplement-reporting.qmd"
     path.write_text(path.read_text() + "\nCommit: {{< meta provenance-branch >}}\n")
     assert [p for p in lint(root) if "provenance-branch" in p]

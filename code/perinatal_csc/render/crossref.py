@@ -62,6 +62,8 @@ def label_map(root: Path, documents: list[str]) -> dict[str, dict[str, Any]]:
     labels: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(documents):
         path = root / name
+        if not path.exists():
+            continue                # reported by the renderers and by lint, not here
         front, _ = split_front_matter(path.read_text(encoding="utf-8"), path)
         crossref = front.get("crossref") or {}
         title = str(front.get("title") or Path(name).stem)

@@ -319,6 +319,8 @@ def _author(a: Any) -> str:
 def _pandoc_metadata(doc: Document, root: Path, prov: dict[str, str]) -> dict[str, Any]:
     """Quarto front matter reduced to what pandoc's own templates understand."""
     meta = {k: v for k, v in doc.metadata.items() if k not in QUARTO_ONLY_KEYS}
+    if doc.metadata.get("keywords"):
+        meta["title-keywords"] = doc.metadata["keywords"]     # for the filter's keywords line
     authors = doc.metadata.get("author")
     if authors is not None:
         meta["author"] = [_author(a) for a in (authors if isinstance(authors, list) else [authors])]

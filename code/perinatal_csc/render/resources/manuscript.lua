@@ -324,7 +324,7 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
   local unbroken = table_lines(tbl, notes) <= limit
   local heads = header_rows(tbl)
   if id ~= "" and number then
-    local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[Table " .. number ..
+    local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[" .. KIND.tbl .. " " .. number ..
       " (continued)]] }"
     local cell = pandoc.Cell({ pandoc.Plain({ pandoc.RawInline("typst", label) }) }, pandoc.AlignLeft, 1, ncols,
       pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 0pt, bottom: 3pt)", ["typst:stroke"] = "none" }))
@@ -527,7 +527,78 @@ local function blind(doc)
   return doc
 end
 
+-- Words a journal counts: prose only. Tables, figures, their text descriptions, code, raw output and
+-- citations are left out.
+local function words_in(blocks)
+  local n = 0
+  local function count(b)
+    if b.t == "Para" or b.t == "Plain" or b.t == "Header" or b.t == "LineBlock" then
+      local text = pandoc.utils.stringify(b:walk({ Cite = function() return {} end, Note = function() return {} end }))
+      if text:match("^Text description of") then return end
+      for w in text:gmatch("%S+") do
+        if w:match("%w") then n = n + 1 end
+      end
+    elseif b.t == "BulletList" or b.t == "OrderedList" then
+      for _, item in ipairs(b.content) do
+        for _, x in ipairs(item) do count(x) end
+      end
+    elseif b.t == "BlockQuote" then
+      for _, x in ipairs(b.content) do count(x) end
+    elseif b.t == "Div" then
+      if not (b.identifier:match("^tbl%-") or b.identifier:match("^fig%-") or b.identifier == "refs") then
+        for _, x in ipairs(b.content) do count(x) end
+      end
+    end
+  end
+  for _, b in ipairs(blocks) do count(b) end
+  return n
+end
+
+-- The blocks from the header with id `from` up to (not including) the next header of level <= `stop_level`
+-- (any header when `stop_level` is nil) or the header with id `until_id`.
+local function span(blocks, from, stop_level, until_id)
+  local out, on, level = pandoc.Blocks({}), false, nil
+  for _, b in ipairs(blocks) do
+    if b.t == "Header" then
+      if on and (b.identifier == until_id or (until_id == nil and (stop_level == nil or b.level <= stop_level))) then
+        break
+      end
+      if b.identifier == from then on, level = true, b.level end
+    end
+    if on then out:insert(b) end
+  end
+  return out, on
+end
+
+-- Fill the `#keywords` and `#word-counts` divs of the title page (both renderers).
+local function title_page(doc)
+  local abstract, has_abstract = span(doc.blocks, "sec-abstract", nil, nil)
+  local main, has_main = span(doc.blocks, "sec-introduction", nil, "sec-declarations")
+  if not has_main then main, has_main = span(doc.blocks, "sec-introduction", nil, "sec-references") end
+  local kw = doc.meta.keywords or doc.meta["title-keywords"]
+  return doc:walk({
+    Div = function(d)
+      if d.identifier == "keywords" and kw then
+        local items = {}
+        for _, k in ipairs(pandoc.utils.type(kw) == "List" and kw or { kw }) do
+          table.insert(items, pandoc.utils.stringify(k))
+        end
+        return pandoc.Div({ pandoc.Para({ pandoc.Strong({ pandoc.Str("Keywords:") }), pandoc.Space(),
+          pandoc.Str(table.concat(items, "; ")) }) }, d.attr)
+      end
+      if d.identifier == "word-counts" and has_abstract and has_main then
+        -- the abstract's own heading is not counted; the main text's headings are
+        local a = words_in(abstract) - words_in({ abstract[1] })
+        return pandoc.Div({ pandoc.Para({ pandoc.Strong({ pandoc.Str("Word counts:") }), pandoc.Space(),
+          pandoc.Str("abstract " .. a .. " words (its text); main text " .. words_in(main) ..
+            " words (Introduction to the end of the Discussion, without tables, figures, figure descriptions and references).") }) }, d.attr)
+      end
+    end,
+  })
+end
+
 local function finish(doc)
+  doc = title_page(doc)
   if meta_true(doc.meta.blind) then doc = blind(doc) end
   if is_typst then
     local includes = doc.meta["header-includes"]
