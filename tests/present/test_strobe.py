@@ -110,6 +110,8 @@ def test_the_table_says_where_each_item_is_addressed_through_the_label_map(check
     assert row.at["7", "where"] == "SEC-VARIABLES; Supplementary Table S1"
     assert row.at["6b", "where"] == "Not applicable (not a matched study). SEC-PARTICIPANTS"
     assert list(frame["item"]) == COHORT_ITEMS
+    assert row.at["12a", "topic"] == "Statistical methods" and row.at["12b", "topic"] == ""
+    assert row.at["13a", "topic"] == "Participants" and row.at["6a", "topic"] == "Participants"
     html = strobe_table(lambda label: names.get(label, label)).as_raw_html()
     assert "Main text, Methods: Bias" in html and "Where addressed" in html
     assert "Describe any efforts to address potential sources of bias" in html

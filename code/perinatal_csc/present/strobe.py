@@ -99,12 +99,16 @@ def unknown_labels(checklist: Checklist, known: Iterable[str]) -> list[tuple[str
 
 
 def checklist_frame(checklist: Checklist, where: Callable[[str], str]) -> pd.DataFrame:
-    """One row per item: section, item number, topic, recommendation and where it is addressed (each label
-    through ``where``, joined by '; ', then the item's note)."""
+    """One row per item: section, item number, topic (on the first of its lettered items only, as the
+    checklist prints it), recommendation and where it is addressed (each label through ``where``, joined by
+    '; ', after the item's note)."""
     rows = []
+    previous = None
     for it in checklist.items:
         places = "; ".join(where(label) for label in it.where)
-        rows.append({"section": it.section, "item": it.item, "topic": it.topic,
+        topic = "" if (it.section, it.topic) == previous else it.topic
+        previous = (it.section, it.topic)
+        rows.append({"section": it.section, "item": it.item, "topic": topic,
                      "recommendation": it.recommendation,
                      "where": f"{it.note}. {places}" if it.note else places})
     return pd.DataFrame(rows)
