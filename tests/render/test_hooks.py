@@ -146,3 +146,20 @@ def test_the_shared_word_finishing_lays_out_a_plain_pandoc_docx(tmp_path):
         types = z.read("[Content_Types].xml").decode()
     assert "SYNTHETIC data: test notice." in header and "PAGE" in footer
     assert "header_pcsc.xml" in types and "footer_pcsc.xml" in types
+
+
+def test_the_word_finishing_drops_document_properties_that_hold_local_paths(tmp_path):
+    """pandoc copies the bibliography and style paths into the Word file's custom properties; a draft that
+    leaves the secure environment must not name its folders. The provenance properties stay."""
+    src = tmp_path / "in.md"
+    src.write_text("---\nbibliography: /secure/project/references.bib\ncsl: /secure/project/style.csl\n"
+                   "provenance-commit: abc123\n---\n\nText.\n")
+    docx = tmp_path / "out.docx"
+    subprocess.run([pypandoc.get_pandoc_path(), str(src), "-o", str(docx)], check=True)
+    import zipfile
+    with zipfile.ZipFile(docx) as z:
+        assert b"/secure/project" in z.read("docProps/custom.xml")
+    hooks.post_render([docx])
+    with zipfile.ZipFile(docx) as z:
+        custom = z.read("docProps/custom.xml")
+    assert b"/secure/project" not in custom and b"abc123" in custom

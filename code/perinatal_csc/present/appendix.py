@@ -1,11 +1,10 @@
-"""The appendices: the codebook table, straight from ``Codebook.to_frame()``, and how the synthetic cohort was made."""
+"""Supplementary tables of metadata: the codebook, straight from ``Codebook.to_frame()``, and the disclosure-control
+audit (the output request as a table)."""
 from __future__ import annotations
 
 from great_tables import GT
 
 from ..data.codebook import Codebook
-from ..config import Config
-from ..data.synth import parameter_documentation
 from .style import style_table
 
 CODEBOOK_COLUMNS = {
@@ -24,38 +23,6 @@ def codebook_table(codebook: Codebook) -> GT:
     gt = GT(codebook_frame(codebook)).cols_label(**CODEBOOK_COLUMNS)
     return style_table(gt, is_synthetic=False, footnotes=[
         f"Codebook version {codebook.version}; derived variables are computed in the analysis from recorded ones."])
-
-
-def _value_text(value: object) -> str:
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_value_text(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value)
-    return str(value)
-
-
-def synthetic_cohort_section(config: Config) -> str:
-    """Markdown for the appendix that says how the SYNTHETIC cohort was made: which parameters
-    reproduce published figures and which are assumptions ("" for real data)."""
-    if not config.is_synthetic:
-        return ""
-    doc = parameter_documentation(config.synthetic_parameters_path)
-    rel = config.synthetic_parameters_path.relative_to(config.root) if config.synthetic_parameters_path.is_relative_to(
-        config.root) else config.synthetic_parameters_path
-    lines = [
-        "### Synthetic cohort {#synthetic-cohort}", "",
-        f"This document was rendered from a SYNTHETIC cohort of {config.synthetic_n} dyads (seed "
-        f"{config.synthetic_seed}) generated from `{rel.as_posix()}`. It has the study's structure and "
-        "plausible values, but no real person is in it and its results are not findings. "
-        f"{(doc.status == 'published').sum()} parameters reproduce published figures; the other "
-        f"{(doc.status == 'assumed').sum()} are assumptions, since no odds ratios, per-group percentages "
-        "or sub-group counts were published.", "",
-    ]
-    for status, heading in (("published", "Reproduced from publications"), ("assumed", "Assumed")):
-        lines += [f"**{heading}.**", ""]
-        lines += [f"- `{r.name}` = {_value_text(r.value)} — {r.basis}" for r in doc[doc.status == status].itertuples()]
-        lines.append("")
-    return "\n".join(lines)
 
 
 DISCLOSURE_COLUMNS = {"output": "Released output", "primary": "Primary", "secondary": "Secondary",

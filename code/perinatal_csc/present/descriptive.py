@@ -17,6 +17,7 @@ from great_tables import GT
 
 from ..stats import compare
 from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_n_pct, fmt_num, fmt_p, hidden
+from .prose import sourced
 from .style import style_table
 
 TEST_COLUMN = "Test"
@@ -365,7 +366,9 @@ def flow_n(results: Results, stage: str, group: str = "overall", *, percent: boo
     """A flow count for the text, e.g. '99' or '99 (35.6%)'."""
     f = results["flow"]
     r = f[(f["stage"] == stage) & (f["group"] == group)].iloc[0]
-    return fmt_n_pct(r["n"], r["percent"] if percent else None)
+    key = {"stage": stage, "group": group}
+    return sourced(fmt_n_pct(r["n"], r["percent"] if percent else None),
+                   ("flow", key, "n"), *([("flow", key, "percent")] if percent else []))
 
 
 def p_value(results: Results, table: str, variable: str) -> str:
@@ -373,7 +376,8 @@ def p_value(results: Results, table: str, variable: str) -> str:
     t = results[table]
     p = t.loc[t["variable"] == variable, "p"].iloc[0]
     s = fmt_p(p)
-    return f"p {s.replace('<', '< ')}" if s.startswith("<") else f"p = {s}"
+    text = f"p {s.replace('<', '< ')}" if s.startswith("<") else f"p = {s}"
+    return sourced(text, (table, {"variable": variable, "group": "overall"}, "p"))
 
 
 def group_summary(results: Results, table: str, variable: str, group: str, level: str | None = None) -> str:
@@ -384,7 +388,11 @@ def group_summary(results: Results, table: str, variable: str, group: str, level
     sel = rows["group"] == group
     if level is not None:
         sel &= rows["level"] == level
-    return fmt_summary(rows[sel].iloc[0], whole=whole)
+    row = rows[sel].iloc[0]
+    key = {"variable": variable, "group": group, "row_type": row["row_type"], **({"level": level} if level else {})}
+    columns = (("n", "percent") if row["row_type"] == "level" else ("mean", "sd") if row["summary"] == "mean_sd"
+               else ("median", "q1", "q3"))
+    return sourced(fmt_summary(row, whole=whole), *((table, key, c) for c in columns))
 
 
 def test_letters_text() -> str:
@@ -422,5 +430,7 @@ def needs_pairs_text(results: Results) -> str:
     """'N dyads; k with both totals left out because a one-year domain was not known' (unmet needs, all groups)."""
     t = results["table4_needs_change"]
     r = t[(t["variable"] == "canm_unmet") & (t["group"] == "overall") & (t["level"] == "change")].iloc[0]
-    return (f"{fmt_count(r['n'])} dyads; {fmt_count(r['n_domain_not_known'])} with both totals were left out because at least "
-            "one one-year domain was not known")
+    key = {"variable": "canm_unmet", "group": "overall", "level": "change"}
+    return sourced(f"{fmt_count(r['n'])} dyads; {fmt_count(r['n_domain_not_known'])} with both totals were left out because "
+                   "at least one one-year domain was not known",
+                   ("table4_needs_change", key, "n"), ("table4_needs_change", key, "n_domain_not_known"))

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .fmt import MARKER, SUPPRESSED_NOTE, fmt_count, hidden
+from .prose import sourced
 from .style import HATCHES, PALETTE, SYNTHETIC_NOTE, setup_matplotlib
 
 Results = Mapping[str, pd.DataFrame]
@@ -125,16 +126,27 @@ def csc_status_alt(results: Results) -> str:
     if _transitions_hidden(results):
         return WITHHELD_FIGURE
     row_labels, col_labels, counts, n = _transitions(results)
-    d = "; ".join(f"{lab} n = {x}" for lab, x in zip(row_labels, counts.sum(axis=1)))
-    y = "; ".join(f"{lab} n = {x}" for lab, x in zip(col_labels, counts.sum(axis=0)))
+    cells = results["table4_transitions"]
+    cells = cells[cells["row_type"] == "level"]
+    rows, cols = list(dict.fromkeys(cells["level"])), list(dict.fromkeys(cells["group"]))
+    T = "table4_transitions"
+
+    def count(x: int, **key: str) -> str:
+        return sourced(str(x), (T, {"row_type": "level", **key}, "sum:n"))
+
+    d = "; ".join(f"{lab} n = {count(x, level=r)}" for lab, x, r in zip(row_labels, counts.sum(axis=1), rows))
+    y = "; ".join(f"{lab} n = {count(x, group=c)}" for lab, x, c in zip(col_labels, counts.sum(axis=0), cols))
     moves = []
     for i, lab in enumerate(row_labels):
         if counts[i].sum() == 0:
             continue
-        to = ", ".join(f"{col_labels[j]} n = {counts[i, j]}" for j in range(len(col_labels)) if counts[i, j])
-        moves.append(f"{lab} during the episode (n = {counts[i].sum()}) to {to}")
-    same = int(np.trace(counts)) if counts.shape[0] == counts.shape[1] else 0
-    return (f"Alluvial diagram of children's social care status for the {n} dyads followed up with status known "
+        total = count(counts[i].sum(), level=rows[i])
+        to = ", ".join(f"{col_labels[j]} n = {count(counts[i, j], level=rows[i], group=cols[j])}"
+                       for j in range(len(col_labels)) if counts[i, j])
+        moves.append(f"{lab} during the episode (n = {total}) to {to}")
+    pairs = sourced(str(n), (T, {}, "n_pairs"))
+    same = count(int(np.trace(counts)), level="=group") if counts.shape[0] == counts.shape[1] else "0"
+    return (f"Alluvial diagram of children's social care status for the {pairs} dyads followed up with status known "
             f"at both timepoints; {same} dyads were in the same category at both. During the acute episode: {d}. "
             f"One year after discharge: {y}. From each category during the episode to one year: " + "; ".join(moves) + ".")
 
@@ -186,7 +198,9 @@ def unmet_need_alt(results: Results, top: int = 3) -> str:
     for g in dict.fromkeys(d["group"]):
         sub = d[(d["group"] == g) & (d["percent"].astype(object) != MARKER)]
         sub = sub.assign(percent=sub["percent"].astype(float)).sort_values("percent", ascending=False, kind="stable").head(top)
-        items = ", ".join(f"{dom} {pct:.1f}%" for dom, pct in zip(sub["domain"], sub["percent"])) or "every value suppressed"
+        items = ", ".join(f"{dom} " + sourced(f"{pct:.1f}%", ("table3_needs", {"variable": var, "group": g, "level": "2",
+                                                                               "row_type": "level"}, "percent"))
+                          for dom, pct, var in zip(sub["domain"], sub["percent"], sub["variable"])) or "every value suppressed"
         parts.append(f"{d.loc[d['group'] == g, 'group_label'].iloc[0]}: {items}")
     return ("Horizontal bars of the percentage of mothers with an unmet need in each of the "
             f"{d['domain'].nunique()} CAN-M domains at one year, by children's social care involvement during the "
@@ -302,16 +316,22 @@ def flow_figure(results: Results, *, is_synthetic: bool) -> Figure:
 def flow_alt(results: Results) -> str:
     """Text description of the flow diagram, from the ``flow`` table (each count as "n = k" or before
     "dyads", so that check-disclosure can read it)."""
-    cohort, analysed = _flow_row(results, "cohort"), _flow_row(results, "analysed_episode")
-    parts = [f"Flow diagram. {fmt_count(cohort['n'])} dyads in the cohort; {fmt_count(analysed['excluded'])} dyads not "
-             f"analysed ({analysed['reason']}); {fmt_count(analysed['n'])} dyads analysed for the acute episode."]
+    def c(stage: str, group: str, column: str) -> str:
+        return sourced(fmt_count(_flow_row(results, stage, group)[column]), ("flow", {"stage": stage, "group": group}, column))
+
+    analysed = _flow_row(results, "analysed_episode")
+    parts = [f"Flow diagram. {c('cohort', 'overall', 'n')} dyads in the cohort; {c('analysed_episode', 'overall', 'excluded')} "
+             f"dyads not analysed ({analysed['reason']}); {c('analysed_episode', 'overall', 'n')} dyads analysed for the "
+             "acute episode."]
     for g in FLOW_GROUP_X:
-        grp, m1 = _flow_row(results, "analysed_episode", g), _flow_row(results, "followed_up_1m", g)
-        y1, a1 = _flow_row(results, "followed_up_1y", g), _flow_row(results, "analysed_1y", g)
-        parts.append(f"{grp['group_label']}: n = {fmt_count(grp['n'])}; followed up at one month n = {fmt_count(m1['n'])} "
-                     f"(not followed up n = {fmt_count(m1['excluded'])}); followed up at one year n = {fmt_count(y1['n'])} "
-                     f"(lost to follow-up n = {fmt_count(y1['excluded'])}); analysed at one year n = {fmt_count(a1['n'])} "
-                     f"(CSC status at one year not known n = {fmt_count(a1['excluded'])}).")
+        grp = _flow_row(results, "analysed_episode", g)
+        parts.append(f"{grp['group_label']}: n = {c('analysed_episode', g, 'n')}; followed up at one month n = "
+                     f"{c('followed_up_1m', g, 'n')} (not followed up n = {c('followed_up_1m', g, 'excluded')}); followed "
+                     f"up at one year n = {c('followed_up_1y', g, 'n')} (lost to follow-up n = {c('followed_up_1y', g, 'excluded')}); "
+                     f"analysed at one year n = {c('analysed_1y', g, 'n')} (CSC status at one year not known n = "
+                     f"{c('analysed_1y', g, 'excluded')}).")
     if (results["flow"][["n", "excluded"]].astype(object) == MARKER).any().any():
         parts.append(SUPPRESSED_NOTE)
     return " ".join(parts)
+
+

@@ -10,8 +10,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from .fmt import MARKER, any_hidden, fmt_n_of
+from .fmt import MARKER, any_hidden, fmt_count, fmt_n_of
 from .models import fmt_ci, fmt_or
+from .prose import sourced
 
 Count = int | str       # a whole number, or the disclosure marker when suppressed
 
@@ -32,25 +33,37 @@ class Headline:
     cpp_1y: Count
     cpp_1y_of: Count
 
+    def _n_of(self, measure: str, k: Count, n: Count) -> str:
+        return sourced(fmt_n_of(k, n), ("headline", {"measure": measure}, "n"),
+                       ("headline", {"measure": measure}, "percent"))
+
+    @property
+    def n_text(self) -> str:
+        return sourced(fmt_count(self.n), ("headline", {"measure": "dyads"}, "n"))
+
+    @property
+    def sites_text(self) -> str:
+        return sourced(fmt_count(self.n_sites), ("headline", {"measure": "sites"}, "n"))
+
     @property
     def csc_index_text(self) -> str:
-        return fmt_n_of(self.csc_index, self.csc_index_of)
+        return self._n_of("csc_index", self.csc_index, self.csc_index_of)
 
     @property
     def followed_1y_text(self) -> str:
-        return fmt_n_of(self.followed_1y, self.n)
+        return self._n_of("followed_1y", self.followed_1y, self.n)
 
     @property
     def csc_1y_text(self) -> str:
-        return fmt_n_of(self.csc_1y, self.csc_1y_of)
+        return self._n_of("csc_1y", self.csc_1y, self.csc_1y_of)
 
     @property
     def not_in_care_1y_text(self) -> str:
-        return fmt_n_of(self.not_in_care_1y, self.not_in_care_1y_of)
+        return self._n_of("not_in_care_1y", self.not_in_care_1y, self.not_in_care_1y_of)
 
     @property
     def cpp_1y_text(self) -> str:
-        return fmt_n_of(self.cpp_1y, self.cpp_1y_of)
+        return self._n_of("cpp_1y", self.cpp_1y, self.cpp_1y_of)
 
     def one_in(self, k: int, n: int) -> str:
         """'about 1 in 3' style wording for a plain-English summary ('a number not shown' when the count
@@ -164,5 +177,7 @@ def abstract_factors(results: Mapping[str, pd.DataFrame], model: str, direction:
         level = str(r.get("level_label") or "")
         label = str(r["label"])
         name = f"{level} ({label[0].lower() + label[1:]})" if level and level not in ("Yes", "nan") else label
-        items.append(f"{name} (OR {fmt_or(r['or'])}, {fmt_ci(r['ci_low'], r['ci_high'])})")
+        key = {"model": model, "type": "Adjusted", "term": r["term"], "level": r["level"]}
+        items.append(sourced(f"{name} (OR {fmt_or(r['or'])}, {fmt_ci(r['ci_low'], r['ci_high'])})",
+                             *((f"models_{model}", key, c) for c in ("or", "ci_low", "ci_high"))))
     return as_list_text(items) if items else "no factor"

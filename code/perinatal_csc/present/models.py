@@ -10,6 +10,7 @@ import pandas as pd
 from great_tables import GT
 
 from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_p, hidden
+from .prose import sourced
 from .style import PALETTE, setup_matplotlib, style_table
 
 MARKERS = ["o", "s", "^", "D"]
@@ -33,12 +34,16 @@ def fmt_ci(lo: float, hi: float) -> str:
     return DASH if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f} to {hi:.2f}"
 
 
-def level_text(results: dict[str, pd.DataFrame]) -> str:
-    """The plan's confidence level as a percentage ('95%'), from the model summary."""
+def _level(results: dict[str, pd.DataFrame]) -> str:
     levels = results["models_summary"].confidence_level.unique()
     if len(levels) != 1:
         raise ValueError(f"models use different confidence levels: {levels}")
-    return f"{levels[0]:.0%}"
+    return f"{float(levels[0]):.0%}"
+
+
+def level_text(results: dict[str, pd.DataFrame]) -> str:
+    """The plan's confidence level as a percentage ('95%'), from the model summary."""
+    return sourced(_level(results), ("models_summary", {}, "confidence_level"))
 
 
 def _summary(results: dict[str, pd.DataFrame], model: str) -> pd.Series:
@@ -278,7 +283,10 @@ def forest_alt_text(results: dict[str, pd.DataFrame]) -> str:
     titles = results["models_summary"].set_index("model").title
     parts = []
     for model, g in f.groupby("model", sort=False):
-        items = "; ".join(f"{t} {fmt_or(o)} ({fmt_ci(lo, hi)})" for t, o, lo, hi in zip(g.text, g["or"], g.ci_low, g.ci_high))
+        items = "; ".join(sourced(f"{t} {fmt_or(o)} ({fmt_ci(lo, hi)})",
+                                  *((f"models_{model}", {"model": model, "type": "Adjusted", "term": term, "level": lv}, c)
+                                    for c in ("or", "ci_low", "ci_high")))
+                          for t, o, lo, hi, term, lv in zip(g.text, g["or"], g.ci_low, g.ci_high, g.term, g.level))
         parts.append(f"{titles[model]}: {items}")
     withheld = any((results[f"models_{m}"]["or"].astype(object) == MARKER).any() for m in results["models_summary"].model)
     return (f"Forest plot of adjusted odds ratios with {level_text(results)} confidence intervals on a log scale, "
@@ -320,20 +328,25 @@ def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
 def n_text(results: dict[str, pd.DataFrame], model: str) -> str:
     """'N dyads, E with the outcome' for one model, for prose."""
     s = _summary(results, model)
-    return f"{fmt_count(s.n)} dyads ({fmt_count(s.events)} with CSC involvement)"
+    return sourced(f"{fmt_count(s.n)} dyads ({fmt_count(s.events)} with CSC involvement)",
+                   ("models_summary", {"model": model}, "n"), ("models_summary", {"model": model}, "events"))
 
 
 def or_text(results: dict[str, pd.DataFrame], model: str, term: str, level: str = "1") -> str:
     """'OR x (95% CI a to b)' of the adjusted model, for prose (the plan's confidence level)."""
     t = results[f"models_{model}"]
     r = t[(t.type == "Adjusted") & (t.term == term) & (t.level == str(level))].iloc[0]
-    return f"OR {fmt_or(r['or'])} ({level_text(results)} CI {fmt_ci(r.ci_low, r.ci_high)})"
+    key = {"model": model, "type": "Adjusted", "term": term, "level": str(level)}
+    return sourced(f"OR {fmt_or(r['or'])} ({_level(results)} CI {fmt_ci(r.ci_low, r.ci_high)})",
+                   (f"models_{model}", key, "or"), ("models_summary", {}, "confidence_level"),
+                   (f"models_{model}", key, "ci_low"), (f"models_{model}", key, "ci_high"))
 
 
 def summary_value(results: dict[str, pd.DataFrame], model: str, field: str) -> str:
     """One field of the model summary as text (numbers rounded: EPV to 1 decimal)."""
     v = _summary(results, model)[field]
-    return f"{v:.1f}" if isinstance(v, float) and not hidden(v) else str(v)
+    return sourced(f"{v:.1f}" if isinstance(v, float) and not hidden(v) else str(v),
+                   ("models_summary", {"model": model}, field))
 
 
 def _plan(results: dict[str, pd.DataFrame], section: str) -> pd.DataFrame:
@@ -360,7 +373,7 @@ def plan_facts(results: dict[str, pd.DataFrame]) -> dict[str, str]:
         "m": value["mi_m"], "iterations": value["mi_iterations"], "seed": value["mi_seed"],
         "auxiliary": lower("mi_auxiliary"), "weight_predictors": lower("weight_predictor"),
         "weight_outcome": label["weight_outcome"][0].lower() + label["weight_outcome"][1:],
-        "cluster": label["cluster"], "hl_groups": value["hl_groups"], "plan_file": value["plan_file"],
+        "cluster": label["cluster"], "hl_groups": value["hl_groups"], "plan_file": value.get("plan_file", ""),
     }
 
 

@@ -94,8 +94,10 @@ def synthetic_text(config: Config) -> str:
     doc = parameter_documentation(config.synthetic_parameters_path)
     return (f"This rendering used a SYNTHETIC cohort of {config.synthetic_n} dyads. It has the study's structure and "
             "plausible values, but no real person is in it and its results are not findings. "
-            f"{(doc.status == 'published').sum()} of its parameters reproduce published figures; the other "
-            f"{(doc.status == 'assumed').sum()} are assumptions.")
+            f"{(doc.status == 'published').sum()} of its parameters reproduce published figures "
+            "[@levertaylor2023; @howard2022esmi]; the other "
+            f"{(doc.status == 'assumed').sum()} are assumptions, since no odds ratios, per-group percentages or "
+            "sub-group counts were published.")
 
 
 def synthetic_parameters_table(config: Config) -> GT:

@@ -22,6 +22,7 @@ HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*\{([^}]*)\}\s*$")
 PLAIN_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 ID_RE = re.compile(r"#((?:sec|tbl|fig)-[\w-]+)")
 FENCE_RE = re.compile(r"^\s*```")
+CELL_RE = re.compile(r"^\s*```\{python\b")
 KINDS = {"tbl": ("tbl-title", "Table"), "fig": ("fig-title", "Figure")}
 
 
@@ -33,7 +34,7 @@ def _labels_of(path: Path, root: Path) -> list[dict[str, Any]]:
     for _, text in expand_includes(path, path.parent, root):
         for line in text.splitlines():
             if FENCE_RE.match(line):
-                in_cell = line.strip().startswith("```{") if not in_cell else False
+                in_cell = bool(CELL_RE.match(line)) if not in_cell else False
                 continue
             if in_cell:
                 m = OPTION_RE.match(line)

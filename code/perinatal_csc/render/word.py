@@ -295,6 +295,22 @@ def _review(parts: dict[str, bytes], root: etree._Element) -> None:
     parts[STYLES] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+CUSTOM = "docProps/custom.xml"
+LOCAL_PATH_PROPERTIES = ("bibliography", "csl")
+
+
+def _without_local_paths(parts: dict[str, bytes]) -> None:
+    """Drop the document properties that hold this machine's file paths (pandoc copies the bibliography
+    and style paths there): a draft that leaves the secure environment names no folder of it."""
+    if CUSTOM not in parts:
+        return
+    props = etree.fromstring(parts[CUSTOM])
+    for prop in list(props):
+        if prop.get("name") in LOCAL_PATH_PROPERTIES:
+            props.remove(prop)
+    parts[CUSTOM] = etree.tostring(props, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def polish(path: Path, *, notice: str | None = None, review: bool = False) -> None:
     """Rewrite the Word file at ``path`` in place, finished (see the module's docstring)."""
     with zipfile.ZipFile(path) as z:
@@ -323,6 +339,7 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
         _polish_table(tbl, landscape_width if wide else width)
         _keep_together(tbl, caption, notes)
     _furniture(parts, root, notice)
+    _without_local_paths(parts)
     if review:
         _review(parts, root)
     parts[DOCUMENT] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -366,8 +366,8 @@ SECTION_LABELS = {
     "canm_domain": "Unmet need at one year, by CAN-M domain",
 }
 TABLE3_EXTRA = ("readmitted_1y",)
-SUBGROUPS = {"infant_not_in_care_1y": "Infant not in mother's care at one year",
-             "cpp_1y": "Child Protection Plan at one year"}
+SUBGROUPS = {"infant_not_in_care_1y": "Infant not in mother's care at one year (dyads with CSC involvement)",
+             "cpp_1y": "Child Protection Plan at one year (dyads with CSC involvement)"}
 SUBGROUP_OTHER = "Other dyads with CSC involvement"
 SUBGROUP_VARIABLES = ("maternal_age", "relationship", "deprived", "diagnosis", "prev_psych_admission",
                       "mha_detention", "substance_misuse", "childhood_trauma", "domestic_abuse", "service_type",

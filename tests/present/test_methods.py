@@ -1,0 +1,84 @@
+"""The Methods prose is generated from the codebook and the analysis plan: it reads as a paper (no file,
+function or variable names, no seeds), cites what it names, and changes when the plan changes."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from perinatal_csc.data.codebook import load_codebook
+from perinatal_csc.present import methods as pmeth
+from perinatal_csc.stats.models import fit_models, plan_table
+from perinatal_csc.stats.plan import load_plan
+from simulated_cohort import simulate_cohort
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN = ROOT / "config" / "analysis_plan.yml"
+CODE_LIKE = (r"\b[\w-]+\.(?:py|ya?ml|csv|qmd|json)\b", r"\b[a-z0-9]+_[a-z0-9_]+\b", r"\b[A-Za-z_][\w.]*\((?=[\w'\"=)])",
+             r"`", r"\bseed\b")
+
+
+def results_for(plan_path: Path) -> dict:
+    cb = load_codebook()
+    return {"models_plan": plan_table(load_plan(plan_path, cb), cb)}
+
+
+def paragraphs(results: dict) -> list[str]:
+    return [pmeth.outcomes_text(results, load_codebook()), pmeth.covariates_text(results), pmeth.models_text(results),
+            pmeth.missing_text(results), pmeth.sensitivity_text(results)]
+
+
+def changed_plan(tmp_path: Path, edit) -> Path:
+    raw = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
+    edit(raw)
+    path = tmp_path / "plan.yml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_the_generated_methods_name_no_file_function_variable_or_seed():
+    text = " ".join(paragraphs(results_for(PLAN)))
+    without_citations = re.sub(r"\[@[^\]]+\]", "", text)
+    for pattern in CODE_LIKE:
+        assert not re.search(pattern, without_citations), (pattern, re.findall(pattern, without_citations)[:3])
+    assert "complete-case" in text and "Rubin's rules" in text
+
+
+@pytest.mark.parametrize("method,key", [("Firth's penalised likelihood", "firth1993"),
+                                        ("chained equations", "vanbuuren2011mice"), ("Rubin's rules", "rubin1987"),
+                                        ("Barnard–Rubin", "barnard1999"), ("DeLong's confidence interval", "delong1988"),
+                                        ("Hosmer–Lemeshow test", "hosmer1980"),
+                                        ("generalised variance inflation factor", "fox1992gvif")])
+def test_each_method_the_generated_methods_name_is_cited_right_after_it(method, key):
+    text = " ".join(paragraphs(results_for(PLAN)))
+    at = text.index(method)
+    assert re.search(r"\[[^\]]*@" + key + r"[;\]]", text[at:at + len(method) + 60]), method
+
+
+def test_changing_a_covariate_in_the_plan_changes_the_methods_and_the_model_table(tmp_path):
+    def swap(raw):
+        covs = raw["models"]["episode"]["covariates"]
+        covs.remove("domestic_abuse")
+        covs.append("relationship")
+
+    before, after = results_for(PLAN), results_for(changed_plan(tmp_path, swap))
+    old, new = pmeth.covariates_text(before), pmeth.covariates_text(after)
+    episode = lambda t: re.search(r"The model of CSC involvement during the acute episode.*?\.", t).group(0)
+    assert "domestic abuse" in episode(old) and "domestic abuse" not in episode(new)
+    assert "relationship status" in episode(new) and "relationship status" not in episode(old)
+    cb = load_codebook()
+    df = simulate_cohort(n=300, seed=3)
+    terms = lambda plan: set(fit_models(df, load_plan(plan, cb), cb, sensitivity=False)["models_episode"].term)
+    assert terms(PLAN) ^ terms(changed_plan(tmp_path, swap)) == {"domestic_abuse", "relationship"}
+
+
+def test_the_method_rule_and_confidence_level_come_from_the_plan(tmp_path):
+    def firth_90(raw):
+        raw["method"]["rule"] = "firth"
+        raw["method"]["confidence_level"] = 0.9
+
+    text = pmeth.models_text(results_for(changed_plan(tmp_path, firth_90)))
+    assert "Every model was fitted by Firth's penalised likelihood" in text and "90% confidence intervals" in text
+    assert "95%" in pmeth.models_text(results_for(PLAN))
