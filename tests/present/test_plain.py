@@ -257,14 +257,14 @@ def test_a_count_the_release_suppresses_is_never_stated():
     assert plain_language_problems(text, protected=(r"1 in 50", r"nearly all")) == []
     standalone = re.findall(r"\d+", re.sub(r"\d+ in \d+", "", text))
     assert sorted(set(standalone)) == ["200", "30"]                  # the cohort and its sites, nothing else
-    assert "We looked at how many babies were not in their mother's care. " + PRIVACY in text
+    assert "We looked at how many babies were not living in their mother's care. " + PRIVACY in text
     assert "We looked at how many babies had a Child Protection Plan. " + PRIVACY in text
     assert "1 in 3 families" in text                                           # the rest is still reported
 
 
 PRIVACY_SENTENCES = {
     "csc_1y": "We looked at how often children's social care was involved at that time. " + PRIVACY,
-    "not_in_care_1y": "We looked at how many babies were not in their mother's care. " + PRIVACY,
+    "not_in_care_1y": "We looked at how many babies were not living in their mother's care. " + PRIVACY,
     "cpp_1y": "We looked at how many babies had a Child Protection Plan. " + PRIVACY,
 }
 
@@ -319,7 +319,7 @@ def test_natural_frequencies_of_the_fixture_counts(summary_text):
     # 45/148 = 0.304: 3/10 (0.004 away); denominator 148 is not the 150 followed up -> "(where we knew)"
     assert "involved with about 3 in 10 of these families (where we knew)." in summary_text
     # 12/150 = 0.080 = 1 in 12.5: |ln(15/12.5)| = 0.18 < |ln(10/12.5)| = 0.22 -> 1 in 15; denominator is 150
-    assert "not in the mother's care for about 1 in 15 of these families." in summary_text
+    assert "not living in the mother's care for about 1 in 15 of these families." in summary_text
     # 9/149 = 0.060 = 1 in 16.6: |ln(15/16.6)| = 0.10 < |ln(20/16.6)| = 0.19 -> 1 in 15
     assert "Child Protection Plan for about 1 in 15 of these families (where we knew)." in summary_text
     # care settings of 200: 80 -> 0.40 = 2/5; 42 -> 0.21, 1/5 (0.01 away; 1/4 is 0.04); 78 -> 0.39, 2/5

@@ -210,9 +210,9 @@ def _findings(h: Headline) -> list[str]:
     else:
         out.append(f"We looked at how often children's social care was involved at that time. {PRIVACY}")
     if natural_frequency(h.not_in_care_1y, h.not_in_care_1y_of):
-        out.append(f"The baby was not in the mother's care for {of_them(h.not_in_care_1y, h.not_in_care_1y_of)}.")
+        out.append(f"The baby was not living in the mother's care for {of_them(h.not_in_care_1y, h.not_in_care_1y_of)}.")
     else:
-        out.append(f"We looked at how many babies were not in their mother's care. {PRIVACY}")
+        out.append(f"We looked at how many babies were not living in their mother's care. {PRIVACY}")
     plan = ("A Child Protection Plan is made when the council is worried that a child could come to serious "
             "harm.")
     if natural_frequency(h.cpp_1y, h.cpp_1y_of):
