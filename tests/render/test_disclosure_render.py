@@ -30,7 +30,9 @@ def unprotected(tmp_path_factory):
     cfg = load_config(p)
     paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
     full = run_analysis(cohort(cfg), cfg)
-    return {"config": p, "paths": {q.suffix[1:]: q for q in paths}, "full": full, "cohort": release(full, COHORT)}
+    return {"config": p, "paths": {q.suffix[1:]: q for q in paths if q.stem == "index"},
+            "supplement": {q.suffix[1:]: q for q in paths if q.stem == "supplement"}, "full": full,
+            "cohort": release(full, COHORT)}
 
 
 def protected_cells(u):
@@ -108,8 +110,13 @@ def test_every_section_of_the_unprotected_documents_says_the_outputs_were_not_ch
     import pypdf
 
     html = unprotected["paths"]["html"].read_text(encoding="utf-8")
-    assert html.count("Outputs not checked") >= 6 and "OUTPUTS NOT CHECKED" in html
+    assert html.count("Outputs not checked") >= 5 and "OUTPUTS NOT CHECKED" in html
     word = "\n".join(p.text for p in docx.Document(str(unprotected["paths"]["docx"])).paragraphs)
-    assert word.count("Outputs not checked") >= 6
+    assert word.count("Outputs not checked") >= 5
     pdf = " ".join(page.extract_text() for page in pypdf.PdfReader(unprotected["paths"]["pdf"]).pages)
-    assert pdf.count("Outputs not checked") >= 6
+    assert pdf.count("Outputs not checked") >= 5
+    for fmt, path in unprotected["supplement"].items():
+        text = path.read_text(encoding="utf-8") if fmt == "html" else (
+            "\n".join(p.text for p in docx.Document(str(path)).paragraphs) if fmt == "docx"
+            else " ".join(page.extract_text() for page in pypdf.PdfReader(path).pages))
+        assert text.count("Outputs not checked") >= 3, fmt

@@ -1,6 +1,7 @@
 """Layout of the rendered manuscript, read back from the files: PDF (pdfplumber) and Word (its XML).
 
-Rendered twice from the project's own sources (the manuscript; the supplement shares its filter and Word finishing, and tests/render/test_manuscript.py reads its tables back), in the normal and the review layout. Nothing here
+The manuscript from the project's own sources, in the normal layout (the session's render, shared with
+tests/render/test_manuscript.py, which also reads the supplement's tables back) and the review layout. Nothing here
 names a table by its current number or content: tables are found by their "Table N:" captions.
 """
 from __future__ import annotations
@@ -24,11 +25,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", params=["normal", "review"])
-def layout(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(request.param)
-    cfg = replace(load_config(), output_root=out / "_output")
-    paths = {p.suffix[1:]: p for p in render(cfg, ["docx", "pdf"], builtin=True, review=request.param == "review",
-                                             documents=["index"])}
+def layout(request, tmp_path_factory, default_render):
+    if request.param == "normal":          # the session's render of the project, shared with the manuscript tests
+        paths = {p.suffix[1:]: p for p in default_render["paths"] if p.stem == "index"}
+    else:
+        out = tmp_path_factory.mktemp(request.param)
+        cfg = replace(load_config(), output_root=out / "_output")
+        paths = {p.suffix[1:]: p for p in render(cfg, ["docx", "pdf"], builtin=True, review=True, documents=["index"])}
     with pdfplumber.open(paths["pdf"]) as pdf:
         pages = [{"width": float(p.width), "height": float(p.height), "text": p.extract_text() or "",
                   "words": p.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])}

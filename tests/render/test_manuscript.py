@@ -11,7 +11,6 @@ import json
 import html as htmllib
 import re
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -22,11 +21,8 @@ import pytest
 from docx.oxml import OxmlElement
 
 from perinatal_csc.data.codebook import load_codebook
-from perinatal_csc.config import load_config
 from perinatal_csc.disclose.policy import MARKER
-from perinatal_csc.pipeline import cohort, disclose, run_analysis, write_release, write_results
 from perinatal_csc.present.appendix import CODEBOOK_COLUMNS, codebook_frame
-from perinatal_csc.render.driver import render
 
 slow = pytest.mark.slow
 SYNTHETIC = "SYNTHETIC data: illustrative only, not study findings."
@@ -43,14 +39,9 @@ def squash(s: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    """Both documents of the project rendered once, each read back in its three formats."""
-    out = tmp_path_factory.mktemp("manuscript")
-    cfg = replace(load_config(), output_root=out / "_output")
-    full = run_analysis(cohort(cfg), cfg)
-    write_results(full, out / "_results")
-    results = write_release(disclose(full, cfg), out / "_results" / "release")
-    paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
+def rendered(default_render):
+    """Both documents of the project (rendered once per test session), each read back in its three formats."""
+    cfg, paths, results = default_render["config"], default_render["paths"], default_render["release"]
     docs = {}
     for stem in ("index", "supplement"):
         by_fmt = {p.suffix[1:]: p for p in paths if p.stem == stem}

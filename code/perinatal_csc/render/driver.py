@@ -31,7 +31,7 @@ from .execute import EXPORT_DPI, EXPORTS, execute
 from .crossref import write_label_map
 from .project import documents, filters, lint, project_config
 from .provenance import data_files, sha256_file
-from .qmd import Document, SourceError, flatten, read_document, read_yaml, substitute_meta
+from .qmd import Document, SourceError, flatten, read_document, substitute_meta
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
