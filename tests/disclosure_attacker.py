@@ -6,6 +6,8 @@ attacker's bounds on a suppressed cell are its minimum and maximum.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -118,3 +120,128 @@ def characteristics_systems(full, released):
                     members.append(cell(("outside the groups", kind), rest, None))
                 relations.append((members, cells[name]))
         yield key, values, published, relations, labels
+
+
+def bounds_or_none(values, published, relations, cell, *, rounding=0, threshold=0, exact=()):
+    """``bounds`` with cells in ``exact`` known exactly even under rounding; None when nothing fits."""
+    n = len(values)
+    lo, hi = np.zeros(n), np.full(n, float(sum(abs(v) for v in values) + 1))
+    for i, shown in enumerate(published):
+        if shown is None:
+            continue
+        if rounding and i not in exact:
+            lo[i] = 0 if shown == 0 else max(shown - rounding // 2, threshold)
+            hi[i] = 0 if shown == 0 else shown + rounding // 2
+        else:
+            lo[i] = hi[i] = shown
+    a = np.zeros((len(relations), n))
+    for k, (members, total) in enumerate(relations):
+        a[k, list(members)] += 1
+        a[k, total] -= 1
+    out = []
+    for sign in (1, -1):
+        c = np.zeros(n)
+        c[cell] = sign
+        r = milp(c, constraints=[LinearConstraint(a, 0, 0)] if relations else [], integrality=np.ones(n),
+                 bounds=Bounds(lo, hi))
+        if not r.success:
+            return None
+        out.append(round(sign * r.fun))
+    return out[0], out[1]
+
+
+def wald_or(a, b, c, d, z=1.959963984540054):
+    """Odds ratio of x=1 (a events, b non-events) against the reference (c, d) and its Wald interval:
+    the maximum-likelihood estimate of a logistic regression on one categorical covariate."""
+    if min(a, b, c, d) <= 0:
+        return None
+    log_or = np.log(a * d / (b * c))
+    se = np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    return float(np.exp(log_or)), float(np.exp(log_or - z * se)), float(np.exp(log_or + z * se))
+
+
+def tables_fitting(events, non_events, published, digits=2):
+    """Every table of a categorical covariate by outcome among a model's complete cases that reproduces
+    the published unadjusted odds ratios and Wald intervals at the published precision. ``published``
+    maps each non-reference level to (OR, CI low, CI high); returns a list of dicts level -> (events,
+    non-events), with the reference under None. Tries every reference cell (c, d), then for each level
+    every (a, b) with a + ... fitting, then keeps the combinations whose columns add up."""
+    levels = list(published)
+    fits = []
+    if len(levels) == 1:                       # one level: the reference fixes it (columns add up)
+        want = tuple(round(x, digits) for x in published[levels[0]])
+        for c in range(1, events):
+            for d in range(1, non_events):
+                got = wald_or(events - c, non_events - d, c, d)
+                if got and tuple(round(x, digits) for x in got) == want:
+                    fits.append({None: (c, d), levels[0]: (events - c, non_events - d)})
+        return fits
+    for c in range(1, events + 1):
+        for d in range(1, non_events + 1):
+            per = []
+            for lv in levels:
+                want = tuple(round(x, digits) for x in published[lv])
+                cand = []
+                for a in range(1, events - c + 1):
+                    # OR = a d / (b c) -> b close to a d / (OR c): try the integers around it
+                    approx = a * d / (published[lv][0] * c)
+                    for b in {int(np.floor(approx)) - 1, int(np.floor(approx)), int(np.ceil(approx)), int(np.ceil(approx)) + 1}:
+                        if 1 <= b <= non_events - d:
+                            got = wald_or(a, b, c, d)
+                            if got and tuple(round(x, digits) for x in got) == want:
+                                cand.append((a, b))
+                per.append(cand)
+                if not cand:
+                    break
+            if any(not cand for cand in per):
+                continue
+            for combo in itertools.product(*per):
+                if c + sum(a for a, _ in combo) == events and d + sum(b for _, b in combo) == non_events:
+                    fits.append({None: (c, d), **dict(zip(levels, combo))})
+    return fits
+
+
+def linked_range(values, published, relations, labels, cell, fits, *, rounding=0, threshold=0):
+    """The feasible range of ``cell`` of a characteristics system once the model's table is one of
+    ``fits``: each model count is part of its published cell (cell = model count + dyads left out of
+    the model, unknown and at least 0). Group "1" holds the events, "0" the non-events; the reference
+    level is the one-level row's complement, or its own level. (lo, hi) over every fitting table."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    low, high = None, None
+    for fit in fits:
+        v, pub, rel, exact = list(values), list(published), list(relations), set()
+        for level, (ev, nev) in fit.items():
+            for g, count in (("1", ev), ("0", nev)):
+                key = (g, "complement") if level is None and (g, "complement") in index else (g, ("level", str(level)))
+                if key not in index:
+                    raise KeyError(key)
+                v.append(count)
+                pub.append(count)
+                exact.add(len(v) - 1)
+                v.append(max(values[index[key]] - count, 0))
+                pub.append(None)
+                rel.append(([len(v) - 2, len(v) - 1], index[key]))
+        r = bounds_or_none(v, pub, rel, cell, rounding=rounding, threshold=threshold, exact=exact)
+        if r is None:
+            continue
+        low = r[0] if low is None else min(low, r[0])
+        high = r[1] if high is None else max(high, r[1])
+    return low, high
+
+
+def class_zeros(values, labels):
+    """(index, overall count of its level, its group's known denominator) of every zero level cell (or
+    implied complement) of a characteristics system: the caller protects those whose level or group is
+    small under its policy (class disclosure)."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    out = []
+    for i, lab in enumerate(labels):
+        if not isinstance(lab, tuple) or values[i] != 0:
+            continue
+        g, kind = lab
+        if not (kind == "complement" or (isinstance(kind, tuple) and kind[0] == "level")):
+            continue
+        row = values[index[("overall", kind)]] if ("overall", kind) in index else None
+        den = values[index[(g, "denominator")]] if (g, "denominator") in index else None
+        out.append((i, row, den))
+    return out

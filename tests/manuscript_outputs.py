@@ -44,13 +44,15 @@ def every_output(r, policy) -> dict[str, str]:
         "status_alt": pfig.csc_status_alt(r), "status_figure": _figure(pfig.csc_status_figure(r, is_synthetic=True)),
         "models_prose": " ".join([pm.n_text(r, "episode"), pm.summary_value(r, "episode", "epv"),
                                   pm.or_text(r, "episode", "deprived"), pm.or_text(r, "one_year", "relationship", "single"),
-                                  str(pm.plan_facts(r)), pm.plan_markdown(r), pm.level_text(r)]),
+                                  str(pm.plan_facts(r)), pm.plan_markdown(r), pm.level_text(r),
+                                  pm.linearity_text(r)]),
         "forest_alt": pm.forest_alt_text(r), "forest": _figure(pm.forest_plot(r, is_synthetic=True)),
         "disclosure": _html(pa.disclosure_table(r, is_synthetic=True, rule=policy.rule_text())),
         "plain_summary": pplain.plain_summary(r, is_synthetic=True, checked=policy.checked),
         "plain_numbers": pplain.summary_numbers(r).to_csv(index=False),
     }
     for name, f in (("flow", pdx.table6_flow), ("table1", pdx.table1), ("table2", pdx.table2), ("table3", pdx.table3),
+                    ("table3_compact", pdx.table3_compact), ("linearity", pm.linearity_table),
                     ("table4a", pdx.table4_transitions), ("table4b", pdx.table4_needs), ("table5", pdx.table5),
                     ("summary", pm.summary_table), ("exclusions", pm.exclusions_table), ("diagnostics", pm.diagnostics_table)):
         out[name] = _html(f(r, is_synthetic=True))

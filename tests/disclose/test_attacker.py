@@ -12,7 +12,7 @@ from perinatal_csc.disclose.release import release
 from perinatal_csc.pipeline import cohort
 from perinatal_csc.stats import describe
 
-from disclosure_attacker import _shown, bounds, characteristics_systems, safe
+from disclosure_attacker import _shown, bounds, characteristics_systems, class_zeros, safe
 
 CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs", "table5_subgroups")
 SEEDS = (2023, 7, 99)
@@ -26,6 +26,17 @@ def results(request, tmp_path_factory):
         "path": str(tmp / "cohort.csv"), "n": 278, "seed": request.param}}}))
     cfg = load_config(cfg_path)
     return describe.results(cohort(cfg), cfg)
+
+
+_RELEASES: dict = {}
+
+
+def released(results, preset):
+    """The release of ``results`` under ``preset``, computed once per seed and preset."""
+    key = (id(results), preset)
+    if key not in _RELEASES:
+        _RELEASES[key] = release(results, PRESETS[preset]).tables
+    return _RELEASES[key]
 
 
 def flow_system(full, rel):
@@ -92,7 +103,7 @@ def systems(full_results, released):
 @pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
 def test_every_protected_count_keeps_a_wide_feasible_range(results, preset):
     policy = PRESETS[preset]
-    rel = release(results, policy).tables
+    rel = released(results, preset)
     checked, problems = 0, []
     for name, values, published, relations, labels in systems(results, rel):
         for i, v in enumerate(values):
@@ -109,8 +120,29 @@ def test_every_protected_count_keeps_a_wide_feasible_range(results, preset):
     assert not problems, "\n".join(problems[:20])
 
 
+@pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
+def test_no_zero_tells_what_everyone_in_a_small_group_has(results, preset):
+    """Class disclosure: a zero (or an implied zero behind a 100%) in a category or group of 1 to
+    threshold - 1 dyads is hidden and cannot be told apart from a count at or above the threshold."""
+    policy = PRESETS[preset]
+    rel = released(results, preset)
+    problems = []
+    for key in CHARACTERISTICS:
+        for name, values, published, relations, labels in characteristics_systems(results[key], rel[key]):
+            for i, row_total, den in class_zeros(values, labels):
+                if not (policy.protects(row_total or 0) or policy.protects(den or 0)):
+                    continue
+                if published[i] is not None:
+                    problems.append(f"{key}: {name} {labels[i]}: a zero of a small group is published")
+                    continue
+                lo, hi = bounds(values, published, relations, i, rounding=policy.rounding, threshold=policy.threshold)
+                if not safe(lo, hi, policy.threshold, policy.rounding):
+                    problems.append(f"{key}: {name} {labels[i]}: feasible range {lo}..{hi}")
+    assert not problems, "\n".join(problems[:20])
+
+
 def test_preset_none_lets_the_attacker_recover_small_counts_exactly(results):
-    rel = release(results, PRESETS["none"]).tables
+    rel = released(results, "none")
     recovered = 0
     for name, values, published, relations, labels in systems(results, rel):
         for i, v in enumerate(values):
@@ -124,7 +156,7 @@ def test_preset_none_lets_the_attacker_recover_small_counts_exactly(results):
 def test_no_percentage_test_or_smd_gives_a_suppressed_count_away(results, preset):
     """A percentage is shown only with its count and its denominator; a variable with any suppressed
     count shows no test statistic, p, q or SMD (an exact p or an SMD can pin a cell down)."""
-    rel = release(results, PRESETS[preset]).tables
+    rel = released(results, preset)
     for key in CHARACTERISTICS:
         t = rel[key].astype(object)
         hidden = lambda c: t[c] == MARKER

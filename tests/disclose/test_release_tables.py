@@ -40,6 +40,9 @@ def models(n=120, events=40, parameters=3, level_events=((2, 30), (38, 50))):
         "models_diagnostics": pd.DataFrame([{"model": "m", "n": n, "events": events, "c_statistic": 0.7,
                                              "c_ci_low": 0.6, "c_ci_high": 0.8, "hl_chi2": 3.0, "hl_df": 8,
                                              "hl_groups": 10, "hl_p": 0.9, "max_gvif": 1.1, "max_gvif_term": "X"}]),
+        "models_linearity": pd.DataFrame([{"model": "m", "term": "age", "label": "Age", "knots": 4,
+                                           "knot_percentiles": "5, 35, 65, 95", "method": "ML", "lr_chi2": 1.2,
+                                           "df": 2, "p": 0.55, "note": ""}]),
     }
 
 
@@ -68,6 +71,14 @@ def test_a_model_with_too_few_events_or_residual_df_is_withheld(kwargs, policy):
     assert (rel["models_m"][["or", "p", "ci_low"]] == MARKER).all().all()
     assert (rel["models_diagnostics"][["c_statistic", "hl_p"]] == MARKER).all().all()
     assert (rel["models_summary"][["events", "epv"]] == MARKER).all().all()
+    assert (rel["models_linearity"][["lr_chi2", "df", "p"]] == MARKER).all().all()
+    assert rel["models_linearity"].at[0, "label"] == "Age"
+
+
+def test_the_linearity_check_is_released_unchanged_when_its_model_is():
+    res = models(level_events=((12, 30), (28, 50)))
+    for preset in ("cohort", "tre", "nhs"):
+        pd.testing.assert_frame_equal(release(res, PRESETS[preset]).tables["models_linearity"], res["models_linearity"])
 
 
 def exclusions(steps):
@@ -152,3 +163,47 @@ def test_discordant_pairs_in_a_note_hide_the_mcnemar_statistic():
     rel = release({"table4_paired_tests": full}, COHORT).tables["table4_paired_tests"]
     assert rel.at[0, "note"] == f"{MARKER} changed 0 to 1, {MARKER} changed 1 to 0"
     assert rel.at[0, "statistic"] == MARKER and rel.at[0, "p"] == MARKER
+
+
+def test_a_paired_needs_summary_with_a_protected_count_hides_its_test_and_q_value():
+    rows = []
+    for g, n in (("1", 3), ("0", 40), ("overall", 43)):
+        for level in ("1m", "1y", "change"):
+            rows.append({"variable": "canm_unmet", "label": "CAN-M unmet needs", "level": level, "level_label": level,
+                         "group": g, "group_label": g, "n": n, "n_domain_not_known": 12, "mean": 1.0, "sd": 1.0,
+                         "median": 1.0, "q1": 0.0, "q3": 2.0, "statistic": 5.0, "df": np.nan, "test": "Wilcoxon",
+                         "p": 0.02, "note": "", "q": 0.04})
+    rel = release({"table4_needs_change": pd.DataFrame(rows)}, COHORT).tables["table4_needs_change"]
+    small = rel[rel.group == "1"]
+    assert (small[["n", "median", "p", "q"]] == MARKER).all().all()
+    hidden = {g for g in ("0", "overall") if (rel.loc[rel.group == g, "n"] == MARKER).all()}
+    assert hidden                                          # 3 + 40 = 43: one more count must go
+    for g in ("0", "overall"):
+        assert (rel.loc[rel.group == g, ["p", "q"]] == MARKER).all().all() == (g in hidden)
+
+
+@pytest.mark.parametrize("preset", ["cohort", "tre", "nhs"])
+def test_a_zero_in_a_small_row_of_the_transitions_is_protected(preset):
+    """Three dyads with status 'a' during the episode all had status 'x' at one year: the zeros of that
+    row would say so (class disclosure). They are hidden and the attacker (cells, row totals, column
+    totals known) cannot tell them from a count at or above the threshold."""
+    policy = PRESETS[preset]
+    counts = {"a": (3, 0, 0), "b": (20, 15, 12), "c": (11, 25, 30)}
+    rows = []
+    for lv, ns in counts.items():
+        for g, n in zip(("x", "y", "z"), ns):
+            rows.append({"level": lv, "level_label": lv.upper(), "group": g, "group_label": g.upper(), "n": n,
+                         "denominator": sum(ns), "percent": 100 * n / sum(ns)})
+    full = pd.DataFrame(rows)
+    rel = release({"table4_transitions": full}, policy).tables["table4_transitions"]
+    values = list(full["n"]) + [sum(ns) for ns in counts.values()] + [sum(c) for c in zip(*counts.values())]
+    published = [None if (v := _shown(x)) is None else int(v) for x in rel["n"]]
+    published += [None if (v := _shown(rel["denominator"].iat[3 * k])) is None else int(v) for k in range(3)]
+    published += values[-3:]                                # column totals: published elsewhere
+    relations = [([3 * k, 3 * k + 1, 3 * k + 2], 9 + k) for k in range(3)] + [([j, 3 + j, 6 + j], 12 + j) for j in range(3)]
+    for i in (1, 2):                                        # the zeros of row 'a'
+        assert published[i] is None, i
+        lo, hi = bounds(values, published, relations, i, rounding=policy.rounding, threshold=policy.threshold)
+        assert lo == 0 and safe(lo, hi, policy.threshold, policy.rounding), (i, lo, hi)
+    none = release({"table4_transitions": full}, PRESETS["none"]).tables["table4_transitions"]
+    assert list(none["n"])[1:3] == [0, 0]

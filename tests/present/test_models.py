@@ -142,3 +142,48 @@ def test_the_large_cohort_options_are_stated_only_when_a_model_used_them():
              "models_summary": pd.DataFrame({"ci_method": ["Wald (at least 100 events per parameter)"], "n": [20000]})}
     text = large_n_text(large)
     assert "at least 100 events per parameter" in text and "at least 10000 dyads" in text
+
+
+def linearity_fixture():
+    import pandas as pd
+    return {"models_linearity": pd.DataFrame([
+        {"model": "episode", "title": "During the episode", "term": "maternal_age", "label": "Maternal age", "knots": 4,
+         "knot_percentiles": "5, 35, 65, 95", "method": "Firth penalised likelihood", "lr_chi2": 0.004, "df": 2,
+         "p": 0.9996, "note": ""},
+        {"model": "one_year", "title": "At one year", "term": "maternal_age", "label": "Maternal age", "knots": 4,
+         "knot_percentiles": "5, 35, 65, 95", "method": "Maximum likelihood", "lr_chi2": 14.567, "df": 2,
+         "p": 0.00069, "note": "the spline model is separated or does not converge by maximum likelihood"}])}
+
+
+def test_linearity_table_shows_the_check_with_the_stated_rounding():
+    r = linearity_fixture()
+    frame = pm.linearity_frame(r)
+    assert frame.values.tolist() == [
+        ["During the episode", "Maternal age", "4", "0.00", "2", ">0.99", "Firth penalised likelihood"],
+        ["At one year", "Maternal age", "4", "14.57", "2", "<0.001", "Maximum likelihood"]]
+    html = pm.linearity_table(r, is_synthetic=True).as_raw_html()
+    assert "4 knots at the 5th, 35th, 65th and 95th percentiles" in html
+    assert "penalised likelihood ratio test" in html and "At one year: the spline model is separated" in html
+    assert "SYNTHETIC" in html and pm.SUPPRESSED_NOTE[:20] not in html
+
+
+def test_linearity_table_shows_a_withheld_check_as_the_marker():
+    r = linearity_fixture()
+    t = r["models_linearity"].astype(object)
+    t.loc[1, ["lr_chi2", "df", "p"]] = pm.MARKER
+    frame = pm.linearity_frame({"models_linearity": t})
+    assert frame.loc[1, ["LR χ²", "df", "p"]].tolist() == [pm.MARKER] * 3
+    assert pm.SUPPRESSED_NOTE[:20] in pm.linearity_table({"models_linearity": t}, is_synthetic=False).as_raw_html()
+
+
+def test_linearity_sentence_for_the_methods_follows_the_results():
+    r = linearity_fixture()
+    text = pm.linearity_text(r)
+    assert text == ("The linearity of maternal age on the log-odds scale was checked in each adjusted model by refitting "
+                    "the model with maternal age as a restricted cubic spline (4 knots at the 5th, 35th, 65th and 95th "
+                    "percentiles) and comparing the two fits by a likelihood ratio test (a penalised likelihood ratio "
+                    "test where the model was fitted by Firth's method).")
+    ml = r["models_linearity"].assign(method="Maximum likelihood", knots=3, knot_percentiles="10, 50, 90")
+    assert pm.linearity_text({"models_linearity": ml}).endswith(
+        "(3 knots at the 10th, 50th and 90th percentiles) and comparing the two fits by a likelihood ratio test.")
+    assert pm.linearity_text({"models_linearity": ml.iloc[:0]}) == ""

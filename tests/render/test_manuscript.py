@@ -159,7 +159,7 @@ def csv_for(label: str, csvs: dict[str, Path]) -> tuple[Path, str] | None:
 # without decimals whenever they are whole, not only when all those of the variable are; numeric
 # columns without a documented rule are accepted at the printed precision.
 
-ROW_KEYS = ("stage_label", "title", "reason", "label", "level_label", "group_label", "comparison_label", "analysis")
+ROW_KEYS = ("stage_label", "title", "reason", "short_label", "label", "level_label", "group_label", "comparison_label", "analysis")
 COLUMN_KEYS = ("comparison_label", "group_label", "analysis", "type", "level_label")
 ID_COLUMNS = ("variable", "term", "model", "level", "group", "stage", "parent", "step", "section")
 COUNT_COLUMNS = {"n", "excluded", "remaining", "events", "non_events", "n_pairs", "group_n", "denominator",
@@ -168,6 +168,7 @@ DECIMALS = {"percent": (1,), "mean": (1,), "sd": (1,), "median": (1, 0), "q1": (
             "smd": (2,), "or": (2,), "ci_low": (2,), "ci_high": (2,), "c_statistic": (2,), "c_ci_low": (2,),
             "c_ci_high": (2,), "hl_chi2": (2,), "max_gvif": (2,)}
 STAT_HEADERS = {"smd": ("smd",), "or": ("or",), "95% ci": ("ci_low", "ci_high")}
+N_ROW = re.compile(r"^Followed up .+, N$")      # the N of a follow-up population: group_n - n_not_applicable
 TOKEN_RE = re.compile(r"([<>≤≥])\s*(\d+(?:\.\d+)?)|(?<![\w.])(-?\d+(?:\.\d+)?)")
 INDENTED = re.compile(r"^[\s\u2003\u00a0]")
 
@@ -195,7 +196,7 @@ def tokens(cell: str) -> list[str]:
 def shows(token: str, column: str, value: float) -> bool:
     """``token`` is how the manuscript prints ``value`` of ``column`` (documented rounding rules)."""
     if is_p_column(column):
-        return token == ("<0.001" if value < 0.001 else f"{value:.3f}")
+        return token == ("<0.001" if value < 0.001 else ">0.99" if value > 0.99 else f"{value:.3f}")
     if token[0] in "<>≤≥":
         return False
     if column in COUNT_COLUMNS:
@@ -279,6 +280,7 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
         col_keys[j] = [(t, m) for t, m in keys if m is not None]
         col_stats[j] = stat_columns(texts[-1], numeric) if texts else None
     lines = []                                       # (stub, cells, candidate rows, keyed by the stub)
+    n_lines = []                                     # (stub, cells, section) of "Followed up ..., N" rows
     section = parent = None
     for r in table.rows:
         if is_header(r):
@@ -289,6 +291,9 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
             section, parent = cells[0], None
             continue
         stub, indented = cells[0], bool(INDENTED.match(raw[0]))
+        if N_ROW.match(stub):
+            n_lines.append((stub, cells, section))
+            continue
         rows = pd.Series(True, index=frame.index)
         stub_mask = key_mask(stub, frame, ROW_KEYS, contained=True)
         if stub_mask is not None:
@@ -300,7 +305,10 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
         if not indented:
             parent = stub
         lines.append((stub, cells, rows, stub_mask is not None, indented))
-    problems = []
+    group_keys = {j: [m for t, m in keys if t.startswith("N = ") or key_mask(t, frame, ("comparison_label", "group_label"),
+                                                                              containing=True) is not None]
+                  for j, keys in col_keys.items()}
+    problems = n_row_problems(n_lines, frame, num, group_keys, context_cols)
     keyed = [line[0] for line in lines if line[3]]
     if keyed and len(keyed) < len(lines):
         problems.append(f"rows whose stub names no CSV row: {[line[0] for line in lines if not line[3]]}")
@@ -329,6 +337,39 @@ def table_problems(table, frame: pd.DataFrame, subset: str = "") -> list[str]:
                 shown = "; ".join(dict.fromkeys(cell for _, _, cell in toks))
                 problems.append(f"row {stub!r}, columns keyed by {list(sig) or 'nothing'}: {shown!r} is not "
                                 f"shown as the CSV values of the {int(cand.sum())} rows it is keyed to")
+    return problems
+
+
+def n_row_problems(n_lines, frame: pd.DataFrame, num: pd.DataFrame, group_keys, context_cols) -> list[str]:
+    """Each "Followed up ..., N" row shows, under each group's column (``group_keys``: the column's masks that
+    name a comparison, a group or its N), group_n - n_not_applicable of a CSV row of that group (in the row's
+    section) that has dyads not followed up; the marker where either count is suppressed."""
+    problems = []
+    for stub, cells, sect in n_lines:
+        if not {"group_n", "n_not_applicable"} <= set(frame.columns):
+            problems.append(f"row {stub!r}: the CSV has no group_n and n_not_applicable")
+            continue
+        base = pd.Series(True, index=frame.index)
+        m = key_mask(sect, frame, context_cols, contained=True)
+        if m is not None and (base & m).any():
+            base &= m
+        for j in range(1, len(cells)):
+            cand, applied = base, False
+            for m in group_keys.get(j, []):
+                if (cand & m).any():
+                    cand, applied = cand & m, True
+            if not cells[j]:
+                continue
+            if not applied:
+                problems.append(f"row {stub!r}, column {j}: {cells[j]!r} is under no group's column")
+            elif cells[j] == MARKER:
+                if not (frame.loc[cand, ["group_n", "n_not_applicable"]] == MARKER).any().any():
+                    problems.append(f"row {stub!r}, column {j}: the marker, but no dyads not followed up are suppressed")
+            else:
+                ok = {str(int(g - a)) for g, a in zip(num.loc[cand, "group_n"], num.loc[cand, "n_not_applicable"])
+                      if pd.notna(g) and pd.notna(a) and a > 0}
+                if tokens(cells[j]) != [t for t in tokens(cells[j]) if t in ok] or not tokens(cells[j]):
+                    problems.append(f"row {stub!r}, column {j}: {cells[j]!r} is not a group's N followed up {sorted(ok)}")
     return problems
 
 
@@ -556,6 +597,10 @@ def descriptive_csv() -> pd.DataFrame:
         records.append({"variable": "age", "label": "Maternal age", "summary": "mean_sd", "row_type": "summary",
                         "group": group, "group_label": group_label, "group_n": group_n, "n": group_n,
                         "mean": mean, "sd": sd, "p": 0.0031, "smd": 0.3812})
+    for (group, group_label, group_n), (n, mean, sd, na) in zip(groups, [(80, 23.51, 5.1, 18), (160, 25.66, 4.5, 15)]):
+        records.append({"variable": "csq", "label": "CSQ-8 total", "summary": "mean_sd", "row_type": "summary",
+                        "group": group, "group_label": group_label, "group_n": group_n, "n": n, "mean": mean,
+                        "sd": sd, "n_not_applicable": na, "requires": "followed_up_1m", "p": 0.99961, "smd": 0.4512})
     return tidy(records)
 
 
@@ -568,6 +613,8 @@ DESCRIPTIVE_ROWS = [
     ["Maternal age (years), mean (SD)", "29.4 (5.7)", "31.6 (5.9)", "0.003", "0.38"],
     ["Previous admission, n (%)", "51 (53.7%)", "49 (27.7%)", "<0.001", "0.55"],
     ["\u2003Not known", "4", "2", "", ""],
+    ["Followed up at one month, N", "81", "164", "", ""],
+    ["CSQ-8 total, mean (SD)", "23.5 (5.1)", "25.7 (4.5)", ">0.99a", "0.45"],
 ]
 
 
@@ -592,6 +639,10 @@ def test_readback_accepts_a_descriptive_table_that_shows_its_csv():
     (moved(DESCRIPTIVE_ROWS, (5, 3, "<0.001")), "a threshold that the p-value is not below"),
     (moved(DESCRIPTIVE_ROWS, (2, 1, "90 (90.8%)")), "a percentage rounded wrongly"),
     (moved(DESCRIPTIVE_ROWS, (5, 4, "0.381")), "an SMD to 3 decimals"),
+    (moved(DESCRIPTIVE_ROWS, (8, 1, "99")), "the whole group's N as the N followed up"),
+    (moved(DESCRIPTIVE_ROWS, (8, 1, "164"), (8, 2, "81")), "the N followed up of two groups swapped"),
+    (moved(DESCRIPTIVE_ROWS, (8, 1, MARKER)), "the N followed up marked though it is released"),
+    (moved(DESCRIPTIVE_ROWS, (9, 3, "1.000")), "a p-value above 0.99 printed as 1.000"),
 ])
 def test_readback_fails_when_a_number_is_in_the_wrong_place(rows, where):
     assert table_problems(word_table(rows), descriptive_csv()), where
@@ -689,6 +740,12 @@ def test_rendered_documents_and_release_pass_check_disclosure(manuscript):
         assert found, folder
         assert not breaches, "\n".join(b.line() for b in breaches[:20])
     assert "not checked" not in manuscript["html_text"].lower()
+
+
+def test_readback_accepts_the_n_followed_up_shown_as_the_marker_when_its_count_is_suppressed():
+    rows = moved(DESCRIPTIVE_ROWS, (8, 1, MARKER))
+    assert table_problems(word_table(rows), released(descriptive_csv(), csq____1__n_not_applicable=True)) == []
+    assert table_problems(word_table(DESCRIPTIVE_ROWS), released(descriptive_csv(), csq____1__n_not_applicable=True))
 
 
 # -- a paper, not software documentation --------------------------------------------------------

@@ -112,6 +112,13 @@ def test_needs_change_pairs_and_wilcoxon(run):
     assert r.p == pytest.approx(stats.wilcoxon(nz, zero_method="wilcox", correction=True, method="asymptotic").pvalue, rel=1e-8)
 
 
+def test_needs_change_q_values_are_bh_over_its_tests(run):
+    from statsmodels.stats.multitest import multipletests
+    tests = run[1]["table4_needs_change"].drop_duplicates(["variable", "group"])
+    assert len(tests) == 6 and tests.p.notna().all()
+    np.testing.assert_allclose(tests.q.to_numpy(), multipletests(tests.p.to_numpy(), method="fdr_bh")[1], rtol=1e-12)
+
+
 def test_results_write_as_csv(run, tmp_path):
     from perinatal_csc.pipeline import write_results
     paths = write_results(run[1], tmp_path)
@@ -125,6 +132,16 @@ def test_table3_q_values_are_bh_over_its_tests(run):
     t = run[1]["table3_needs"].drop_duplicates("variable")
     ok = t.p.notna().to_numpy()
     np.testing.assert_allclose(t.q.to_numpy()[ok], multipletests(t.p.to_numpy()[ok], method="fdr_bh")[1], rtol=1e-12)
+
+
+def test_table5_q_values_are_bh_within_each_comparison(run):
+    from statsmodels.stats.multitest import multipletests
+    t = run[1]["table5_subgroups"]
+    for _, g in t.groupby("comparison"):
+        g = g.drop_duplicates("variable")
+        ok = g.p.notna().to_numpy()
+        assert ok.sum() > 5
+        np.testing.assert_allclose(g.q.to_numpy()[ok], multipletests(g.p.to_numpy()[ok], method="fdr_bh")[1], rtol=1e-12)
 
 
 def test_table5_rows_against_scipy_on_the_csc_involved(run):

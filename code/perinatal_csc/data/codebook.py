@@ -52,6 +52,14 @@ class Variable:
     derived: str | None = None
     inputs: tuple[str, ...] = ()
     note: str | None = None
+    short_label: str | None = None
+    definition: str | None = None
+
+    @property
+    def table_label(self) -> str:
+        """The label a table row shows: the short label when the codebook gives one (its definition then goes
+        in the table's notes), else the label."""
+        return self.short_label or self.label
 
     @property
     def is_derived(self) -> bool:
@@ -183,6 +191,7 @@ def _variable(d: dict, path: Path) -> Variable:
         summary=d.get("summary"), missing_codes=tuple(d.get("missing_codes", ())), group=d.get("group"),
         instrument=d.get("instrument"), items=tuple(d.get("items", ())), requires=d.get("requires"),
         pattern=d.get("pattern"), derived=d.get("derived"), inputs=tuple(d.get("inputs", ())), note=d.get("note"),
+        short_label=d.get("short_label"), definition=d.get("definition"),
     )
 
 

@@ -19,21 +19,29 @@ from .policy import Policy
 @dataclass
 class Grid:
     """Counts (``values``) with labels, cells that must stay published (``fixed``, e.g. N shown in
-    every header) unless protected themselves, and equations ``(members, total)``."""
+    every header) unless protected themselves, and equations ``(members, total)``. ``sensitive``: a
+    cell protected whatever its value (a zero that tells what everyone in a small group has);
+    ``exact``: a cell an attacker knows exactly even under a rounding policy (a count an odds ratio
+    gives away)."""
 
     values: list[int] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     fixed: list[bool] = field(default_factory=list)
     secret: list[bool] = field(default_factory=list)
     equations: list[tuple[list[int], int]] = field(default_factory=list)
+    sensitive: list[bool] = field(default_factory=list)
+    exact: list[bool] = field(default_factory=list)
 
-    def add(self, value: float, label: str, *, fixed: bool = False, secret: bool = False) -> int:
+    def add(self, value: float, label: str, *, fixed: bool = False, secret: bool = False,
+            exact: bool = False) -> int:
         """A count; ``secret``: never published (e.g. dyads outside every group), ``fixed``: always
         published unless protected."""
         self.values.append(int(value))
         self.labels.append(label)
         self.fixed.append(fixed and not secret)
         self.secret.append(secret)
+        self.sensitive.append(False)
+        self.exact.append(exact)
         return len(self.values) - 1
 
     def equation(self, members: list[int], total: int) -> None:
@@ -76,6 +84,8 @@ def _program(grid: Grid, hidden: np.ndarray, policy: Policy):
     for i, v in enumerate(grid.values):
         if hidden[i]:
             lo[i], hi[i] = 0, upper
+        elif grid.exact[i]:
+            lo[i], hi[i] = v, v
         else:
             lo[i], hi[i] = published_bounds(v, policy)
     cons = []
@@ -181,7 +191,7 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     is not fixed. ``withheld`` is set when even that fails."""
     values = np.asarray(grid.values, dtype=np.int64)
     secret = np.asarray(grid.secret, dtype=bool)
-    primary = np.array([policy.protects(v) for v in values], dtype=bool) & ~secret
+    primary = (np.array([policy.protects(v) for v in values], dtype=bool) | np.asarray(grid.sensitive, dtype=bool)) & ~secret
     hidden = primary | secret
     if not primary.any():
         return Outcome(hidden, primary, False)

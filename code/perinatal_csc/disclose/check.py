@@ -162,18 +162,125 @@ def _docx_units(path: Path) -> Iterator[_Unit]:
             yield _Unit(f"document property {name}", str(v))
 
 
-def _pdf_units(path: Path) -> Iterator[_Unit]:
-    import pypdf
+CAPTION = re.compile(r"^Table (\d+)(?: \(continued\))?:?")
+CELL_GAP = 6.0          # points: words closer than this belong to one table cell
+LINE_TOL = 2.0          # points: words whose tops differ by less are on one line
 
-    reader = pypdf.PdfReader(str(path))
-    for i, page in enumerate(reader.pages, 1):
-        for j, line in enumerate((page.extract_text() or "").splitlines(), 1):
-            if line.strip():
-                row = NOT_KNOWN_LINE.match(line)
-                yield _Unit(f"page {i}, line {j}", line,
-                            bare_counts=tuple(int(x) for x in row.group(1).split()) if row else ())
-    for k, v in (reader.metadata or {}).items():
-        yield _Unit(f"metadata {k}", str(v))
+
+def _pdf_lines(words: list[dict]) -> list[list[dict]]:
+    """Words grouped into lines (by their top), each line left to right."""
+    lines: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - w["top"]) < LINE_TOL:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return [sorted(line, key=lambda w: w["x0"]) for line in lines]
+
+
+def _segments(line: list[dict]) -> list[tuple[float, float, str]]:
+    """A line's table cells: runs of words separated by less than ``CELL_GAP`` (x0, x1, text)."""
+    out: list[list] = []
+    for w in line:
+        if out and w["x0"] - out[-1][1] < CELL_GAP:
+            out[-1][1], out[-1][2] = w["x1"], out[-1][2] + " " + w["text"]
+        else:
+            out.append([w["x0"], w["x1"], w["text"]])
+    return [tuple(o) for o in out]
+
+
+def _column_of(seg: tuple[float, float, str], columns: list[tuple[float, float, str]]) -> int:
+    """The header column a cell lies under: the largest horizontal overlap, else the nearest edge."""
+    def score(c):
+        overlap = min(seg[1], c[1]) - max(seg[0], c[0])
+        return overlap if overlap > 0 else -min(abs(seg[1] - c[1]), abs(seg[0] - c[0]))
+    return max(range(len(columns)), key=lambda k: score(columns[k]))
+
+
+def _pdf_rows(body: list[list[dict]], columns: list) -> list[list[list]]:
+    """Body lines as table rows of [column, text] cells: a line closer to the one above than 1.4 times
+    the text height continues that row (a wrapped label or cell: table rows are further apart by
+    their cell padding), its text appended cell by cell."""
+    rows: list[list[list]] = []
+    above = None
+    for line in body:
+        cells = [[_column_of(seg, columns), seg[2]] for seg in _segments(line)]
+        if rows and above is not None and \
+                line[0]["top"] - above[0]["top"] < 1.4 * max(w["bottom"] - w["top"] for w in above):
+            for c, text in cells:
+                hit = next((cell for cell in rows[-1] if cell[0] == c), None)
+                if hit is None:
+                    rows[-1].append([c, text])
+                else:
+                    hit[1] += ("" if hit[1].endswith("-") else " ") + text
+        else:
+            rows.append(cells)
+        above = line
+    return rows
+
+
+def _pdf_table(k: int, header: list[list[dict]], body: list[list[dict]], rows_so_far: dict) -> Iterator[_Unit]:
+    """The cells of one table (or its part on one page), numbered as in Word: the header rows (columns
+    from the header's lowest line, each named by its cell in the last header row), then a row per
+    body line (wrapped lines joined to their row) named by its first cell; a table continued from an
+    earlier page goes on counting its rows (``rows_so_far``)."""
+    if not header:
+        return
+    columns = _segments(header[-1])
+    head = _pdf_rows(header, columns)
+    labels = ["" for _ in columns]
+    for c, text in head[-1]:
+        labels[c] = text
+    for r, cells in enumerate(head, 1):
+        for c, text in sorted(cells, key=lambda cell: cell[0]):
+            yield _Unit(f"table {k}, row {r} ({labels[0][:80]}), column {c + 1} ({labels[c][:60]})", text)
+    first_row = max(rows_so_far.get(k, 0), len(head)) + 1
+    for r, cells in enumerate(_pdf_rows(body, columns), first_row):
+        rows_so_far[k] = r
+        stub = next((text for c, text in cells if c == 0), "")
+        for c, text in sorted(cells, key=lambda cell: cell[0]):
+            col = labels[c]
+            yield _Unit(f"table {k}, row {r} ({stub[:80]}), column {c + 1} ({col[:60]})", text,
+                        "not known" in stub.lower() or "N =" in col)
+
+
+def _pdf_page_units(i: int, page, rows_so_far: dict) -> Iterator[_Unit]:
+    """One page: each table cell (between a "Table N" caption's top rule and its bottom rule, the
+    header above the second rule) with its row and column, every other line of text as a line."""
+    lines = _pdf_lines(page.extract_words())
+    rules = sorted({round(l["top"], 1) for l in page.lines if abs(l["top"] - l["bottom"]) < 1})
+    texts = [" ".join(w["text"] for w in line) for line in lines]
+    taken = set()
+    for n, text in enumerate(texts):
+        m = CAPTION.match(text)
+        if not m:
+            continue
+        below = [y for y in rules if y > lines[n][0]["top"]]
+        if len(below) < 2:
+            continue
+        top, mid = below[0], below[1]
+        bottom = below[2] if len(below) > 2 else page.height
+        header = [j for j, line in enumerate(lines) if top < line[0]["top"] < mid]
+        body = [j for j, line in enumerate(lines) if mid < line[0]["top"] < bottom and not
+                (j == len(lines) - 1 and BARE.match(texts[j]))]          # the page number below a running table
+        yield from _pdf_table(int(m.group(1)), [lines[j] for j in header], [lines[j] for j in body], rows_so_far)
+        taken.update(header + body)
+    for n, text in enumerate(texts):
+        if n not in taken and text.strip():
+            row = NOT_KNOWN_LINE.match(text)
+            yield _Unit(f"page {i}, line {n + 1}", text,
+                        bare_counts=tuple(int(x) for x in row.group(1).split()) if row else ())
+
+
+def _pdf_units(path: Path) -> Iterator[_Unit]:
+    import pdfplumber
+
+    with pdfplumber.open(str(path)) as pdf:
+        rows_so_far: dict[int, int] = {}
+        for i, page in enumerate(pdf.pages, 1):
+            yield from _pdf_page_units(i, page, rows_so_far)
+        for k, v in (pdf.metadata or {}).items():
+            yield _Unit(f"metadata {k}", str(v))
 
 
 def _csv_units(path: Path) -> Iterator[_Unit]:

@@ -41,7 +41,9 @@ class Policy:
                     "must not leave the secure environment.")
         parts = [f"counts of 1 to {self.threshold - 1} were suppressed (shown as '{MARKER}'), with further "
                  "cells suppressed where a suppressed count could otherwise be recovered from totals, the "
-                 "overall column, the 'Not known' row or the other cells (the same mark)"]
+                 "overall column, the 'Not known' row or the other cells (the same mark); a zero (or a 100%) "
+                 "in a category or group below the threshold was treated as such a count, since it would tell "
+                 "what all of its members have"]
         if self.rounding:
             parts.append(f"every other count was rounded to the nearest {self.rounding} and percentages "
                          "were computed from the rounded counts")
@@ -51,6 +53,8 @@ class Policy:
         if self.min_level_events:
             parts.append(f"model terms with fewer than {self.min_level_events} events or non-events in any "
                          "category were withheld")
+        parts.append("an unadjusted odds ratio that, with the model's numbers of dyads and events, would give "
+                     "away a suppressed count of a table about the same dyads was withheld")
         if self.min_residual_df:
             parts.append(f"models with fewer than {self.min_residual_df} residual degrees of freedom were withheld")
         return f"Statistical disclosure control (policy '{self.name}'): " + "; ".join(parts) + "."

@@ -16,8 +16,8 @@ import pandas as pd
 from .cells import Grid, protect, rounded
 from .policy import MARKER, Policy
 
-PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, ROUNDED = (
-    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "rounded")
+PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED = (
+    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "model_link", "rounded")
 RULE_TEXT = {
     PRIMARY: "count below the threshold",
     SECONDARY: "complementary suppression: would reveal a suppressed count through totals or other cells",
@@ -25,9 +25,11 @@ RULE_TEXT = {
     SUMMARY: "summary statistic from fewer dyads than the policy allows",
     TEST: "test, SMD or q-value of a variable with a suppressed count",
     MODEL: "model estimate from too few events, non-events or residual degrees of freedom",
+    LINKED: ("unadjusted odds ratio that, with the model's N and events, gives away the counts of its 2 x k table and "
+             "so a suppressed count of a descriptive table about the same dyads"),
     ROUNDED: "every count rounded; percentages recomputed from the rounded counts",
 }
-KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, ROUNDED)
+KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED)
 COUNT_FIELDS = ("n", "denominator", "group_n", "n_missing", "n_not_applicable", "excluded", "remaining", "parent_n",
                 "events", "non_events", "n_pairs", "n_involved", "n_status_unknown", "n_domain_not_known")
 PERCENT_OF = (("percent", "n", "denominator"), ("percent", "n", "parent_n"))
@@ -120,7 +122,8 @@ def _num(v) -> float:
 
 
 def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision],
-                     part_column: str | None = None, hidden_na: frozenset = frozenset()) -> pd.DataFrame:
+                     part_column: str | None = None, hidden_na: frozenset = frozenset(),
+                     grids: dict | None = None) -> pd.DataFrame:
     """Tables of n (%), summaries and "Not known" rows by group: one grid per variable and population
     (each comparison of a sub-group table is its own population). ``hidden_na``: (follow-up flag,
     group) whose count not followed up the participant flow hides, so the table hides it too."""
@@ -150,16 +153,19 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
         by_var: dict[str, list[int]] = {}
         for i in idx:
             by_var.setdefault(recs[i]["variable"], []).append(i)
-        for rows in by_var.values():
-            _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
-                           hidden_na if part is None else frozenset())
+        for variable, rows in by_var.items():
+            linked = _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
+                                    hidden_na if part is None else frozenset())
+            if grids is not None and part is None:
+                grids[key, variable] = linked
     return marks.apply()
 
 
 def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
-                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset()) -> None:
+                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset()):
     """One variable of one population: its counts by group, the overall column, the "Not known" row,
-    the implied complement of a one-level row, denominators and dyads eligible, as one grid."""
+    the implied complement of a one-level row, denominators and dyads eligible, as one grid.
+    Returns (grid, cell ids by (row kind, level) and group, the protection outcome)."""
     label = part_text + _text(recs[rows[0]]["label"])
     kinds = list(dict.fromkeys((recs[i]["row_type"], recs[i]["level"]) for i in rows))
     main = [k for k in kinds if k[0] != "not_known"]
@@ -233,6 +239,7 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
                 members.append(grid.add(rest, f"{label} | outside the groups | {kind}", secret=True))
             grid.equation(members, per["overall"])
         fallback = np.array([lab.split(" | ")[1] in groups and not f for lab, f in zip(grid.labels, grid.fixed)])
+    _mark_small_class_zeros(grid, ids, groups, policy)
     outcome = protect(grid, policy, fallbacks=(fallback,) if fallback.size else ())
     any_hidden = False
     for c in np.flatnonzero(outcome.hidden):
@@ -251,6 +258,25 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
     if any_hidden or few:
         for i in rows:
             marks.mark(i, DESCRIBE_TESTS, TEST, label, "all groups")
+    return grid, ids, outcome
+
+
+def _mark_small_class_zeros(grid: Grid, ids: dict, groups: list[str], policy: Policy) -> None:
+    """Class disclosure: a zero (shown, or implied by a one-level row at 100%) says that no one in a
+    group has a category, or that everyone with the category is in the other groups. It is protected
+    like a small count when either group is small: the category's dyads across the groups (the
+    overall count) or the column's known denominator is below the threshold (and not zero)."""
+    dens = ids.get(("denominator", ""), {})
+    for kind, per in ids.items():
+        if kind[0] not in ("level", "complement"):
+            continue
+        row_total = grid.values[per["overall"]] if "overall" in per else sum(grid.values[per[g]] for g in groups if g in per)
+        for g, c in per.items():
+            if grid.values[c] != 0:
+                continue
+            column = grid.values[dens[g]] if g in dens else None
+            if policy.protects(row_total) or (column is not None and policy.protects(column)):
+                grid.sensitive[c] = True
 
 
 # ---- participant flow, headline numbers, transitions, paired tests ------------------------------------
@@ -311,7 +337,8 @@ def _headline(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) ->
 
 def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
     """A cross-tabulation with its row totals (shown) and column totals (treated as published
-    elsewhere, so fixed)."""
+    elsewhere, so fixed); a zero in a row or column of 1 to threshold - 1 dyads is protected (it
+    would say where all of them went)."""
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     grid = Grid()
@@ -321,14 +348,19 @@ def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision])
         shows[c] = [(i, ["n", "percent"])]
     rows = list(dict.fromkeys(t["level"]))
     cols = list(dict.fromkeys(t["group"]))
+    totals = {}
     for lv in rows:
         pos = [i for i in range(len(t)) if t.at[i, "level"] == lv]
-        tot = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
+        tot = totals[lv] = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
         shows[tot] = [(i, ["denominator", "percent"]) for i in pos]
         grid.equation([cell[lv, g] for g in cols if (lv, g) in cell], tot)
     for g in cols:
         members = [cell[lv, g] for lv in rows if (lv, g) in cell]
-        grid.equation(members, grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True))
+        totals[g] = grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True)
+        grid.equation(members, totals[g])
+    for (lv, g), c in cell.items():     # class disclosure: a zero in a small row or column
+        if grid.values[c] == 0 and (policy.protects(grid.values[totals[lv]]) or policy.protects(grid.values[totals[g]])):
+            grid.sensitive[c] = True
     outcome = protect(grid, policy)
     for c in np.flatnonzero(outcome.hidden):
         kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
@@ -398,10 +430,11 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
                     if str(t.at[i, "group"]) == g:
                         marks.mark(i, [column], kind, t.at[i, "label"], t.at[i, "group_label"])
                         if column == "n":
-                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], kind, t.at[i, "label"], t.at[i, "group_label"])
+                            marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], kind, t.at[i, "label"],
+                                       t.at[i, "group_label"])
         for i in rows:
             if policy.min_summary_n and int(t.at[i, "n"]) < policy.min_summary_n:
-                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
+                marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
     out = marks.apply()
     out["note"] = _note_counts(key, t, policy, log)
     return out
@@ -409,15 +442,18 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
 
 # ---- models ------------------------------------------------------------------------------------------
 
-ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi")
+ESTIMATE_FIELDS = ("estimate", "se", "or", "ci_low", "ci_high", "p", "p_global", "direction", "df", "fmi", "lr_chi2")
 LEVEL_COUNTS = "models_level_counts"
 
 
-def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision]) -> dict[str, pd.DataFrame]:
+def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision],
+            linked: frozenset = frozenset()) -> dict[str, pd.DataFrame]:
     """Every model table: a model whose events, non-events or residual degrees of freedom fall below
     the policy is withheld; a covariate with too few events or non-events in one of its categories
     (the reference included) has its odds ratios, intervals and p-values withheld. The per-category
-    counts themselves stay inside (``models_level_counts`` is never released)."""
+    counts themselves stay inside (``models_level_counts`` is never released). ``linked``: (model,
+    term, adjusted too) whose unadjusted estimates would reveal a suppressed descriptive count
+    (``_model_links``)."""
     summary = results.get("models_summary", pd.DataFrame(columns=["model", "n", "parameters", "events", "non_events"]))
     withheld_models, withheld_terms = set(), set()
     for _, r in summary.iterrows():
@@ -450,10 +486,14 @@ def _models(results: dict[str, pd.DataFrame], policy: Policy, log: list[Decision
                                                              "strategy", "covariates", "type", "term", "label",
                                                              "level", "level_label", "reference", "analysis",
                                                              "method", "inference", "p_global_method", "ci_method",
-                                                             "p_method", "confidence_level", "hl_groups", "footnote")]
+                                                             "p_method", "confidence_level", "hl_groups", "footnote",
+                                                             "short_label", "definition", "knot_percentiles", "knots")]
                 marks.mark(i, fields, MODEL, row, model)
             elif "term" in t and (model, t.at[i, "term"]) in withheld_terms:
                 marks.mark(i, ESTIMATE_FIELDS, MODEL, f"{row}: {_text(t.at[i, 'level_label'])}", model)
+            elif "term" in t and ((model, t.at[i, "term"], True) in linked or (
+                    (model, t.at[i, "term"], False) in linked and "type" in t and t.at[i, "type"] == "Unadjusted")):
+                marks.mark(i, ESTIMATE_FIELDS, LINKED, f"{row}: {_text(t.at[i, 'level_label'])}", model)
         out[key] = marks.apply()
     if counts is not None:
         log.append(Decision(LEVEL_COUNTS, "all", "all", "all", WITHHELD, "internal table: events by category, never released"))
@@ -486,6 +526,66 @@ def _exclusions(key: str, t: pd.DataFrame, policy: Policy, marks: _Marks) -> pd.
             kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
             marks.mark(i, [field_name], kind, t.at[i, "reason"], f"{model}, {analysis}")
     return marks.apply()
+
+
+def _model_links(results: dict[str, pd.DataFrame], grids: dict, policy: Policy) -> frozenset:
+    """(model, term, adjusted too) whose unadjusted odds ratios must be withheld because they would give a
+    suppressed descriptive count away.
+
+    An unadjusted odds ratio of a categorical covariate, with its interval and the model's N and events,
+    pins down (for an attacker who tries every table) the covariate-by-outcome counts of the model's
+    complete cases; the full-precision value in the released CSV does so exactly. When the model's
+    outcome is the grouping of a descriptive table (CSC involvement during the episode), each of those
+    counts is part of a published cell: cell = model's count + dyads left out of the model (unknown,
+    at least 0). The worst case is assumed (the model's counts known exactly) and added to the
+    variable's grid as published; if a protected count of the table then fails the pass rule, the
+    term's unadjusted estimates are withheld (its adjusted ones too when it is the model's only term)."""
+    from ..stats.describe import CSC_BY
+
+    summary, counts = results.get("models_summary"), results.get(LEVEL_COUNTS)
+    if summary is None or counts is None or not policy.checked or not policy.threshold:
+        return frozenset()
+    out = set()
+    for _, m in summary.iterrows():
+        if m.get("outcome") != CSC_BY:
+            continue
+        mc = counts[counts["model"] == m["model"]]
+        table = results.get(f"models_{m['model']}")
+        only_term = table is not None and "term" in table and table["term"].nunique() == 1
+        for term in dict.fromkeys(mc["term"]):
+            rows = mc[mc["term"] == term]
+            for (key, variable), (grid, ids, outcome) in grids.items():
+                if variable != term or not outcome.primary.any():
+                    continue
+                if _reveals(grid, ids, outcome, rows, policy):
+                    out.add((m["model"], term, only_term))
+    return frozenset(out)
+
+
+def _reveals(grid: Grid, ids: dict, outcome, rows: pd.DataFrame, policy: Policy) -> bool:
+    """True when the model's per-level events and non-events, known exactly, let an integer program
+    narrow a protected count of the variable's grid below the pass rule."""
+    from copy import deepcopy
+
+    from .cells import unprotected
+
+    g = deepcopy(grid)
+    hidden = list(outcome.hidden)
+    single = ("complement", "") in ids
+    for _, r in rows.iterrows():
+        level = _text(r["level"])
+        kind = ("complement", "") if bool(r["reference"]) and single else ("level", level)
+        if kind not in ids and bool(r["reference"]) and not level:
+            kind = ("level", "0")            # a Yes/No characteristic shown with both levels
+        for group, value in (("1", int(r["events"])), ("0", int(r["non_events"]))):
+            d = ids.get(kind, {}).get(group)
+            if d is None or g.values[d] < value:
+                return False             # not the same dyads as the table: no link to check
+            model_cell = g.add(value, f"model | {group} | {level}", exact=True)
+            left_out = g.add(g.values[d] - value, f"left out of the model | {group} | {level}", secret=True)
+            g.equation([model_cell, left_out], d)
+            hidden += [False, True]
+    return bool(unprotected(g, np.array(hidden, dtype=bool), policy, list(np.flatnonzero(outcome.primary))))
 
 
 # ---- the same count in two outputs ---------------------------------------------------------------------
@@ -534,11 +634,14 @@ def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
     if not policy.checked:
         out.tables = {key: table.copy() for key, table in results.items()}
         return out
-    models = _models(results, policy, out.decisions)
     flow = _flow("flow", results["flow"], policy, out.decisions) if "flow" in results else None
     hidden_na = frozenset() if flow is None else frozenset(
         (s, str(g)) for s, g, x in zip(flow["stage"], flow["group"], flow["excluded"].astype(object))
         if x == MARKER and s in FOLLOW_UP_STAGES)
+    grids: dict = {}
+    described = {key: _characteristics(key, results[key], policy, out.decisions, hidden_na=hidden_na, grids=grids)
+                 for key in CHARACTERISTICS if key in results}
+    models = _models(results, policy, out.decisions, _model_links(results, grids, policy))
     for key, table in results.items():
         if key.startswith("models_"):
             if key in models:
@@ -547,8 +650,8 @@ def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
         if key == "flow":
             out.tables[key] = flow
             continue
-        if key in ("table1_sociodemographic", "table2_clinical", "table3_needs"):
-            out.tables[key] = _characteristics(key, table, policy, out.decisions, hidden_na=hidden_na)
+        if key in described:
+            out.tables[key] = described[key]
             continue
         handler = HANDLERS.get(key)
         if handler is None:

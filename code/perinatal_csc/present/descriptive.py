@@ -1,57 +1,58 @@
 """The descriptive tables of the manuscript: pure formatting of ``describe.results`` tables.
 
 Rounding rules (stated in the table notes): n as integers; percentages, means, SDs, medians and
-quartiles to 1 decimal place, except that medians and quartiles are shown without decimals when
-every median and quartile of the variable in the table is a whole number; SMD to 2; p and q to 3, below 0.001 as
-"<0.001"; a dash where a value is not defined. Percentages use the non-missing denominator;
-"Not known" rows show n only. Tests carry one letter each, the same in every table (``TEST_ORDER``).
+quartiles to 1 decimal place (the same for every variable and table); SMD to 2; p and q to 3, below
+0.001 as "<0.001" and above 0.99 as ">0.99"; negative numbers with a true minus sign; a dash where a
+value is not defined. Percentages use the non-missing denominator; "Not known" rows show n only.
+Each p-value carries a superscript letter for its test, assigned a, b, c... in order of first use in
+that table and explained in its notes. Rows recorded at a follow-up timepoint are headed by a row
+giving the N followed up in each group, which is their denominator (the column header's N is the
+whole group's).
 """
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from great_tables import GT
 
 from ..stats import compare
-from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_n_pct, fmt_num, fmt_p, hidden
+from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, Marks, any_hidden, definition_notes, fmt_count, fmt_n_pct,
+                  fmt_num, fmt_p, hidden, p_text, shown_label, with_mark)
 from .prose import sourced
 from .style import style_table
 
-TEST_COLUMN = "Test"
+TEST_COLUMN = "test"
 NOT_KNOWN_TEXT = "Not known"
 SUMMARY_TEXT = {"n_pct": "n (%)", "mean_sd": "mean (SD)", "median_iqr": "median [IQR]"}
 ROUNDING_NOTE = ("Percentages of non-missing values, to 1 decimal place; 'Not known' rows give n only. Means, SDs, "
-                 "medians and quartiles (R type 7) to 1 decimal place, medians and quartiles without decimals where "
-                 "all those of the variable are whole numbers; SMD (absolute standardised difference) to 2; "
-                 "p to 3 (<0.001 below that). Tests are two-sided; 'Not known' rows and empty levels are left out of tests.")
+                 "medians and quartiles (R type 7) to 1 decimal place; SMD (absolute standardised difference) to 2; "
+                 "p to 3 (<0.001 below that, >0.99 above). Tests are two-sided; 'Not known' rows and empty levels "
+                 "are left out of tests.")
+Q_NOTE = ("q: Benjamini–Hochberg false discovery rate adjusted p-value over the {k} tests of this table, to 3 "
+          "decimal places like p; q is shown beside p because the table reports many tests.")
 TEST_ORDER = (compare.CHISQ, compare.FISHER, compare.FISHER_MC_STEM, compare.WELCH, compare.MANN_WHITNEY)
 CANM_COUNTING_NOTE = ("CAN-M met and unmet needs at one year count the domains rated 1 (met) or 2 (unmet); "
                       "domains rated 9 (not known) are counted separately and in neither total.")
 NOT_TESTED_NOTE = "A dash for p: no test was possible (fewer than two groups or levels observed, or no variation)."
+FOLLOW_UP_TEXT = {"followed_up_1m": "at one month", "followed_up_1y": "at one year"}
+N_ROW = "Followed up {when}, N"
 Results = Mapping[str, pd.DataFrame]
 
 
 # ---- number formats ---------------------------------------------------------------------------
 
-def all_whole(values: Iterable[float]) -> bool:
-    """True when every defined value is a whole number (medians and quartiles of counts often are)."""
-    a = np.asarray([v for v in values if v is not None and not hidden(v) and not pd.isna(v)], dtype=float)
-    return bool(a.size) and bool(np.all(a == np.round(a)))
-
-
-def fmt_median_iqr(median: float, q1: float, q3: float, *, whole: bool = False) -> str:
-    """'median [q1, q3]', to 1 decimal place or, with ``whole``, without decimals."""
-    dp = 0 if whole else 1
+def fmt_median_iqr(median: float, q1: float, q3: float) -> str:
+    """'median [q1, q3]', each to 1 decimal place (true minus signs)."""
     if any_hidden(median, q1, q3):
         return MARKER
-    return f"{fmt_num(median, dp)} [{fmt_num(q1, dp)}, {fmt_num(q3, dp)}]"
+    return f"{fmt_num(median)} [{fmt_num(q1)}, {fmt_num(q3)}]"
 
 
-def fmt_summary(row: pd.Series, *, whole: bool = False) -> str:
-    """The cell of one tidy row, as its codebook summary type says (``whole``: see ``fmt_median_iqr``)."""
+def fmt_summary(row: pd.Series) -> str:
+    """The cell of one tidy row, as its codebook summary type says."""
     if row["row_type"] == "level":
         return fmt_n_pct(row["n"], row["percent"])
     if row["row_type"] == "not_known":
@@ -64,17 +65,14 @@ def fmt_summary(row: pd.Series, *, whole: bool = False) -> str:
         if any_hidden(row["mean"], row["sd"]):
             return MARKER
         return f"{fmt_num(row['mean'])} ({fmt_num(row['sd'])})"
-    return fmt_median_iqr(row["median"], row["q1"], row["q3"], whole=whole)
+    return fmt_median_iqr(row["median"], row["q1"], row["q3"])
 
 
-def test_letter(test: str | None) -> str:
-    """The test's letter, the same in every table ('' when no test was done)."""
+def test_name(test: str | None) -> str:
+    """The test's name for a table note ('' when no test was done)."""
     if not isinstance(test, str) or not test or test == compare.NOT_TESTED:
         return ""
-    for i, name in enumerate(TEST_ORDER):
-        if test == name or (name == compare.FISHER_MC_STEM and test.startswith(name)):
-            return chr(ord("a") + i)
-    raise ValueError(f"no letter for the test {test!r}; add it to TEST_ORDER")
+    return test
 
 
 _NUMBERED = re.compile(r"^(?P<stem>.+?)\s*\d+:\s*(?P<name>.+?)(?P<tail>\s*\([^()]*\))?$")
@@ -95,7 +93,7 @@ def short_labels(labels: Sequence[str]) -> list[str] | None:
 
 def _header(first: pd.Series, single_level: bool) -> str:
     unit = f" ({first['unit']})" if isinstance(first["unit"], str) and first["unit"] else ""
-    label = first["label"]
+    label = shown_label(first)
     if single_level and first["row_type"] == "level" and first["level_label"] not in ("Yes",):
         label = f"{label}: {first['level_label'].lower()}" if first["level_label"] else label
     return f"{label}{unit}, {SUMMARY_TEXT.get(first['summary'], '')}".rstrip(", ")
@@ -120,21 +118,49 @@ def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def display_frame(t: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """One display line per variable (with p, SMD, test letter) and per level / "Not known" (indented).
+def eligible_n(group_n, n_not_applicable) -> str:
+    """Dyads of a group followed up at a timepoint (group N minus those not followed up), as shown: the
+    marker when either count is suppressed (the difference would reveal it)."""
+    if any_hidden(group_n, n_not_applicable):
+        return MARKER
+    if pd.isna(group_n) or pd.isna(n_not_applicable):
+        return DASH
+    return fmt_count(int(group_n) - int(n_not_applicable))
 
-    Returns the frame (columns: section, characteristic, one per group, p, SMD, Test) and the test
-    names used, in letter order."""
-    tests: dict[str, str] = {}
+
+def _needs_n_row(v: pd.DataFrame) -> str:
+    """The follow-up flag of a variable recorded among dyads followed up ('' when it applies to everyone)."""
+    flag = v["requires"].iloc[0] if "requires" in v else None
+    if not isinstance(flag, str) or not flag:
+        return ""
+    na = v["n_not_applicable"]
+    return flag if any(hidden(x) or (pd.notna(x) and int(x) > 0) for x in na) else ""
+
+
+def display_frame(t: pd.DataFrame, groups: Sequence[str], *, fold_not_known: bool = False
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """One display line per variable (with p, q, SMD and its test) and per level / "Not known" (indented);
+    before the variables recorded among dyads followed up at a timepoint, a line "Followed up ..., N" with
+    each group's N followed up (once per section and timepoint).
+
+    ``fold_not_known``: the numbered series shown one line per variable (CAN-M domains) get no "Not
+    known" line (the compact table counts them in a note). Returns the frame (columns: section, variable,
+    characteristic, one per group, p, q when the table has q-values, SMD, and ``test``: the test's name
+    on the line that carries its p) and the tests used, in order of first use."""
+    tests: list[str] = []
     lines = []
     short = _compact_sections(t)
+    with_q = "q" in t and t["q"].notna().any()
+    n_rows_done: set[tuple] = set()
     for variable in dict.fromkeys(t["variable"]):
         v = t[t["variable"] == variable]
         first = v.iloc[0]
-        letter = test_letter(first["test"])
-        if letter:
-            tests.setdefault(letter, first["test"])
-        stats = {"p": fmt_p(first["p"]), "SMD": fmt_num(first["smd"], 2), TEST_COLUMN: letter}
+        test = test_name(first["test"])
+        if test and test not in tests:
+            tests.append(test)
+        stats = {"p": fmt_p(first["p"]), **({"q": fmt_p(first["q"])} if with_q else {}),
+                 "SMD": fmt_num(first["smd"], 2), TEST_COLUMN: test}
+        blank = {"p": "", **({"q": ""} if with_q else {}), "SMD": "", TEST_COLUMN: ""}
         main = v[v["row_type"] != "not_known"]
         levels = list(dict.fromkeys(main["level"]))
         single = len(levels) == 1
@@ -142,12 +168,19 @@ def display_frame(t: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame,
         if variable in short:
             section = f"{section}, {SUMMARY_TEXT['n_pct']}"
         base = {"section": section, "variable": variable}
-        whole = first["summary"] == "median_iqr" and all_whole(main[["median", "q1", "q3"]].to_numpy().ravel())
 
         def cells(rows: pd.DataFrame) -> dict[str, str]:
-            return {g: fmt_summary(rows[rows["group"] == g].iloc[0], whole=whole) if (rows["group"] == g).any()
+            return {g: fmt_summary(rows[rows["group"] == g].iloc[0]) if (rows["group"] == g).any()
                     else DASH for g in groups}
 
+        flag = _needs_n_row(v)
+        if flag and (section, flag) not in n_rows_done:
+            n_rows_done.add((section, flag))
+            per = v.drop_duplicates("group").set_index("group")
+            lines.append({"section": section, "variable": f"__n_{flag}",
+                          "characteristic": N_ROW.format(when=FOLLOW_UP_TEXT.get(flag, flag)),
+                          **{g: eligible_n(per.at[g, "group_n"], per.at[g, "n_not_applicable"]) if g in per.index
+                             else DASH for g in groups}, **blank})
         if variable in short:
             lines.append({**base, "characteristic": short[variable], **cells(main), **stats})
         elif single:
@@ -156,13 +189,11 @@ def display_frame(t: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame,
             lines.append({**base, "characteristic": _header(first, False), **{g: "" for g in groups}, **stats})
             for level in levels:
                 rows = main[main["level"] == level]
-                lines.append({**base, "characteristic": INDENT + rows["level_label"].iloc[0], **cells(rows),
-                              "p": "", "SMD": "", TEST_COLUMN: ""})
+                lines.append({**base, "characteristic": INDENT + rows["level_label"].iloc[0], **cells(rows), **blank})
         nk = v[v["row_type"] == "not_known"]
-        if len(nk):
-            lines.append({**base, "characteristic": INDENT + NOT_KNOWN_TEXT, **cells(nk), "p": "", "SMD": "",
-                          TEST_COLUMN: ""})
-    return pd.DataFrame(lines), [tests[k] for k in sorted(tests)]
+        if len(nk) and not (fold_not_known and variable in short):
+            lines.append({**base, "characteristic": INDENT + NOT_KNOWN_TEXT, **cells(nk), **blank})
+    return pd.DataFrame(lines), tests
 
 
 def _group_headers(t: pd.DataFrame, groups: Sequence[str]) -> dict[str, str]:
@@ -170,16 +201,46 @@ def _group_headers(t: pd.DataFrame, groups: Sequence[str]) -> dict[str, str]:
     return {g: f"{first.at[g, 'group_label']}, N = {fmt_count(first.at[g, 'group_n'])}" for g in groups}
 
 
-def _test_notes(tests: Sequence[str], t: pd.DataFrame | None = None) -> list[str]:
-    """'Tests: (a) ...; (d) ...' for the letters used, in the fixed order; a note on untested rows."""
-    by_letter = {test_letter(x): x for x in tests if test_letter(x)}
-    notes = ["Tests: " + "; ".join(f"({k}) {by_letter[k]}" for k in sorted(by_letter))] if by_letter else []
+def lettered(frame: pd.DataFrame, pairs: Sequence[tuple[str, str]], marks: Marks,
+             plain: Sequence[str] = ()) -> pd.DataFrame:
+    """The frame with each p cell as HTML carrying its test's superscript letter: ``pairs`` are (p column,
+    test column), read row by row, left to right, so letters follow the first use; the test columns are
+    dropped. ``plain``: other columns holding "<" or ">" (q-values), escaped for HTML."""
+    out = frame.copy()
+    cells = {p: [] for p, _ in pairs}
+    for _, row in frame.iterrows():
+        for p, test in pairs:
+            cells[p].append(with_mark(row[p], marks(row[test]) if row[p] else ""))
+    for p, test in pairs:
+        out[p] = cells[p]
+    for c in plain:
+        out[c] = [with_mark(x) for x in out[c]]
+    return out.drop(columns=[test for _, test in pairs])
+
+
+def _raw(gt: GT, columns: Sequence[str]) -> GT:
+    """Cells already made HTML by ``lettered`` pass through unescaped."""
+    return gt.fmt(lambda x: x, columns=list(columns)) if columns else gt
+
+
+def _test_notes(marks: Marks, t: pd.DataFrame | None = None) -> list:
+    """The letters used with their tests; a note on untested rows."""
+    notes = marks.notes("Tests: ")
     if t is not None and (t["test"] == compare.NOT_TESTED).any():
         notes.append(NOT_TESTED_NOTE)
     return notes
 
 
-FOLLOW_UP_TEXT = {"followed_up_1m": "at one month", "followed_up_1y": "at one year"}
+def _q_note(t: pd.DataFrame, part: str | None = None) -> list[str]:
+    """How the q-values were adjusted, when the table has them (``part``: the column whose values are
+    separate families of tests, e.g. the sub-group table's comparisons)."""
+    if "q" not in t or not t["q"].notna().any():
+        return []
+    if part is None:
+        return [Q_NOTE.format(k=int(t.drop_duplicates("variable")["p"].notna().sum()))]
+    ks = [int(g.drop_duplicates("variable")["p"].notna().sum()) for _, g in t.groupby(part, sort=False)]
+    k = str(ks[0]) if len(set(ks)) == 1 else " / ".join(map(str, ks))
+    return [Q_NOTE.format(k=k).replace("of this table", "of each comparison")]
 
 
 def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
@@ -193,8 +254,9 @@ def _follow_up_note(t: pd.DataFrame, groups: Sequence[str]) -> list[str]:
         counts = rows.drop_duplicates("group").set_index("group")
         per = ", ".join(f"{counts.at[g, 'group_label']} {fmt_count(counts.at[g, 'n_not_applicable'])}" for g in groups)
         parts.append(f"{FOLLOW_UP_TEXT.get(flag, flag)}: {per}")
-    return [("Variables recorded after discharge are summarised among dyads followed up at that timepoint; "
-             f"dyads not followed up are not counted ({'; '.join(parts)}).")]
+    return [("Variables recorded after discharge are summarised among dyads followed up at that timepoint (the "
+             "'Followed up ..., N' rows give their number in each group); dyads not followed up are not counted "
+             f"({'; '.join(parts)}).")]
 
 
 def suppression_notes(*tables: pd.DataFrame) -> list[str]:
@@ -202,20 +264,37 @@ def suppression_notes(*tables: pd.DataFrame) -> list[str]:
     return [SUPPRESSED_NOTE] if any((t.astype(object) == MARKER).any().any() for t in tables) else []
 
 
+def not_known_note(t: pd.DataFrame) -> list[str]:
+    """For a table whose numbered series (CAN-M domains) has no "Not known" lines: the number not known
+    in each, among all dyads assessed (the overall column), in one note."""
+    short = _compact_sections(t)
+    nk = t[t["variable"].isin(short) & (t["row_type"] == "not_known") & (t["group"].astype(str) == "overall")]
+    if nk.empty:
+        return []
+    parts = "; ".join(f"{short[v]} {fmt_count(n)}" for v, n in zip(nk["variable"], nk["n"]))
+    return [f"Not known (rated 9), all groups, left out of that domain's percentages: {parts}."]
+
+
 def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | None = None,
-                          groups: Sequence[str] = ("1", "0", "overall"), extra_notes: Sequence[str] = ()) -> GT:
+                          groups: Sequence[str] = ("1", "0", "overall"), extra_notes: Sequence[str] = (),
+                          fold_not_known: bool = False) -> GT:
     """A gtsummary-style table: characteristic (labels, indented levels, "Not known"), one column per
-    group with N in the header, p, SMD and a test marker explained in the notes."""
-    frame, tests = display_frame(t, groups)
+    group with N in the header, p with its test's superscript letter, q (when the table has q-values) and
+    SMD, with the tests, rounding and populations explained in the notes."""
+    frame, _ = display_frame(t, groups, fold_not_known=fold_not_known)
+    marks = Marks()
+    stat_cols = [c for c in ("p", "q") if c in frame]
+    frame = lettered(frame, [("p", TEST_COLUMN)], marks, plain=[c for c in stat_cols if c != "p"])
     has_sections = frame["section"].astype(bool).any()
     gt = GT(frame.drop(columns=["variable"] if has_sections else ["variable", "section"]),
             rowname_col="characteristic", groupname_col="section" if has_sections else None)
-    gt = gt.tab_stubhead(label="Characteristic").cols_label(**_group_headers(t, groups))
-    gt = gt.cols_align(align="right", columns=[*groups, "p", "SMD"]).cols_align(align="center", columns=[TEST_COLUMN])
+    gt = _raw(gt, stat_cols).tab_stubhead(label="Characteristic").cols_label(**_group_headers(t, groups))
+    gt = gt.cols_align(align="right", columns=[*groups, *stat_cols, "SMD"])
     if title:
         gt = gt.tab_header(title=title)
-    notes = [*_test_notes(tests, t), *_follow_up_note(t, [g for g in groups if g != "overall"]), *extra_notes, ROUNDING_NOTE,
-             *suppression_notes(t)]
+    notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t),
+             *_follow_up_note(t, [g for g in groups if g != "overall"]),
+             *(not_known_note(t) if fold_not_known else []), *extra_notes, ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
@@ -229,10 +308,20 @@ def table2(results: Results, *, is_synthetic: bool) -> GT:
     return characteristics_table(results["table2_clinical"], is_synthetic=is_synthetic)
 
 
+TABLE3_NOTES = (CANM_COUNTING_NOTE, "CAN-M domains: unmet need against no need or met need, among domains rated.")
+
+
 def table3(results: Results, *, is_synthetic: bool) -> GT:
-    """Table 3: needs, satisfaction, service use and readmission after discharge; unmet need by CAN-M domain."""
-    notes = [CANM_COUNTING_NOTE, "CAN-M domains: unmet need against no need or met need, among domains rated."]
-    return characteristics_table(results["table3_needs"], is_synthetic=is_synthetic, extra_notes=notes)
+    """Needs, satisfaction, service use and readmission after discharge, and unmet need by CAN-M domain with
+    each domain's "Not known" line: the full table (supplementary material)."""
+    return characteristics_table(results["table3_needs"], is_synthetic=is_synthetic, extra_notes=TABLE3_NOTES)
+
+
+def table3_compact(results: Results, *, is_synthetic: bool) -> GT:
+    """The same table for the main text: one line per CAN-M domain, the domains' "Not known" counts in a
+    note instead of a line each (the full table is :func:`table3`)."""
+    return characteristics_table(results["table3_needs"], is_synthetic=is_synthetic, extra_notes=TABLE3_NOTES,
+                                 fold_not_known=True)
 
 
 def _status_unknown_note(t: pd.DataFrame) -> str:
@@ -247,40 +336,56 @@ def _status_unknown_note(t: pd.DataFrame) -> str:
 def table5(results: Results, *, is_synthetic: bool) -> GT:
     """Table 5: each sub-group with the most serious involvement against the other CSC-involved dyads."""
     t = results["table5_subgroups"]
-    frames, tests_all, headers, spanners, columns = [], [], {}, [], []
+    frames, headers, spanners, columns, pairs, plain = [], {}, [], [], [], []
     for comp in dict.fromkeys(t["comparison"]):
         sub = t[t["comparison"] == comp]
-        frame, tests = display_frame(sub, ("1", "0"))
-        tests_all += [x for x in tests if x not in tests_all]
-        cols = {"1": f"{comp}__1", "0": f"{comp}__0", "p": f"{comp}__p", "SMD": f"{comp}__smd", TEST_COLUMN: f"{comp}__test"}
+        frame, _ = display_frame(sub, ("1", "0"))
+        cols = {"1": f"{comp}__1", "0": f"{comp}__0", "p": f"{comp}__p", "q": f"{comp}__q", "SMD": f"{comp}__smd",
+                TEST_COLUMN: f"{comp}__test"}
         frame = frame.rename(columns=cols)
         sizes = sub.drop_duplicates("group").set_index("group")["group_n"]
         headers |= {cols["1"]: f"Yes, N = {fmt_count(sizes['1'])}", cols["0"]: f"Others, N = {fmt_count(sizes['0'])}",
-                    cols["p"]: "p", cols["SMD"]: "SMD", cols[TEST_COLUMN]: TEST_COLUMN}
-        spanners.append((sub["comparison_label"].iloc[0], list(cols.values())))
-        columns += [cols["1"], cols["0"], cols["p"], cols["SMD"]]
+                    cols["p"]: "p", cols["q"]: "q", cols["SMD"]: "SMD"}
+        shown = [cols[k] for k in ("1", "0", "p", "q", "SMD") if cols[k] in frame]
+        spanners.append((sub["comparison_label"].iloc[0], shown))
+        columns += [c for c in shown if c in frame]
+        pairs.append((cols["p"], cols[TEST_COLUMN]))
+        plain += [cols["q"]] if cols["q"] in frame else []
         frames.append(frame.drop(columns=["section"]).assign(_k=frame.groupby(["variable", "characteristic"]).cumcount())
                       .set_index(["variable", "characteristic", "_k"]))
     wide = frames[0].join(frames[1:], how="outer", sort=False) if len(frames) > 1 else frames[0]
     order = list(dict.fromkeys(i for f in frames for i in f.index))
     wide = wide.reindex(order).fillna("").reset_index().drop(columns=["variable", "_k"])
-    gt = GT(wide, rowname_col="characteristic").tab_stubhead(label="Characteristic").cols_label(**headers)
-    gt = gt.cols_align(align="right", columns=columns).cols_align(
-        align="center", columns=[c for c in wide.columns if c.endswith("__test")])
+    marks = Marks()
+    wide = lettered(wide, pairs, marks, plain=plain)
+    gt = GT(wide, rowname_col="characteristic").tab_stubhead(label="Characteristic").cols_label(
+        **{k: v for k, v in headers.items() if k in wide})
+    gt = _raw(gt, [p for p, _ in pairs] + plain).cols_align(align="right", columns=columns)
     for label, cols in spanners:
         gt = gt.tab_spanner(label=label, columns=cols)
-    notes = [*_test_notes(tests_all, t),
+    notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t, "comparison"),
+             *_follow_up_note_subgroups(t),
              "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
              "Others: the other dyads with CSC involvement.",
              _status_unknown_note(t), ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
 
+def _follow_up_note_subgroups(t: pd.DataFrame) -> list[str]:
+    """The sub-group table's 'Followed up ..., N' rows explained, when it has any."""
+    flags = [f for f in dict.fromkeys(t["requires"].dropna().astype(str)) if f]
+    if not any(_needs_n_row(t[(t["variable"] == v) & (t["comparison"] == c)])
+               for c in dict.fromkeys(t["comparison"]) for v in dict.fromkeys(t.loc[t["requires"].isin(flags), "variable"])):
+        return []
+    return ["Variables recorded after discharge are summarised among dyads followed up at that timepoint; the "
+            "'Followed up ..., N' rows give their number in each column."]
+
+
 # ---- change between timepoints -------------------------------------------------------------------
 
 def _paired_note(row: pd.Series) -> str:
     df = "" if not hidden(row["df"]) and pd.isna(row["df"]) else f", df = {fmt_count(row['df'])}"
-    return (f"{row['label']}: {row['test']}, statistic = {fmt_num(row['statistic'], 2)}{df}, p = {fmt_p(row['p'])}; "
+    return (f"{row['label']}: {row['test']}, statistic = {fmt_num(row['statistic'], 2)}{df}, {p_text(row['p'])}; "
             f"{fmt_count(row['n_pairs'])} dyads observed at both timepoints"
             + (f" ({row['note']})" if isinstance(row["note"], str) and row["note"] else "") + ".")
 
@@ -306,23 +411,27 @@ def table4_transitions(results: Results, *, is_synthetic: bool) -> GT:
 
 
 def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
-    """Table 4b: CAN-M needs at one month and one year, and their change, among dyads with both, by group."""
+    """Table 4b: CAN-M needs at one month and one year, and their change, among dyads with both, by group;
+    p with its test's superscript letter, and q beside it when the results carry q-values."""
     t = results["table4_needs_change"]
+    with_q = "q" in t and t["q"].notna().any()
     rows = []
-    whole = {v: all_whole(g[["median", "q1", "q3"]].to_numpy().ravel()) for v, g in t.groupby("variable", sort=False)}
     for (variable, group), g in t.groupby(["variable", "group"], sort=False):
         first = g.iloc[0]
-        cells = {lv: fmt_median_iqr(r["median"], r["q1"], r["q3"], whole=whole[variable])
-                 for lv, r in g.set_index("level").iterrows()}
+        cells = {lv: fmt_median_iqr(r["median"], r["q1"], r["q3"]) for lv, r in g.set_index("level").iterrows()}
         rows.append({"measure": first["label"], "group": first["group_label"], "n": fmt_count(first["n"]), **cells,
-                     "p": fmt_p(first["p"])})
-    frame = pd.DataFrame(rows)
+                     "p": fmt_p(first["p"]), **({"q": fmt_p(first["q"])} if with_q else {}),
+                     TEST_COLUMN: test_name(first["test"])})
+    marks = Marks()
+    stat_cols = ["p", "q"] if with_q else ["p"]
+    frame = lettered(pd.DataFrame(rows), [("p", TEST_COLUMN)], marks, plain=stat_cols[1:])
     labels = dict(zip(t["level"], t["level_label"]))
-    gt = (GT(frame, rowname_col="group", groupname_col="measure").tab_stubhead(label="Group")
-          .cols_label(n="Dyads with both", p="p", **labels))
-    test = t["test"].dropna().iloc[0] if t["test"].notna().any() else ""
-    notes = [f"Median [IQR]. p: {test}, within each group, of the differences one year minus one month "
-             "(statistic V: sum of the ranks of the positive differences)." if test else "Median [IQR].",
+    gt = (_raw(GT(frame, rowname_col="group", groupname_col="measure"), stat_cols).tab_stubhead(label="Group")
+          .cols_label(n="Dyads with both", **{c: c for c in stat_cols}, **labels))
+    k = int(t.drop_duplicates(["variable", "group"])["p"].notna().sum())
+    notes = ["Median [IQR]. p: within each group, of the differences one year minus one month (statistic V: sum of "
+             "the ranks of the positive differences).", *_test_notes(marks),
+             *([Q_NOTE.format(k=k)] if with_q else []),
              needs_pairs_note(results), CANM_COUNTING_NOTE, ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
@@ -372,19 +481,16 @@ def flow_n(results: Results, stage: str, group: str = "overall", *, percent: boo
 
 
 def p_value(results: Results, table: str, variable: str) -> str:
-    """The p-value of a variable's test in a table, formatted for the text ('p = 0.012' / 'p < 0.001')."""
+    """The p-value of a variable's test in a table, formatted for the text ('p = 0.012' / 'p < 0.001' / 'p > 0.99')."""
     t = results[table]
     p = t.loc[t["variable"] == variable, "p"].iloc[0]
-    s = fmt_p(p)
-    text = f"p {s.replace('<', '< ')}" if s.startswith("<") else f"p = {s}"
-    return sourced(text, (table, {"variable": variable, "group": "overall"}, "p"))
+    return sourced(p_text(p), (table, {"variable": variable, "group": "overall"}, "p"))
 
 
 def group_summary(results: Results, table: str, variable: str, group: str, level: str | None = None) -> str:
     """One group's cell of a table for the text (the same format as the table)."""
     t = results[table]
     rows = t[(t["variable"] == variable) & (t["row_type"] != "not_known")]
-    whole = all_whole(rows[["median", "q1", "q3"]].to_numpy().ravel())
     sel = rows["group"] == group
     if level is not None:
         sel &= rows["level"] == level
@@ -392,14 +498,15 @@ def group_summary(results: Results, table: str, variable: str, group: str, level
     key = {"variable": variable, "group": group, "row_type": row["row_type"], **({"level": level} if level else {})}
     columns = (("n", "percent") if row["row_type"] == "level" else ("mean", "sd") if row["summary"] == "mean_sd"
                else ("median", "q1", "q3"))
-    return sourced(fmt_summary(row, whole=whole), *((table, key, c) for c in columns))
+    return sourced(fmt_summary(row), *((table, key, c) for c in columns))
 
 
 def test_letters_text() -> str:
-    """The fixed letter of each test for the Methods: '(a) Pearson's chi-square test; (b) ...'."""
+    """The tests used for group comparisons, for the Methods: 'Pearson's chi-square test; ...'. (Each table
+    letters its own tests a, b, c... in order of first use; see its notes.)"""
     short = {compare.FISHER_MC_STEM: "Fisher–Freeman–Halton exact test with a Monte Carlo p-value",
              compare.MANN_WHITNEY: "Mann–Whitney U test"}
-    return "; ".join(f"({chr(ord('a') + i)}) {short.get(n, n)}" for i, n in enumerate(TEST_ORDER))
+    return "; ".join(short.get(n, n) for n in TEST_ORDER)
 
 
 def monte_carlo_text() -> str:

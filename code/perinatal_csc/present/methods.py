@@ -115,18 +115,20 @@ def missing_text(results: dict[str, pd.DataFrame]) -> str:
     return (f"Missing covariate values were handled by complete-case analysis in the primary models and by "
             f"multiple imputation by chained equations [@vanbuuren2011mice] in a sensitivity analysis, with "
             f"{f['m']} imputed datasets; each variable was imputed from all the others, both outcomes and "
-            f"{_names(results, 'mi_auxiliary')}. Estimates were combined by Rubin's rules [@rubin1987] with the Barnard–Rubin "
-            "degrees of freedom [@barnard1999]. Outcomes missing because a family was not followed up were not "
-            "imputed.")
+            f"{_names(results, 'mi_auxiliary')}. Estimates were combined by Rubin's rules [@rubin1987] with the "
+            "Barnard–Rubin degrees of freedom [@barnard1999]. Outcomes missing because a family was not followed up "
+            "were not imputed.")
 
 
 def sensitivity_text(results: dict[str, pd.DataFrame]) -> str:
     """The other sensitivity analyses and the model checks."""
     f = plan_facts(results)
+    cluster = _lower(re.sub(r" [(].*[)]", "", f["cluster"]))
     return (f"To allow for loss to follow-up, the one-year model was refitted with inverse probability of "
             f"follow-up weights from a logistic model of whether a family was {f['weight_outcome']} on "
             f"{_names(results, 'weight_predictor')}. To allow for clustering of families within services, standard "
-            f"errors were also estimated with clustering by {_lower(re.sub(r' [(].*[)]', '', f['cluster']))}. Discrimination was summarised by the C-statistic with "
+            f"errors were also estimated with clustering by {cluster}. Discrimination was summarised by the C-statistic with "
             f"DeLong's confidence interval [@delong1988; @sun2014delong], calibration by the Hosmer–Lemeshow test "
             f"[@hosmer1980] over {f['hl_groups']} groups, and collinearity by the generalised variance inflation "
-            "factor [@fox1992gvif].")
+            "factor [@fox1992gvif]. The linearity of maternal age was checked with restricted cubic splines "
+            "[@harrell2015rms].")

@@ -1,6 +1,7 @@
 """Tables, forest plot and prose snippets for the logistic models: pure formatting of ``models_*`` tables.
 
-Rounding: odds ratios and confidence limits to 2 decimal places; p-values to 3, below 0.001 as "<0.001";
+Rounding: odds ratios and confidence limits to 2 decimal places; p-values to 3, below 0.001 as "<0.001" and
+above 0.99 as ">0.99";
 events per variable to 1; C-statistic to 2.
 """
 from __future__ import annotations
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 from great_tables import GT
 
-from .fmt import DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_p, hidden
+from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, definition_notes, fmt_count, fmt_num, fmt_p, hidden,
+                  p_text, shown_label)
 from .prose import sourced
 from .style import PALETTE, setup_matplotlib, style_table
 
@@ -59,13 +61,13 @@ def _display_rows(t: pd.DataFrame) -> list[tuple[str, pd.DataFrame, bool]]:
     for term in dict.fromkeys(t.term):
         g = t[t.term == term]
         if g.reference.any():
-            lines.append((g.label.iloc[0], g, True))
+            lines.append((shown_label(g.iloc[0]), g, True))
             for level in dict.fromkeys(g.level):
                 gl = g[g.level == level]
                 text = INDENT + gl.level_label.iloc[0] + (" (reference)" if gl.reference.iloc[0] else "")
                 lines.append((text, gl, False))
         else:
-            lines.append((g.label.iloc[0], g, False))
+            lines.append((shown_label(g.iloc[0]), g, False))
     return lines
 
 
@@ -109,8 +111,9 @@ def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
     """Method, sample and sparse-data notes for one model's table."""
     s = _summary(results, model)
     withheld = [SUPPRESSED_NOTE + " Odds ratios are withheld for a characteristic with too few dyads with or "
-                "without the outcome in one of its categories, and for a model with too few events, non-events or "
-                "residual degrees of freedom."] if (results[f"models_{model}"].astype(object) == MARKER).any().any() else []
+                "without the outcome in one of its categories, for a model with too few events, non-events or "
+                "residual degrees of freedom, and (unadjusted) where the odds ratio would give away a suppressed "
+                "count of a characteristics table about the same dyads."] if (results[f"models_{model}"].astype(object) == MARKER).any().any() else []
     global_note = ([f"p on a characteristic's own line: global p-value, the {s.p_global_method}, on the same dyads; "
                     "p on a category's line compares that category with the reference."]
                    if _has_global_p(results[f"models_{model}"]) else [])
@@ -121,7 +124,8 @@ def model_footnotes(results: dict[str, pd.DataFrame], model: str) -> list[str]:
         f"Events per variable {'*' if hidden(s.epv) else f'{s.epv:.1f}'} (min(events, non-events) / {s.parameters} parameters, intercept not counted). "
         f"{s.epv_note}.",
         f"{s.separation}. {s.convergence}.",
-        "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3.",
+        *definition_notes(results[f"models_{model}"]),
+        "OR = odds ratio; CI = confidence interval. ORs and CIs rounded to 2 decimals, p-values to 3 (<0.001 below that, >0.99 above).",
         *withheld,
     ]
 
@@ -164,14 +168,13 @@ def sensitivity_frame(results: dict[str, pd.DataFrame], model: str) -> pd.DataFr
         g = base[base.term == term]
         categorical = term in cat_terms
         if categorical:
-            heading = {"characteristic": g.label.iloc[0]}
+            heading = {"characteristic": shown_label(g.iloc[0])}
             for a in analyses:
                 pg = _global_p(s[(s.analysis == a) & (s.term == term)])
-                heading[a] = (f"p = {MARKER}" if hidden(pg) else "" if np.isnan(pg) else "p < 0.001" if pg < 0.001
-                              else f"p = {fmt_p(pg)}")
+                heading[a] = p_text(pg) if hidden(pg) or not np.isnan(pg) else ""
             rows.append(heading)
         for _, r in g.iterrows():
-            text = INDENT + r.level_label if categorical else r.label
+            text = INDENT + r.level_label if categorical else shown_label(r)
             row = {"characteristic": text}
             for a in analyses:
                 h = s[(s.analysis == a) & (s.term == r.term) & (s.level == r.level)]
@@ -195,7 +198,8 @@ def sensitivity_table(results: dict[str, pd.DataFrame], model: str, *, is_synthe
     if _has_global_p(s):
         by = "; ".join(f"{a}: {g.p_global_method.iloc[0]}" for a, g in s.groupby("analysis", sort=False))
         notes.append(f"p on a characteristic's own line: global p-value of all its categories together. {by}.")
-    notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3.")
+    notes += definition_notes(s)
+    notes.append(f"Adjusted OR ({level_text(results)} CI), rounded to 2 decimals; p-values to 3 (<0.001 below that, >0.99 above).")
     if (frame.astype(object) == NOT_ESTIMABLE).any().any():
         notes.append(NOT_ESTIMABLE_NOTE)
     if (s.astype(object) == MARKER).any().any():
@@ -251,7 +255,7 @@ def diagnostics_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "Model": d.model.map(titles),
         f"C-statistic ({level_text(results)} CI)": [MARKER if any_hidden(c, lo, hi) else f"{c:.2f} ({lo:.2f} to {hi:.2f})"
                                                     for c, lo, hi in zip(d.c_statistic, d.c_ci_low, d.c_ci_high)],
-        "Hosmer-Lemeshow": [MARKER if any_hidden(x, k, p) else f"χ² = {x:.2f}, df = {k}, p = {fmt_p(p)}"
+        "Hosmer-Lemeshow": [MARKER if any_hidden(x, k, p) else f"χ² = {fmt_num(x, 2)}, df = {k}, {p_text(p)}"
                             for x, k, p in zip(d.hl_chi2, d.hl_df, d.hl_p)],
         "Largest GVIF^(1/(2df))": [MARKER if hidden(g) else f"{g:.2f} ({t})" for g, t in zip(d.max_gvif, d.max_gvif_term)]})
 
@@ -266,13 +270,75 @@ def diagnostics_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -
         *([SUPPRESSED_NOTE] if (results["models_diagnostics"].astype(object) == MARKER).any().any() else [])])
 
 
+def _ordinal(x: str) -> str:
+    n = float(x)
+    whole = int(n) if n.is_integer() else None
+    suffix = "th" if whole is None or 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
+    return f"{x}{suffix}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def linearity_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Display frame: per model and continuous covariate, the spline's knots, the likelihood ratio chi-square
+    of spline against linear, its df and p, and the method."""
+    t = results["models_linearity"]
+    return pd.DataFrame({
+        "Model": t.title, "Characteristic": t.label, "Knots": t.knots.map(fmt_count),
+        "LR χ²": t.lr_chi2.map(lambda x: fmt_num(x, 2)), "df": t.df.map(fmt_count), "p": t.p.map(fmt_p),
+        "Method": t.method})
+
+
+def linearity_text(results: dict[str, pd.DataFrame]) -> str:
+    """The Methods sentence on the linearity check, from ``models_linearity`` ('' when no model has a
+    continuous covariate)."""
+    t = results["models_linearity"]
+    if t.empty:
+        return ""
+    names = _and([str(x)[0].lower() + str(x)[1:] for x in dict.fromkeys(t.label)])
+    knots = _and(list(dict.fromkeys(
+        f"{fmt_count(k)} knots at the " + _and([_ordinal(q.strip()) for q in str(pc).split(",")]) + " percentiles"
+        for k, pc in zip(t.knots, t.knot_percentiles))))
+    firth = (" (a penalised likelihood ratio test where the model was fitted by Firth's method)"
+             if (t.method.astype(str) == "Firth penalised likelihood").any() else "")
+    return (f"The linearity of {names} on the log-odds scale was checked in each adjusted model by refitting the "
+            f"model with {names} as a restricted cubic spline ({knots}) and comparing the two fits by a likelihood "
+            f"ratio test{firth}.")
+
+
+def linearity_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> GT:
+    """Supplementary table: is each continuous covariate (maternal age) linear on the log-odds scale in the
+    adjusted models? Restricted cubic spline against linear, by the (penalised) likelihood ratio test."""
+    t = results["models_linearity"]
+    knots = "; ".join(dict.fromkeys(
+        f"{fmt_count(k)} knots at the " + _and([_ordinal(q.strip()) for q in str(pc).split(",")])
+        + " percentiles" for k, pc in zip(t.knots, t.knot_percentiles)))
+    notes = [("Each adjusted model refitted with the covariate as a restricted cubic spline (Harrell's "
+              f"parameterisation; {knots or 'no continuous covariate'} of the covariate among the model's dyads) "
+              "and compared with the model as fitted, in which it is linear: likelihood ratio (LR) chi-square test "
+              "of the spline's non-linear terms (df = knots − 2), on the same dyads. A small p suggests the "
+              "covariate's effect on the log-odds is not linear.")]
+    if (t.method.astype(str) == "Firth penalised likelihood").any():
+        notes.append("Firth penalised likelihood: penalised likelihood ratio test, the linear model fitted under the "
+                     "spline model's penalty (as the models' own tests).")
+    notes += [f"{title}: {note}." for title, note in zip(t.title, t.note) if isinstance(note, str) and note]
+    notes.append("LR chi-square to 2 decimals; p to 3 (<0.001 below that, >0.99 above).")
+    if (t.astype(object) == MARKER).any().any():
+        notes.append(SUPPRESSED_NOTE + " A check is withheld with its model.")
+    gt = GT(linearity_frame(results)).cols_align("right", ["Knots", "LR χ²", "df", "p"])
+    return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
+
+
 def _forest_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for model in results["models_summary"].model:
         t = results[f"models_{model}"]
         t = t[(t.type == "Adjusted") & ~t.reference & (t["or"].astype(object) != MARKER)].copy()
         t[["or", "ci_low", "ci_high"]] = t[["or", "ci_low", "ci_high"]].astype(float)
-        t["text"] = [f"{lab}: {lev}" if lev and lev != "Yes" else lab for lab, lev in zip(t.label, t.level_label.fillna(""))]
+        labels = [shown_label(r) for _, r in t.iterrows()]
+        t["text"] = [f"{lab}: {lev}" if lev and lev != "Yes" else lab for lab, lev in zip(labels, t.level_label.fillna(""))]
         rows.append(t)
     return pd.concat(rows, ignore_index=True)
 

@@ -31,7 +31,7 @@ from ..config import Config
 COLUMNS = [
     "section", "variable", "label", "unit", "summary", "row_type", "level", "level_label",
     "group", "group_label", "group_n", "n", "denominator", "percent", "mean", "sd", "median", "q1", "q3",
-    "n_missing", "n_not_applicable", "requires", "statistic", "df", "test", "p", "q", "smd",
+    "n_missing", "n_not_applicable", "requires", "statistic", "df", "test", "p", "q", "smd", "short_label", "definition",
 ]
 OVERALL = "overall"
 OVERALL_LABEL = "Overall"
@@ -334,7 +334,8 @@ def _emit(acc: dict, s: Summary, name: str, n_levels: int, gkeys, glabels, gsize
 def _base(s: Summary, name: str) -> dict:
     var = s.codebook[name]
     return {"section": s.sections.get(name, ""), "variable": name, "label": var.label, "unit": var.unit or "",
-            "summary": var.summary or "", "requires": requirement(var, s.codebook) or ""}
+            "summary": var.summary or "", "requires": requirement(var, s.codebook) or "",
+            "short_label": var.table_label, "definition": var.definition or ""}
 
 
 def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
@@ -353,7 +354,7 @@ def _order(table: pd.DataFrame, s: Summary) -> pd.DataFrame:
     for c in ("percent", "mean", "sd", "median", "q1", "q3", "statistic", "df", "p", "q", "smd"):
         t[c] = t[c].to_numpy(dtype=float)
     for c in ("section", "variable", "label", "unit", "summary", "requires", "row_type", "level", "level_label", "group",
-              "group_label", "test"):
+              "group_label", "test", "short_label", "definition"):
         t[c] = t[c].astype(object)
     return t[COLUMNS]
 
@@ -423,14 +424,14 @@ def table5_subgroups(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED
     """Each sub-group with the most serious involvement against the other CSC-involved dyads.
 
     Among dyads with CSC involvement during the episode or at one year whose sub-group status is
-    known; column ``comparison`` names the sub-group variable, ``n_involved`` counts the CSC-involved
+    known; q-values adjust over the tests of each comparison; column ``comparison`` names the sub-group variable, ``n_involved`` counts the CSC-involved
     dyads and ``n_status_unknown`` those of them left out because their sub-group status is not known."""
     involved = df.loc[csc_involved(df).to_numpy()]
     names = _present(df, SUBGROUP_VARIABLES)
     parts = []
     for sub, label in SUBGROUPS.items():
         s = summarise(involved, names, by=sub, codebook=cb, group_order=[1, 0],
-                      group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd()
+                      group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd().add_q()
         parts.append(s.table.assign(comparison=sub, comparison_label=label, n_involved=len(involved),
                                     n_status_unknown=int(involved[sub].isna().sum())))
     return pd.concat(parts, ignore_index=True)
@@ -515,13 +516,14 @@ def all_domains_rated_1y(df: pd.DataFrame) -> np.ndarray:
 
 NEEDS_CHANGE_COLUMNS = ["variable", "label", "level", "level_label", "group", "group_label", "from_variable",
                         "to_variable", "n", "n_domain_not_known", "mean", "sd", "median", "q1", "q3",
-                        "statistic", "df", "test", "p", "note"]
+                        "statistic", "df", "test", "p", "note", "q"]
 
 
 def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """CAN-M needs at one month, at one year and their change, by CSC group, among dyads with both totals
     and every one-year domain rated: n pairs, mean (SD), median [quartiles] and the Wilcoxon signed-rank
-    test of one year minus one month (V: sum of the ranks of the positive differences).
+    test of one year minus one month (V: sum of the ranks of the positive differences), with its
+    Benjamini–Hochberg q-value over the table's tests (one per measure and group).
     ``n_domain_not_known``: dyads with both totals left out because a one-year domain was not known."""
     parts = []
     pairs = [p for p in PAIRS_NEEDS if p[0] in df and p[1] in df]
@@ -542,7 +544,12 @@ def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
                 "mean": vals.mean().to_numpy(), "sd": vals.std(ddof=1).to_numpy(), "median": vals.median().to_numpy(),
                 "q1": q.loc[0.25].to_numpy(), "q3": q.loc[0.75].to_numpy(),
                 "statistic": test.statistic, "df": test.df, "test": test.test, "p": test.p, "note": test.note}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=NEEDS_CHANGE_COLUMNS)
+    if not parts:
+        return pd.DataFrame(columns=NEEDS_CHANGE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    tests = out.drop_duplicates(["variable", "group"])[["variable", "group", "p"]]
+    tests = tests.assign(q=compare.bh_qvalues(tests["p"].to_numpy(dtype=float))).drop(columns="p")
+    return out.merge(tests, on=["variable", "group"], how="left")[NEEDS_CHANGE_COLUMNS]
 
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:

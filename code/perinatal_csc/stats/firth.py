@@ -135,12 +135,20 @@ def fit_logit(X: np.ndarray, y: np.ndarray, *, firth: bool = False, weights: np.
                     weights=None if weights is None else w)
 
 
-def lr_pvalue(X: np.ndarray, y: np.ndarray, fit: LogitFit, columns: list[int]) -> float:
-    """P-value of the (penalised) likelihood ratio test that the given coefficients are all zero."""
+def lr_test(X: np.ndarray, y: np.ndarray, fit: LogitFit, columns: list[int]) -> tuple[float, int, float]:
+    """(Penalised) likelihood ratio test that the given coefficients are all zero: (chi-square, df, p).
+
+    The constrained model is the full model with those coefficients held at zero; under Firth it keeps
+    the full model's penalty (logistf's ``anova``, method "nested")."""
     constrained = fit_logit(X, y, firth=fit.firth, weights=fit.weights, fixed={j: 0.0 for j in columns},
                             start=fit.coef)
     stat = max(2.0 * (fit.loglik - constrained.loglik), 0.0)
-    return float(stats.chi2.sf(stat, df=len(columns)))
+    return stat, len(columns), float(stats.chi2.sf(stat, df=len(columns)))
+
+
+def lr_pvalue(X: np.ndarray, y: np.ndarray, fit: LogitFit, columns: list[int]) -> float:
+    """P-value of the (penalised) likelihood ratio test that the given coefficients are all zero."""
+    return lr_test(X, y, fit, columns)[2]
 
 
 def profile_ci(X: np.ndarray, y: np.ndarray, fit: LogitFit, j: int, level: float = 0.95) -> tuple[float, float]:

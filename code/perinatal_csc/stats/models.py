@@ -23,7 +23,7 @@ from scipy import stats
 from ..data.codebook import TIMEPOINTS, Codebook, load_codebook
 from ..config import Config
 from .diagnostics import c_statistic, gvif, hosmer_lemeshow
-from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, profile_ci, sandwich_cov
+from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, lr_test, profile_ci, sandwich_cov
 from .imputation import mice, pooled_wald, rubin
 from .plan import ModelSpec, Plan, PlanError, load_plan
 
@@ -50,6 +50,8 @@ class Column:
     level: str
     label: str
     level_label: str
+    short_label: str = ""
+    definition: str = ""
 
 
 @dataclass
@@ -85,6 +87,14 @@ def _term_label(name: str, plan: Plan, cb: Codebook) -> str:
     return var.label
 
 
+def _term_short(name: str, plan: Plan, cb: Codebook) -> str:
+    """The term's label for a table row: the codebook's short label (with the unit step of a numeric term)."""
+    var = cb[name]
+    if not var.short_label:
+        return _term_label(name, plan, cb)
+    return _term_label(name, plan, cb).replace(var.label, var.short_label, 1)
+
+
 def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebook,
                  columns: list[Column] | None = None) -> Design:
     """Design matrix (intercept first) with reference-level coding from the plan.
@@ -98,6 +108,7 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
     for name in covariates:
         var = cb[name]
         label = _term_label(name, plan, cb)
+        extra = (_term_short(name, plan, cb), var.definition or "")
         s = df[name]
         if var.type in ("categorical", "binary"):
             ref = plan.reference(name)
@@ -111,12 +122,12 @@ def build_design(df: pd.DataFrame, covariates: list[str], plan: Plan, cb: Codebo
                     raise ValueError(f"{name}: level(s) {', '.join(orphan)} occur in the data but have no design "
                                      f"column; they would be coded as the reference {ref!r}")
             if var.type == "categorical":
-                refs.append(Column(name, str(ref), label, var.level_label(ref)))
+                refs.append(Column(name, str(ref), label, var.level_label(ref), *extra))
             for code in levels:
-                cols.append(Column(name, str(code), label, var.level_label(code)))
+                cols.append(Column(name, str(code), label, var.level_label(code), *extra))
                 mats.append((s == code).fillna(False).to_numpy(dtype=float)[:, None])
         else:
-            cols.append(Column(name, "", label, ""))
+            cols.append(Column(name, "", label, "", *extra))
             mats.append((s.to_numpy(dtype=float) / plan.per(name))[:, None])
     return Design(np.hstack(mats), cols, refs)
 
@@ -263,10 +274,10 @@ def _decide_method(plan: Plan, separated: bool, converged: bool) -> str:
 
 
 MAIN_COLUMNS = ["model", "type", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
-                "ci_low", "ci_high", "p", "p_global", "direction", "method", "n", "events"]
+                "ci_low", "ci_high", "p", "p_global", "direction", "method", "n", "events", "short_label", "definition"]
 SENS_COLUMNS = ["model", "analysis", "term", "label", "level", "level_label", "reference", "estimate", "se", "or",
                 "ci_low", "ci_high", "p", "df", "fmi", "p_global", "direction", "method", "n", "events", "inference",
-                "p_global_method", "estimable"]
+                "p_global_method", "estimable", "short_label", "definition"]
 
 
 def _estimates(f: Fitted, columns: list[int]) -> pd.DataFrame:
@@ -291,13 +302,15 @@ def _rows(design: Design, est: pd.DataFrame, p_global: dict[str, float], *, refs
         pg = float(p_global.get(term, np.nan))
         if refs:
             out += [{**fields, "term": r.term, "label": r.label, "level": r.level, "level_label": r.level_label,
-                     "reference": True, "p_global": pg, "direction": ""} for r in design.references if r.term == term]
+                     "reference": True, "p_global": pg, "direction": "", "short_label": r.short_label,
+                     "definition": r.definition} for r in design.references if r.term == term]
         for j, e in est.iterrows():
             c = design.columns[j - 1]
             if c.term == term:
                 lo, hi = float(np.exp(e.ci_low)), float(np.exp(e.ci_high))
                 out.append({**fields, **e.drop(["ci_low", "ci_high"]).to_dict(), "term": c.term, "label": c.label,
                             "level": c.level, "level_label": c.level_label, "reference": False,
+                            "short_label": c.short_label, "definition": c.definition,
                             "or": float(np.exp(e.estimate)), "ci_low": lo, "ci_high": hi, "p_global": pg,
                             "direction": _direction(lo, hi)})
     return out
@@ -441,6 +454,72 @@ def diagnostics_row(p: Primary, plan: Plan, cb: Codebook) -> dict:
             "max_gvif": g[worst] if g else np.nan, "max_gvif_term": cb[p.covariates[worst]].label if g else ""}
 
 
+#: Harrell's knot placement for restricted cubic splines (Regression Modeling Strategies, 2nd ed., 2015):
+#: percentiles of the variable by number of knots.
+RCS_PERCENTILES = {3: (10, 50, 90), 4: (5, 35, 65, 95), 5: (5, 27.5, 50, 72.5, 95), 6: (5, 23, 41, 59, 77, 95),
+                   7: (2.5, 18.33, 34.17, 50, 65.83, 81.67, 97.5)}
+LINEARITY_COLUMNS = ["model", "title", "term", "label", "knots", "knot_percentiles", "method", "lr_chi2", "df", "p", "note"]
+
+
+def rcs_knots(x: np.ndarray, k: int) -> np.ndarray:
+    """Knots of a k-knot restricted cubic spline at Harrell's percentiles of ``x`` (R's quantile type 7)."""
+    return np.percentile(np.asarray(x, dtype=float), RCS_PERCENTILES[k])
+
+
+def rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """The k - 2 non-linear columns of a restricted cubic spline in Harrell's parameterisation (Hmisc's
+    ``rcspline.eval`` with ``norm = 2``: each divided by the squared distance between the outer knots, so
+    the columns are in the units of ``x``); with ``x`` itself they span the linear-tailed cubic spline."""
+    x = np.asarray(x, dtype=float)[:, None]
+    t = np.asarray(knots, dtype=float)
+    k = len(t)
+    cube = lambda u: np.clip(u, 0, None) ** 3
+    j = t[:k - 2]
+    out = (cube(x - j) - cube(x - t[k - 2]) * (t[k - 1] - j) / (t[k - 1] - t[k - 2])
+           + cube(x - t[k - 1]) * (t[k - 2] - j) / (t[k - 1] - t[k - 2]))
+    return out / (t[k - 1] - t[0]) ** 2
+
+
+def linearity_rows(p: Primary, plan: Plan, cb: Codebook) -> list[dict]:
+    """A check that each continuous covariate of the adjusted model is linear on the log-odds scale: the model
+    with the covariate as a restricted cubic spline (``plan.linearity_knots`` knots at Harrell's percentiles of
+    the model's dyads) against the model as fitted, by the likelihood ratio test of the spline's non-linear
+    columns (df = knots - 2), on the primary model's dyads and by its method. Under Firth's penalised
+    likelihood the test is the penalised likelihood ratio test with the linear model fitted under the spline
+    model's penalty; a maximum likelihood spline model that is separated or does not converge is refitted by
+    Firth's method when the plan's method rule is auto, as the primary models are."""
+    rows = []
+    X, y = p.design.X, p.y
+    large = plan.large_n.collapse_min_dyads
+    for term in p.covariates:
+        if cb[term].type not in ("integer", "continuous"):
+            continue
+        k = plan.linearity_knots
+        base = {"model": p.spec.key, "title": p.spec.title, "term": term, "label": cb[term].label, "knots": k,
+                "knot_percentiles": ", ".join(f"{q:g}" for q in RCS_PERCENTILES[k])}
+        knots = rcs_knots(p.sample[term], k)
+        if len(np.unique(knots)) < k:
+            rows.append({**base, "method": p.method, "lr_chi2": np.nan, "df": k - 2, "p": np.nan,
+                         "note": f"not tested: fewer than {k} distinct knots (too few distinct values)"})
+            continue
+        Xs = np.hstack([X, rcs_basis(p.sample[term].to_numpy(dtype=float), knots)])
+        Xf, yf, wf = collapse(Xs, y) if large is not None and len(y) >= large else (Xs, y, None)
+        cols = list(range(X.shape[1], Xs.shape[1]))
+        method, note = p.method, ""
+        fit = fit_logit(Xf, yf, firth=method == FIRTH, weights=wf)
+        if method == ML and (not fit.converged or detect_separation(Xf, yf, weights=wf).separated):
+            if plan.method_rule == "ml":
+                rows.append({**base, "method": method, "lr_chi2": np.nan, "df": len(cols), "p": np.nan,
+                             "note": "not tested: the spline model is separated or does not converge by maximum "
+                                     "likelihood, and the plan's method rule is ml"})
+                continue
+            method, note = FIRTH, "the spline model is separated or does not converge by maximum likelihood"
+            fit = fit_logit(Xf, yf, firth=True, weights=wf)
+        stat, df, pv = lr_test(Xf, yf, fit, cols)
+        rows.append({**base, "method": method, "lr_chi2": stat, "df": df, "p": pv, "note": note})
+    return rows
+
+
 def _sens(p: Primary, analysis: str, est: pd.DataFrame, inference: str, p_global: dict[str, float],
           p_global_method: str, *, design: Design | None = None, method: str | None = None, n: int | None = None,
           events: int | None = None) -> list[dict]:
@@ -542,13 +621,14 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
     df = without_attrs(df)
     imputed = impute(df, plan, cb) if sensitivity else None
     out: dict[str, pd.DataFrame] = {}
-    summary, excl, diag, sens, screens, counts = [], [], [], [], [], []
+    summary, excl, diag, sens, screens, counts, linear = [], [], [], [], [], [], []
     for spec in plan.models:
         p = fit_primary(df, spec, plan, cb)
         out[f"models_{spec.key}"] = p.table
         counts += level_counts(p)
         summary.append(p.summary)
         diag.append(diagnostics_row(p, plan, cb))
+        linear += linearity_rows(p, plan, cb)
         screens.append(p.screen)
         excl += p.exclusions
         if sensitivity:
@@ -558,6 +638,7 @@ def fit_models(df: pd.DataFrame, plan: Plan, cb: Codebook, *, sensitivity: bool 
     out["models_summary"] = pd.DataFrame(summary)
     out["models_exclusions"] = pd.DataFrame(excl)[["model", "analysis", "step", "reason", "excluded", "remaining"]]
     out["models_diagnostics"] = pd.DataFrame(diag)
+    out["models_linearity"] = pd.DataFrame(linear, columns=LINEARITY_COLUMNS)
     out["models_level_counts"] = pd.DataFrame(counts, columns=["model", "term", "level", "level_label", "reference",
                                                                "events", "non_events"])
     if sensitivity:
@@ -655,6 +736,7 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
             ("method_rule", "Method rule", plan.method_rule), ("mi_m", "Imputations", plan.mi.get("m", 20)),
             ("mi_iterations", "Iterations per imputation", plan.mi.get("iterations", 10)),
             ("mi_seed", "Imputation seed", plan.mi.get("seed", 0)), ("hl_groups", "Hosmer-Lemeshow groups", plan.hl_groups),
+            ("linearity_knots", "Restricted cubic spline knots for the linearity check", plan.linearity_knots),
             ("cluster", cb[plan.cluster].label, plan.cluster),
             ("weight_outcome", cb[plan.weights.get("model", "followed_up_1y")].label,
              plan.weights.get("model", "followed_up_1y")),
@@ -684,7 +766,8 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
 
 def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
     """Tidy tables of the models stage: ``models_<model>`` (unadjusted and adjusted ORs), ``models_sensitivity``,
-    ``models_summary``, ``models_exclusions``, ``models_diagnostics``, ``models_plan`` (and ``models_screening``
+    ``models_summary``, ``models_exclusions``, ``models_diagnostics``, ``models_linearity`` (spline against linear
+    for each continuous covariate), ``models_plan`` (and ``models_screening``
     for strategy screen)."""
     cb = load_codebook(config.codebook_path)
     plan = load_plan(config.analysis_plan_path, cb)

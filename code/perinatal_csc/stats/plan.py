@@ -62,6 +62,7 @@ class Plan:
     cluster: str
     hl_groups: int
     large_n: LargeN = field(default_factory=LargeN)
+    linearity_knots: int = 4
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     def reference(self, name: str) -> Any:
@@ -114,6 +115,9 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
         v = large.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
             problems.append(f"large_n.{key} must be a positive number or null, not {v!r}")
+    knots = (raw.get("diagnostics") or {}).get("linearity_knots", 4)
+    if isinstance(knots, bool) or not isinstance(knots, int) or not 3 <= knots <= 7:
+        problems.append(f"diagnostics.linearity_knots must be a whole number from 3 to 7, not {knots!r}")
     if problems:
         raise PlanError(f"analysis plan {path}:\n  " + "\n  ".join(problems))
     sens = raw.get("sensitivity", {}) or {}
@@ -127,4 +131,4 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
         large_n=LargeN(
             wald_ci_min_epv=None if large.get("wald_ci_min_epv") is None else float(large["wald_ci_min_epv"]),
             collapse_min_dyads=None if large.get("collapse_min_dyads") is None else int(large["collapse_min_dyads"])),
-        raw=raw)
+        linearity_knots=knots, raw=raw)
