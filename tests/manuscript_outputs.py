@@ -10,6 +10,7 @@ from perinatal_csc.present import descriptive as pdx
 from perinatal_csc.present import figures as pfig
 from perinatal_csc.present import headline as ph
 from perinatal_csc.present import models as pm
+from perinatal_csc.present import plain as pplain
 
 
 def _html(gt) -> str:
@@ -47,6 +48,8 @@ def every_output(r, policy) -> dict[str, str]:
                                   pm.linearity_text(r)]),
         "forest_alt": pm.forest_alt_text(r), "forest": _figure(pm.forest_plot(r, is_synthetic=True)),
         "disclosure": _html(pa.disclosure_table(r, is_synthetic=True, rule=policy.rule_text())),
+        "plain_summary": pplain.plain_summary(r, is_synthetic=True, checked=policy.checked),
+        "plain_numbers": pplain.summary_numbers(r).to_csv(index=False),
     }
     for name, f in (("flow", pdx.table6_flow), ("table1", pdx.table1), ("table2", pdx.table2), ("table3", pdx.table3),
                     ("table3_compact", pdx.table3_compact), ("linearity", pm.linearity_table),
