@@ -27,9 +27,8 @@ def _figure(fig) -> str:
 def every_output(r, policy) -> dict[str, str]:
     h = ph.headline(r)
     out = {
-        "headline": repr(h), "one_in": h.one_in(h.csc_index, h.csc_index_of),
+        "headline": repr(h),
         "factors": ph.as_list_text(ph.associated_factors(r["models_episode"], "higher")),
-        "summary_figure": _figure(ph.summary_figure(h, is_synthetic=True)),
         "flow_n": " ".join([pdx.flow_n(r, "cohort"), pdx.flow_n(r, "analysed_episode", "1", percent=True),
                             pdx.flow_n(r, "followed_up_1y", percent=True), pdx.flow_n(r, "analysed_1y")]),
         "prose": " ".join([pdx.how_often(r, "table1_sociodemographic", "deprived"),

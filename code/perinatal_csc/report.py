@@ -73,10 +73,11 @@ def release_is_current(config: Config, policy: Policy) -> bool:
             and written.get("policy") == policy.name)
 
 
-def xref(label: str, root: Path | None = None) -> str:
+def xref(label: str, root: Path | None = None, *, within: str | None = None) -> str:
     """What a label of another document of the project is called ("Supplementary Table 3",
-    "Supplementary material: Missing data"), from the label map the pre-render step of both renderers
-    writes (``_crossref.yml``): Quarto has no references between documents."""
+    "Supplementary material, Missing data"), from the label map the pre-render step of both renderers
+    writes (``_crossref.yml``): Quarto has no references between documents. ``within`` names the
+    document that cites it: the manuscript's labels then read "Main text, Methods: Bias"."""
     import yaml
 
     path = Path(root or Path.cwd()) / CROSSREF_FILE
@@ -86,4 +87,8 @@ def xref(label: str, root: Path | None = None) -> str:
     if label not in labels:
         raise UserError(f"cross-document reference to '{label}': no document of the project has this label "
                         f"(known: {', '.join(sorted(labels)) or 'none'})")
-    return str(labels[label]["text"])
+    entry = labels[label]
+    text = str(entry["text"])
+    if within and entry.get("document") == "index" and within != "index":
+        return f"Main text, {text}"
+    return text

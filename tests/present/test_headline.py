@@ -49,4 +49,3 @@ def test_headline_formats_the_result_table_only():
     assert h.csc_index_text == "70 (35.7%)"          # of 196 with status known, not of 200
     assert h.followed_1y_text == "150 (75.0%)"
     assert h.csc_1y_text == "45 (30.4%)" and h.not_in_care_1y_text == "12 (8.0%)" and h.cpp_1y_text == "9 (6.0%)"
-    assert h.one_in(h.csc_index, h.csc_index_of) == "about 1 in 3"

@@ -10,6 +10,7 @@ import yaml
 
 from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.present import methods as pmeth
+from perinatal_csc.present.strobe import load_checklist
 from perinatal_csc.stats.models import fit_models, plan_table
 from perinatal_csc.stats.plan import load_plan
 from simulated_cohort import simulate_cohort
@@ -57,7 +58,7 @@ def test_each_method_the_generated_methods_name_is_cited_right_after_it(method, 
     assert re.search(r"\[[^\]]*@" + key + r"[;\]]", text[at:at + len(method) + 60]), method
 
 
-def test_changing_a_covariate_in_the_plan_changes_the_methods_and_the_model_table(tmp_path):
+def test_changing_a_covariate_in_the_plan_changes_the_methods_the_model_table_and_the_strobe_target(tmp_path):
     def swap(raw):
         covs = raw["models"]["episode"]["covariates"]
         covs.remove("domestic_abuse")
@@ -68,6 +69,13 @@ def test_changing_a_covariate_in_the_plan_changes_the_methods_and_the_model_tabl
     episode = lambda t: re.search(r"The model of CSC involvement during the acute episode.*?\.", t).group(0)
     assert "domestic abuse" in episode(old) and "domestic abuse" not in episode(new)
     assert "relationship status" in episode(new) and "relationship status" not in episode(old)
+    strobe = {i.item: i for i in load_checklist().items}["12a"]       # "statistical methods … confounding"
+    assert "sec-statistical-methods" in strobe.where
+    target = lambda r: pmeth.models_text(r)                            # what that section prints about the models
+    assert "domestic abuse" in target(before) and "domestic abuse" not in target(after)
+    assert "relationship status" in target(after)
+    section = (ROOT / "chapters" / "_methods.qmd").read_text(encoding="utf-8").split("{#sec-statistical-methods}")[1]
+    assert "pmeth.models_text(ctx.results)" in section.split("\n### ")[0]
     cb = load_codebook()
     df = simulate_cohort(n=300, seed=3)
     terms = lambda plan: set(fit_models(df, load_plan(plan, cb), cb, sensitivity=False)["models_episode"].term)

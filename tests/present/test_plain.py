@@ -370,7 +370,7 @@ def test_summary_qmd_is_a_thin_document():
     chunks = chunks_of(path, body)
     code = [c for c in chunks if c.kind == "code"]
     assert [c for c in chunks if c.kind == "markdown" and c.text.strip()] == []   # no prose outside the function
-    assert code[0].options.get("label") == "setup"
+    assert code[0].options.get("label") == "setup-summary"
     assert all(c.options.get("output") == "asis" for c in code[1:]) and len(code) >= 2
     statements = [ln for c in code for ln in c.text.splitlines() if ln.strip() and not ln.startswith(("from ", "import "))]
     assert statements == ["ctx = context()",

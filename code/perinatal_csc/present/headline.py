@@ -65,15 +65,6 @@ class Headline:
     def cpp_1y_text(self) -> str:
         return self._n_of("cpp_1y", self.cpp_1y, self.cpp_1y_of)
 
-    def one_in(self, k: int, n: int) -> str:
-        """'about 1 in 3' style wording for a plain-English summary ('a number not shown' when the count
-        or its denominator is suppressed: a natural frequency is a count)."""
-        if any_hidden(k, n):
-            return "a number not shown (to protect families' privacy)"
-        if k == 0 or n == 0:
-            return "none"
-        return f"about 1 in {max(1, round(n / k))}"
-
 
 def headline(results: Mapping[str, pd.DataFrame]) -> Headline:
     """The headline counts of the run, read from its ``headline`` result table."""
@@ -134,34 +125,6 @@ def data_notice(is_synthetic: bool, checked: bool = True) -> str:
 
     text = SYNTHETIC_NOTE if is_synthetic else REAL_NOTICE
     return text if checked else f"{text} {UNCHECKED_NOTICE}"
-
-
-def summary_figure(h: Headline, *, is_synthetic: bool):
-    """Bar chart of the headline proportions, for the plain-English summary."""
-    from matplotlib.figure import Figure
-
-    from .style import PALETTE, SYNTHETIC_NOTE, setup_matplotlib
-
-    setup_matplotlib()
-    bars = [
-        ("Children's social care involved\nduring the acute episode", h.csc_index, h.csc_index_of),
-        ("Children's social care involved\none year after discharge", h.csc_1y, h.csc_1y_of),
-        ("Infant not in mother's care\none year after discharge", h.not_in_care_1y, h.not_in_care_1y_of),
-        ("Child Protection Plan\none year after discharge", h.cpp_1y, h.cpp_1y_of),
-    ]
-    fig = Figure(figsize=(6.4, 2.8))
-    ax = fig.subplots()
-    labels = [b[0] for b in bars][::-1]
-    pct = [0 if any_hidden(k, n) else 100 * k / n if n else 0 for _, k, n in bars][::-1]
-    ax.barh(labels, pct, color=PALETTE[0])
-    for y, (p, (_, k, n)) in enumerate(zip(pct, bars[::-1])):
-        ax.text(p + 1, y, f"{k} of {n}" if not any_hidden(k, n) else f"{MARKER} (suppressed)", va="center", fontsize=8)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("Percentage of families")
-    if is_synthetic:
-        fig.text(0.99, 0.01, SYNTHETIC_NOTE, ha="right", va="bottom", fontsize=7, color="#8a0015")
-    fig.tight_layout()
-    return fig
 
 
 def abstract_factors(results: Mapping[str, pd.DataFrame], model: str, direction: str = "higher") -> str:

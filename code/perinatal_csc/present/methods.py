@@ -102,8 +102,12 @@ def models_text(results: dict[str, pd.DataFrame]) -> str:
         "firth": "Every model was fitted by Firth's penalised likelihood [@firth1993; @heinze2002].",
         "ml": "Every model was fitted by maximum likelihood with profile-likelihood confidence intervals.",
     }.get(f["method_rule"], f"Models were fitted by the {f['method_rule']} method.")
+    covs = _plan(results, "covariate")
+    adjusted = "; ".join(f"for {_lower(m.label)}, {series([_lower(x) for x in covs[covs.model == m.model].label])}"
+                         for m in _plan(results, "model").itertuples())
     return (f"Unadjusted and adjusted odds ratios with {f['level']} confidence intervals were estimated by "
-            f"logistic regression on the dyads with the outcome and every covariate recorded. {rule} "
+            f"logistic regression on the dyads with the outcome and every covariate recorded; each adjusted model "
+            f"controlled for confounding by including its covariates together ({adjusted}). {rule} "
             "Covariates with more than two categories were also tested as a whole by a likelihood ratio test. "
             f"Fewer than {f['epv_threshold']} events per estimated parameter was taken to flag possibly unstable "
             "estimates.")

@@ -26,6 +26,7 @@ from .. import __version__
 from ..config import Config
 from ..errors import UserError
 from ..files import read_stamp
+from ..paths import CROSSREF_FILE
 from .hooks import post_render, write_provenance
 from .execute import EXPORT_DPI, EXPORTS, execute
 from .crossref import write_label_map
@@ -123,6 +124,8 @@ def cache_key(config: Config, doc: Document, root: Path, env: dict[str, str]) ->
             _feed(h, "project " + name, config.root / name)
     for label in ("codebook_path", "analysis_plan_path", "synthetic_parameters_path", "mapping_path"):
         _feed(h, label, getattr(config, label))
+    _feed(h, "reporting guidelines", root / "data" / "reporting")
+    _feed(h, "label map", root / CROSSREF_FILE)
     for f in data_files(config):
         _feed(h, "data", f)
     for src in doc.sources:
