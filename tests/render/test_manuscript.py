@@ -392,7 +392,7 @@ def test_word_has_the_codebook_as_a_real_table_equal_to_the_codebook(supplement)
     assert body_rows(tables[cap]) == expected
 
 
-NOT_FROM_ONE_CSV = {"tbl-s-codebook", "tbl-s-synthetic", "tbl-s-missing"}   # metadata, or several released tables
+NOT_FROM_ONE_CSV = {"tbl-s-codebook", "tbl-s-synthetic", "tbl-s-missing", "tbl-s-strobe"}   # metadata, or several tables
 
 
 @slow
@@ -468,7 +468,7 @@ def test_every_word_table_spans_the_text_width_repeats_its_header_and_has_notes_
         while note.style.name == "Table Note":
             noted += norm(note.text) == SYNTHETIC
             note = Paragraph(next_paragraph(note._p), d)
-    assert noted >= len(tables) - 2                          # all but the codebook and the synthetic parameters
+    assert noted >= len(tables) - 3             # all but the codebook, the synthetic parameters and the STROBE checklist
 
 
 @slow
@@ -937,3 +937,15 @@ def test_the_prose_read_back_fails_on_a_changed_number(manuscript):
     wrong = rec["text"][:first.start()] + str(int(first.group()) + 1) + rec["text"][first.end():]
     changed = text.replace(rec["text"], wrong, 1)
     assert prose_problems(changed, records, manuscript["csv"], literal_numbers())
+
+
+@slow
+def test_the_plain_summary_is_its_own_document_at_reading_grade_8_without_statistics(default_render):
+    from plain_language import plain_language_problems, rendered_text
+
+    paths = {p.suffix[1:]: p for p in default_render["paths"] if p.stem == "summary"}
+    assert set(paths) == {"html", "docx"}
+    for fmt, path in paths.items():
+        text = rendered_text(path)
+        assert "SYNTHETIC" in text and len(text.split()) > 150, fmt
+        assert plain_language_problems(text) == [], fmt

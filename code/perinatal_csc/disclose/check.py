@@ -26,7 +26,7 @@ PATTERNS = {
     "n people": re.compile(r"(?<![\w.,])(\d+)\s+(?:[A-Za-z\u2013-]+\s+){0,2}?(?:dyads|mothers|infants|families|women|babies)\b",
                            re.IGNORECASE),
 }
-NATURAL = re.compile(r"\b1 in \d+\b")
+NATURAL = re.compile(r"\b\d+ in \d+\b")      # "about 3 in 4 of the families": a ratio, not 4 families
 ONE_IN = re.compile(r"\b1 in (\d+)\b[^.;]*?\((\d+) of (\d+)\)")
 BARE = re.compile(r"^\s*(\d+)\s*$")
 NOT_KNOWN_LINE = re.compile(r"^\s*Not known((?:\s+\d+)+)\s*$")   # a PDF table row of bare counts
