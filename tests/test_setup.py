@@ -56,11 +56,23 @@ def test_lock_pins_every_direct_dependency_and_the_build_backend_exactly():
     assert "setuptools" in pinned
 
 
-@pytest.mark.parametrize("version", [v for v in SUPPORTED if v != "3.11"])   # 3.11: the suite's own venv
-def test_lock_resolves_with_wheels_only_on_each_supported_python(version, tmp_path):
-    run = subprocess.run(
+OTHER_PYTHONS = [v for v in SUPPORTED if v != "3.11"]       # 3.11: the suite's own venv
+
+
+@pytest.fixture(scope="module")
+def lock_resolutions(tmp_path_factory):
+    """pip's dry-run resolution of the lock for each other supported Python, all started at once (each
+    waits mostly on the package index): version -> (exit code, stderr)."""
+    procs = {v: subprocess.Popen(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--disable-pip-version-check",
-         "--only-binary=:all:", "--python-version", version, "--target", str(tmp_path / "t"),
-         "-r", str(PROJECT_ROOT / "requirements.lock")],
-        capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+         "--only-binary=:all:", "--python-version", v, "--target", str(tmp_path_factory.mktemp(f"py{v}") / "t"),
+         "-r", str(PROJECT_ROOT / "requirements.lock")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for v in OTHER_PYTHONS}
+    errors = {v: p.communicate(timeout=600)[1] for v, p in procs.items()}
+    return {v: (p.returncode, errors[v]) for v, p in procs.items()}
+
+
+@pytest.mark.parametrize("version", OTHER_PYTHONS)
+def test_lock_resolves_with_wheels_only_on_each_supported_python(version, lock_resolutions):
+    code, err = lock_resolutions[version]
+    assert code == 0, err[-3000:]
