@@ -147,11 +147,12 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
                 f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
     prov = write_provenance(config, root, renderer, **mode)
-    write_label_map(root, documents(project_config(root)))
+    every = documents(project_config(root))
+    write_label_map(root, every)
     final: list[Path] = []
-    for i, name in enumerate(names):
+    for name in names:
         final += _render_document(config, root / name, formats, root, use_cache, progress, prov,
-                                  export=(name == documents(project_config(root))[0]), keep=CACHE_KEEP * len(names))
+                                  export=name == every[0], keep=CACHE_KEEP * len(every))
     progress(f"rendered {len(names)} document{'s' if len(names) > 1 else ''} in {time.perf_counter() - t0:.1f} s "
              f"-> {config.output_dir}")
     return final
