@@ -338,3 +338,69 @@ def test_large_cohort_imputations_agree_with_fully_iterated_ones_within_monte_ca
     a, b = stats[False], stats[True]
     mc = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
     assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) < 3 * mc + 1e-9).all(), (a.mean(axis=0), b.mean(axis=0), mc)
+
+
+_MI_COLS = ["deprived", "childhood_trauma", "domestic_abuse", "relationship", "maternal_age", "csc_any_index",
+            "service_type"]
+
+
+def test_large_cohort_chains_give_the_same_imputations_in_one_process_or_several():
+    df = simulate_cohort(n=3000, seed=5)
+    cbk = load_codebook()
+    one = imputation.mice(df, _MI_COLS, cbk, m=5, iterations=3, seed=4, one_step=True, workers=1)
+    for workers in (2, 3):
+        many = imputation.mice(df, _MI_COLS, cbk, m=5, iterations=3, seed=4, one_step=True, workers=workers)
+        for a, b in zip(one, many, strict=True):
+            pd.testing.assert_frame_equal(a, b)
+    # the chains are not copies of one another, and a different seed gives different imputations
+    gaps = df.deprived.isna()
+    assert len({tuple(f.loc[gaps, "deprived"].astype(int)) for f in one}) == 5
+    other = imputation.mice(df, _MI_COLS, cbk, m=1, iterations=3, seed=5, one_step=True, workers=1)[0]
+    assert not other.loc[gaps, "deprived"].equals(one[0].loc[gaps, "deprived"])
+
+
+def test_the_number_of_imputation_processes_can_be_set_and_a_bad_setting_is_named(monkeypatch):
+    from perinatal_csc.errors import UserError
+    monkeypatch.setenv("PERINATAL_CSC_WORKERS", "3")
+    assert imputation.workers_available() == 3
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv("PERINATAL_CSC_WORKERS", bad)
+        with pytest.raises(UserError, match=f"PERINATAL_CSC_WORKERS.*'{bad}'"):
+            imputation.workers_available()
+    monkeypatch.delenv("PERINATAL_CSC_WORKERS")
+    assert imputation.workers_available() >= 1
+
+
+def test_a_failed_imputation_process_is_an_error_not_missing_imputations():
+    base = [_Column("x", "num", [], np.array([1.0, np.nan]), np.array([False, True]))]
+    job = (base, 2, {}, ["not a random stream"] * 3)
+    with pytest.raises(RuntimeError, match="imputation process failed"):
+        imputation._in_processes(job, [1, 2], 2)
+
+
+def test_imputed_datasets_fitted_on_covariate_patterns_pool_to_the_estimates_of_the_full_fits(plan, cb, monkeypatch):
+    df = _coarse(2500, 6)
+    imputed = models.impute(df, dataclasses.replace(plan, mi={**plan.mi, "m": 3, "iterations": 2}), cb)
+    calls = []
+    real = models.collapse
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append((len(args[0]), len(out[0])))
+        return out
+    monkeypatch.setattr(models, "collapse", spy)
+    for rule in ("auto", "firth"):
+        for spec in plan.models:
+            full_plan = dataclasses.replace(_with(plan), method_rule=rule)
+            small_plan = dataclasses.replace(full_plan, large_n=LargeN(collapse_min_dyads=1))
+            p = models.fit_primary(df, spec, full_plan, cb)
+            calls.clear()
+            full = pd.DataFrame(models._mi_rows(p, imputed, full_plan, cb))
+            assert calls == []
+            small = pd.DataFrame(models._mi_rows(p, imputed, small_plan, cb))
+            assert len(calls) >= 3 and all(k < 0.8 * n for n, k in calls)     # every imputed dataset, really merged
+            num = list(full.select_dtypes("number").columns)
+            assert {"estimate", "se", "ci_low", "ci_high", "p", "df", "fmi"} <= set(num)
+            np.testing.assert_allclose(small[num].to_numpy(dtype=float), full[num].to_numpy(dtype=float),
+                                       rtol=1e-7, atol=1e-10)
+            assert small.drop(columns=num).equals(full.drop(columns=num))

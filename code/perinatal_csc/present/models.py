@@ -464,7 +464,9 @@ def large_n_text(results: dict[str, pd.DataFrame]) -> str:
                      "imputation model to convergence in the first round only; in later rounds each model took one "
                      "Newton step from its estimates of the round before, which in a cohort of this size moves the "
                      "estimates to where further iterations would (they change by a small fraction of their "
-                     "standard error between rounds).")
+                     "standard error between rounds). Each chain had its own random-number stream and started from "
+                     "the estimates of a common pilot round, so the chains ran in parallel with results that do not "
+                     "depend on the number of processes.")
     return " ".join(parts)
 
 

@@ -19,13 +19,20 @@ estimates (the same maximum, reached in fewer steps).
 """
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
 from ..data.codebook import Codebook
+from ..errors import UserError
 
 _RIDGE = 1e-3
 _DONORS = 5
@@ -417,17 +424,7 @@ def _positions(s: pd.Series, codes: list) -> np.ndarray:
     return found.astype(int)
 
 
-def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int = 20, iterations: int = 10,
-         seed: int = 0, one_step: bool = False) -> list[pd.DataFrame]:
-    """``m`` completed copies of ``data[columns]`` (all rows), imputed by chained equations.
-
-    Binary and categorical codebook variables are imputed as categories (multinomial logistic model);
-    integer and continuous ones by predictive mean matching. Every other listed column, outcomes
-    included, predicts each incomplete one. Returned frames keep the codebook dtypes. ``one_step``:
-    the large-cohort variant (module docstring): designs from a maintained key, and one Newton step
-    per model after each chain's first round.
-    """
-    rng = np.random.default_rng(seed)
+def _columns(data: pd.DataFrame, columns: list[str], codebook: Codebook) -> list[_Column]:
     base: list[_Column] = []
     for name in columns:
         var = codebook[name]
@@ -435,52 +432,165 @@ def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int =
         miss = s.isna().to_numpy()
         if var.type in ("binary", "categorical"):
             codes = [c for c in var.codes if (s == c).any()] if var.type == "categorical" else list(var.codes)
-            vals = _positions(s, codes)
-            base.append(_Column(name, "cat", codes, vals, miss))
+            base.append(_Column(name, "cat", codes, _positions(s, codes), miss))
         else:
             base.append(_Column(name, "num", [], s.to_numpy(dtype=float, na_value=np.nan), miss))
-    out: list[pd.DataFrame] = []
-    first_round: dict = {}
-    for _ in range(m):
-        cols = [_Column(c.name, c.kind, c.codes, c.values.copy(), c.missing) for c in base]
-        for c in cols:
-            if c.missing.any():
-                c.values[c.missing] = rng.choice(c.values[~c.missing], size=int(c.missing.sum()))
-        blocks = [c.block() for c in cols]
-        # large cohorts: a chain's first round, iterated to convergence, starts from the previous chain's
-        # first-round estimates (the same fixed point, reached in fewer steps)
-        state: dict = dict(first_round) if one_step else {}
-        targets = [i for i, c in enumerate(cols) if c.missing.any()]
-        keys = _Keys.make(cols) if one_step else None
-        for it in range(iterations if targets else 0):
-            for i in targets:
-                c = cols[i]
-                steps = 1 if one_step and it > 0 else 25
-                if keys is None:
-                    X = Design.build(cols, blocks, i)
-                    new = _draw_cat(X, c, state, rng, steps) if c.kind == "cat" else _draw_pmm(X, c, rng)
-                else:
-                    split = keys.split(cols, blocks, i)
-                    new = (_draw_cat(split[0], c, state, rng, steps, split) if c.kind == "cat"
-                           else _draw_pmm(split[0], c, rng, split))
-                    keys.update(i, c.values[c.missing], new)
-                c.values[c.missing] = new
-                if c.kind == "num" or keys is None:
-                    blocks[i] = c.block()
-                if one_step and it == 0 and c.name in state:
-                    first_round[c.name] = state[c.name]
-        frame = pd.DataFrame(index=data.index)
-        for c in cols:
-            if c.kind == "cat" and codebook[c.name].type == "categorical":
-                dtype = data[c.name].dtype
-                where = dtype.categories.get_indexer(pd.Index(c.codes, dtype=dtype.categories.dtype))
-                frame[c.name] = pd.Series(pd.Categorical.from_codes(where[c.values], dtype=dtype), index=data.index)
-            elif c.kind == "cat":
-                frame[c.name] = pd.array(np.asarray(c.codes, dtype=int)[c.values], dtype="Int64")
+    return base
+
+
+def _chain(base: list[_Column], rng: np.random.Generator, iterations: int, one_step: bool, start: dict,
+           first_round: dict | None = None, rounds: int | None = None) -> list[_Column]:
+    """One chain: random starting values, then ``iterations`` rounds over the incomplete columns.
+
+    ``start``: estimates each model's first fit starts from. ``first_round``, if given, receives each model's
+    first-round estimates. ``rounds`` stops the chain early (the pilot of :func:`_one_step_chains`).
+    """
+    cols = [_Column(c.name, c.kind, c.codes, c.values.copy(), c.missing) for c in base]
+    for c in cols:
+        if c.missing.any():
+            c.values[c.missing] = rng.choice(c.values[~c.missing], size=int(c.missing.sum()))
+    blocks = [c.block() for c in cols]
+    state: dict = dict(start)
+    targets = [i for i, c in enumerate(cols) if c.missing.any()]
+    keys = _Keys.make(cols) if one_step else None
+    for it in range((iterations if rounds is None else min(rounds, iterations)) if targets else 0):
+        for i in targets:
+            c = cols[i]
+            steps = 1 if one_step and it > 0 else 25
+            if keys is None:
+                X = Design.build(cols, blocks, i)
+                new = _draw_cat(X, c, state, rng, steps) if c.kind == "cat" else _draw_pmm(X, c, rng)
             else:
-                frame[c.name] = pd.Series(c.values, index=data.index).astype(data[c.name].dtype)
-        out.append(frame)
+                split = keys.split(cols, blocks, i)
+                new = (_draw_cat(split[0], c, state, rng, steps, split) if c.kind == "cat"
+                       else _draw_pmm(split[0], c, rng, split))
+                keys.update(i, c.values[c.missing], new)
+            c.values[c.missing] = new
+            if c.kind == "num" or keys is None:
+                blocks[i] = c.block()
+            if first_round is not None and it == 0 and c.name in state:
+                first_round[c.name] = state[c.name]
+    return cols
+
+
+def run_chains(base: list[_Column], iterations: int, start: dict, streams: list, chains: list[int]
+               ) -> list[list[np.ndarray]]:
+    """The imputed values (each column's missing rows) of the large-cohort chains listed, by stream index."""
+    out = []
+    for k in chains:
+        cols = _chain(base, np.random.default_rng(streams[k]), iterations, True, start)
+        out.append([c.values[c.missing] for c in cols])
     return out
+
+
+def _in_processes(job: tuple, chains: list[int], workers: int) -> list[list[np.ndarray]]:
+    """:func:`run_chains` split over ``workers`` Python processes (``python -m perinatal_csc.stats.chains``).
+
+    Plain subprocesses rather than :mod:`multiprocessing`: nothing re-imports the caller's script (a script
+    without a main guard works) and nothing forks a process that has threads (a Jupyter kernel). Each
+    process gets its share of the cores for its BLAS library.
+    """
+    share = [chains[w::workers] for w in range(workers)]
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(max(1, _cores() // workers))
+    with tempfile.TemporaryDirectory(prefix="perinatal-csc-mi-") as tmp:
+        job_path = Path(tmp) / "job.pickle"
+        with open(job_path, "wb") as fh:
+            pickle.dump(job, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        procs = []
+        for w, mine in enumerate(share):
+            out_path = Path(tmp) / f"out-{w}.pickle"
+            cmd = [sys.executable, "-m", "perinatal_csc.stats.chains", str(job_path), str(out_path),
+                   ",".join(map(str, mine))]
+            procs.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+                          out_path, mine))
+        results: dict[int, list[np.ndarray]] = {}
+        failed = []
+        for proc, out_path, mine in procs:
+            _, err = proc.communicate()
+            if proc.returncode != 0:
+                failed.append(err.decode(errors="replace")[-2000:])
+                continue
+            with open(out_path, "rb") as fh:
+                results.update(zip(mine, pickle.load(fh)))
+        if failed:
+            raise RuntimeError("an imputation process failed:\n" + failed[0])
+    return [results[k] for k in chains]
+
+
+def workers_available() -> int:
+    """Processes the large-cohort imputation may use: ``PERINATAL_CSC_WORKERS`` if set (e.g. a shared secure
+    environment's allowance), else the cores this process may run on."""
+    env = os.environ.get("PERINATAL_CSC_WORKERS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise UserError(f"PERINATAL_CSC_WORKERS must be a whole number of at least 1, not {env!r}")
+        return int(env)
+    return _cores()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _one_step_chains(base: list[_Column], m: int, iterations: int, seed: int, workers: int) -> list[list[_Column]]:
+    """The large-cohort chains, each with its own random stream, run in ``workers`` processes.
+
+    Stream 0 drives a pilot: the first round of a chain iterated to convergence from nothing, whose estimates
+    every chain's first round starts from. Chain k uses stream k. No chain depends on another, so the
+    imputations are the same whatever the number of processes.
+    """
+    streams = np.random.SeedSequence(seed).spawn(m + 1)
+    start: dict = {}
+    _chain(base, np.random.default_rng(streams[0]), iterations, True, {}, first_round=start, rounds=1)
+    job = (base, iterations, start, streams)
+    chains = list(range(1, m + 1))
+    workers = min(workers, m)
+    imputed = run_chains(*job, chains) if workers <= 1 else _in_processes(job, chains, workers)
+    out = []
+    for values in imputed:
+        cols = [_Column(c.name, c.kind, c.codes, c.values.copy(), c.missing) for c in base]
+        for c, v in zip(cols, values):
+            c.values[c.missing] = v
+        out.append(cols)
+    return out
+
+
+def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int = 20, iterations: int = 10,
+         seed: int = 0, one_step: bool = False, workers: int | None = None) -> list[pd.DataFrame]:
+    """``m`` completed copies of ``data[columns]`` (all rows), imputed by chained equations.
+
+    Binary and categorical codebook variables are imputed as categories (multinomial logistic model);
+    integer and continuous ones by predictive mean matching. Every other listed column, outcomes
+    included, predicts each incomplete one. Returned frames keep the codebook dtypes. ``one_step``:
+    the large-cohort variant (module docstring), whose chains have a random stream each and run in
+    ``workers`` processes (default :func:`workers_available`) with the same results for any number.
+    """
+    base = _columns(data, columns, codebook)
+    if one_step:
+        chains = _one_step_chains(base, m, iterations, seed, workers_available() if workers is None else workers)
+    else:
+        rng = np.random.default_rng(seed)
+        chains = [_chain(base, rng, iterations, False, {}) for _ in range(m)]
+    return [_frame(data, cols, codebook) for cols in chains]
+
+
+def _frame(data: pd.DataFrame, cols: list[_Column], codebook: Codebook) -> pd.DataFrame:
+    frame = pd.DataFrame(index=data.index)
+    for c in cols:
+        if c.kind == "cat" and codebook[c.name].type == "categorical":
+            dtype = data[c.name].dtype
+            where = dtype.categories.get_indexer(pd.Index(c.codes, dtype=dtype.categories.dtype))
+            frame[c.name] = pd.Series(pd.Categorical.from_codes(where[c.values], dtype=dtype), index=data.index)
+        elif c.kind == "cat":
+            frame[c.name] = pd.array(np.asarray(c.codes, dtype=int)[c.values], dtype="Int64")
+        else:
+            frame[c.name] = pd.Series(c.values, index=data.index).astype(data[c.name].dtype)
+    return frame
 
 
 def rubin(estimates: np.ndarray, variances: np.ndarray, df_complete: float, level: float = 0.95) -> pd.DataFrame:

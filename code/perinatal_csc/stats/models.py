@@ -582,7 +582,8 @@ def mi_one_step(n: int, plan: Plan) -> bool:
 def mi_one_step_text(bound: int) -> str:
     """The MI note's clause on the large-cohort imputation."""
     return (f"in this cohort of at least {bound:g} dyads, each imputation model after the first round takes one "
-            "Newton step from the previous round's estimates")
+            "Newton step from the previous round's estimates; the chains are independent (a random stream each, "
+            "first round started from a pilot round's estimates)")
 
 
 def fit_sensitivity(df: pd.DataFrame, p: Primary, plan: Plan, cb: Codebook,
@@ -703,8 +704,17 @@ def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) 
     ys = [frame.loc[rows, p.spec.outcome].to_numpy(dtype=float) for frame in imputed]
     mi_method = p.method
 
+    large = plan.large_n.collapse_min_dyads
+
+    def fit(i: int, y: np.ndarray, firth: bool) -> LogitFit:
+        X = design_of(i).X
+        if large is not None and len(y) >= large:
+            X, y, w = collapse(X, y)
+            return fit_logit(X, y, firth=firth, weights=w)
+        return fit_logit(X, y, firth=firth)
+
     def fits(firth: bool) -> list[LogitFit]:
-        return [fit_logit(design_of(i).X, y, firth=firth) for i, y in enumerate(ys)]
+        return [fit(i, y, firth) for i, y in enumerate(ys)]
     results = fits(mi_method == FIRTH)
     if mi_method == ML and not all(r.converged for r in results):
         mi_method = FIRTH
