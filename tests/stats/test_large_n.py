@@ -373,7 +373,7 @@ def test_the_number_of_imputation_processes_can_be_set_and_a_bad_setting_is_name
 
 def test_a_failed_imputation_process_is_an_error_not_missing_imputations():
     base = [_Column("x", "num", [], np.array([1.0, np.nan]), np.array([False, True]))]
-    job = (base, 2, {}, ["not a random stream"] * 3)
+    job = (base, 2, True, {}, ["not a random stream"] * 3)
     with pytest.raises(RuntimeError, match="imputation process failed"):
         imputation._in_processes(job, [1, 2], 2)
 

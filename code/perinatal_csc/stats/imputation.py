@@ -14,8 +14,10 @@ model), and after the first round of each chain a model takes one Newton step fr
 the round before instead of iterating to convergence. In a large cohort the estimates move by a tiny
 fraction of their standard error between rounds, so one step lands where iterating would (the error is
 of the order of the squared change); the parameter draw uses the information matrix of that step. A
-chain's first round is still iterated to convergence, starting from the previous chain's first-round
-estimates (the same maximum, reached in fewer steps).
+chain's first round is still iterated to convergence, starting from the estimates of a pilot round (the
+same maximum, reached in fewer steps). Each chain has its own random stream (``SeedSequence(seed)``'s
+children), so the chains are independent and run in parallel worker processes with the same results for
+any number of workers.
 """
 from __future__ import annotations
 
@@ -443,7 +445,7 @@ def _chain(base: list[_Column], rng: np.random.Generator, iterations: int, one_s
     """One chain: random starting values, then ``iterations`` rounds over the incomplete columns.
 
     ``start``: estimates each model's first fit starts from. ``first_round``, if given, receives each model's
-    first-round estimates. ``rounds`` stops the chain early (the pilot of :func:`_one_step_chains`).
+    first-round estimates. ``rounds`` stops the chain early (the pilot of :func:`_independent_chains`).
     """
     cols = [_Column(c.name, c.kind, c.codes, c.values.copy(), c.missing) for c in base]
     for c in cols:
@@ -473,12 +475,12 @@ def _chain(base: list[_Column], rng: np.random.Generator, iterations: int, one_s
     return cols
 
 
-def run_chains(base: list[_Column], iterations: int, start: dict, streams: list, chains: list[int]
+def run_chains(base: list[_Column], iterations: int, one_step: bool, start: dict, streams: list, chains: list[int]
                ) -> list[list[np.ndarray]]:
-    """The imputed values (each column's missing rows) of the large-cohort chains listed, by stream index."""
+    """The imputed values (each column's missing rows) of the independent chains listed, by stream index."""
     out = []
     for k in chains:
-        cols = _chain(base, np.random.default_rng(streams[k]), iterations, True, start)
+        cols = _chain(base, np.random.default_rng(streams[k]), iterations, one_step, start)
         out.append([c.values[c.missing] for c in cols])
     return out
 
@@ -537,8 +539,9 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _one_step_chains(base: list[_Column], m: int, iterations: int, seed: int, workers: int) -> list[list[_Column]]:
-    """The large-cohort chains, each with its own random stream, run in ``workers`` processes.
+def _independent_chains(base: list[_Column], m: int, iterations: int, seed: int, workers: int, one_step: bool
+                        ) -> list[list[_Column]]:
+    """Chains with a random stream each, run in ``workers`` processes (the large-cohort imputation).
 
     Stream 0 drives a pilot: the first round of a chain iterated to convergence from nothing, whose estimates
     every chain's first round starts from. Chain k uses stream k. No chain depends on another, so the
@@ -546,8 +549,8 @@ def _one_step_chains(base: list[_Column], m: int, iterations: int, seed: int, wo
     """
     streams = np.random.SeedSequence(seed).spawn(m + 1)
     start: dict = {}
-    _chain(base, np.random.default_rng(streams[0]), iterations, True, {}, first_round=start, rounds=1)
-    job = (base, iterations, start, streams)
+    _chain(base, np.random.default_rng(streams[0]), iterations, one_step, {}, first_round=start, rounds=1)
+    job = (base, iterations, one_step, start, streams)
     chains = list(range(1, m + 1))
     workers = min(workers, m)
     imputed = run_chains(*job, chains) if workers <= 1 else _in_processes(job, chains, workers)
@@ -561,18 +564,21 @@ def _one_step_chains(base: list[_Column], m: int, iterations: int, seed: int, wo
 
 
 def mice(data: pd.DataFrame, columns: list[str], codebook: Codebook, *, m: int = 20, iterations: int = 10,
-         seed: int = 0, one_step: bool = False, workers: int | None = None) -> list[pd.DataFrame]:
+         seed: int = 0, one_step: bool = False, independent: bool | None = None,
+         workers: int | None = None) -> list[pd.DataFrame]:
     """``m`` completed copies of ``data[columns]`` (all rows), imputed by chained equations.
 
     Binary and categorical codebook variables are imputed as categories (multinomial logistic model);
     integer and continuous ones by predictive mean matching. Every other listed column, outcomes
     included, predicts each incomplete one. Returned frames keep the codebook dtypes. ``one_step``:
-    the large-cohort variant (module docstring), whose chains have a random stream each and run in
-    ``workers`` processes (default :func:`workers_available`) with the same results for any number.
+    the large-cohort variant (module docstring), whose chains are ``independent`` (unless told otherwise):
+    a random stream each, run in ``workers`` processes (default :func:`workers_available`) with the same
+    results for any number. Otherwise the chains run one after another from one stream.
     """
     base = _columns(data, columns, codebook)
-    if one_step:
-        chains = _one_step_chains(base, m, iterations, seed, workers_available() if workers is None else workers)
+    if one_step if independent is None else independent:
+        chains = _independent_chains(base, m, iterations, seed,
+                                     workers_available() if workers is None else workers, one_step)
     else:
         rng = np.random.default_rng(seed)
         chains = [_chain(base, rng, iterations, False, {}) for _ in range(m)]

@@ -13,6 +13,7 @@ carries ``direction`` ("higher" / "lower" when its CI lies wholly above / below 
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -24,7 +25,7 @@ from ..data.codebook import TIMEPOINTS, Codebook, load_codebook
 from ..config import Config
 from .diagnostics import c_statistic, gvif, hosmer_lemeshow
 from .firth import LogitFit, detect_separation, fit_logit, lr_pvalue, lr_test, profile_ci, sandwich_cov
-from .imputation import mice, pooled_wald, rubin
+from .imputation import mice, pooled_wald, rubin, workers_available
 from .plan import ModelSpec, Plan, PlanError, load_plan
 
 ML = "Maximum likelihood"
@@ -713,7 +714,12 @@ def _mi_rows(p: Primary, imputed: list[pd.DataFrame], plan: Plan, cb: Codebook) 
             return fit_logit(X, y, firth=firth, weights=w)
         return fit_logit(X, y, firth=firth)
 
+    threads = workers_available() if mi_one_step(len(imputed[0]), plan) else 1
+
     def fits(firth: bool) -> list[LogitFit]:
+        if threads > 1:         # large cohorts: numpy and pandas release the GIL for much of each fit
+            with ThreadPoolExecutor(min(threads, len(ys))) as pool:
+                return list(pool.map(lambda i: fit(i, ys[i], firth), range(len(ys))))
         return [fit(i, y, firth) for i, y in enumerate(ys)]
     results = fits(mi_method == FIRTH)
     if mi_method == ML and not all(r.converged for r in results):
