@@ -554,3 +554,41 @@ def test_a_copy_of_a_synthetic_cohort_is_recognised_wherever_it_is_and_an_edited
     assert recognise(tmp_path / "short.csv") is None
     fixture = PROJECT_ROOT / "tests" / "fixtures" / "load" / "valid.csv"
     assert recognise(fixture) is None
+
+
+def test_recognition_stops_at_the_first_id_the_generator_does_not_write(tmp_path, monkeypatch):
+    from perinatal_csc.data import synth
+
+    original = write_cohort(generate(40, 7), tmp_path / "cohort.csv")
+    lines = original.read_text().split("\n")
+    calls = []
+    real = synth.generate
+    monkeypatch.setattr(synth, "generate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    mixed = tmp_path / "mixed.csv"          # the last dyad's id carries another seed
+    mixed.write_text("\n".join([*lines[:-2], lines[-2].replace("SYN7-", "SYN8-", 1), ""]))
+    real_like = tmp_path / "export.csv"     # an export whose ids are not the generator's
+    real_like.write_text("\n".join([lines[0], *(line.replace("SYN7-", "D", 1) for line in lines[1:])]))
+    quoted = tmp_path / "quoted.csv"        # the generator never quotes a field
+    quoted.write_text("\n".join([lines[0], *(f'"{line.split(",", 1)[0]}",{line.split(",", 1)[1]}'
+                                             for line in lines[1:] if line)]) + "\n")
+    assert [synth.recognise(p) for p in (mixed, real_like, quoted)] == [None, None, None]
+    assert calls == []                       # rejected from the ids alone: no cohort was generated
+    assert synth.recognise(original) == (40, 7) and len(calls) == 1
+
+
+def test_a_recognised_synthetic_file_is_generated_once_per_run_not_again_to_refresh_it(tmp_path, monkeypatch):
+    from perinatal_csc import pipeline
+    from perinatal_csc.config import load_config
+    from perinatal_csc.data import synth
+
+    copy = write_cohort(generate(50, 3), tmp_path / "export.csv")
+    before = copy.read_bytes()
+    calls = []
+    real = synth.generate
+    monkeypatch.setattr(synth, "generate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(pipeline, "generate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    cfg = pipeline.labelled(load_config(data=copy))
+    assert cfg.is_synthetic and (cfg.synthetic_n, cfg.synthetic_seed) == (50, 3)
+    assert pipeline.ensure_synthetic(cfg) == copy and len(pipeline.cohort(cfg)) == 50
+    assert len(calls) == 1 and copy.read_bytes() == before
+    assert not list(tmp_path.glob("*.new"))

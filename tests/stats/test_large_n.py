@@ -1,5 +1,6 @@
 """Large-cohort options of the analysis plan: Wald CIs above an events-per-parameter bound, collapsed fits."""
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -399,6 +400,16 @@ def test_imputed_datasets_fitted_on_covariate_patterns_pool_to_the_estimates_of_
             assert calls == []
             small = pd.DataFrame(models._mi_rows(p, imputed, small_plan, cb))
             assert len(calls) >= 3 and all(k < 0.8 * n for n, k in calls)     # every imputed dataset, really merged
+            # a large cohort's imputed datasets are fitted in threads, with the same results
+            threaded_plan = dataclasses.replace(small_plan, large_n=LargeN(collapse_min_dyads=1,
+                                                                           mi_one_step_min_dyads=1))
+            monkeypatch.setattr(models, "workers_available", lambda: 2)
+            pools = []
+            monkeypatch.setattr(models, "ThreadPoolExecutor", lambda n: pools.append(n) or ThreadPoolExecutor(n))
+            threaded = pd.DataFrame(models._mi_rows(p, imputed, threaded_plan, cb))
+            assert pools and pools[0] == 2
+            monkeypatch.setattr(models, "workers_available", lambda: 1)
+            pd.testing.assert_frame_equal(threaded, pd.DataFrame(models._mi_rows(p, imputed, threaded_plan, cb)))
             num = list(full.select_dtypes("number").columns)
             assert {"estimate", "se", "ci_low", "ci_high", "p", "df", "fmi"} <= set(num)
             np.testing.assert_allclose(small[num].to_numpy(dtype=float), full[num].to_numpy(dtype=float),

@@ -592,26 +592,29 @@ def recognise(path: str | Path, params_path: str | Path | None = None) -> tuple[
     """(n, seed) when the file at ``path`` is, byte for byte, the cohort this generator writes for that
     n and seed (read from its dyad ids) with these parameters; otherwise None: anything else, a real
     export or an edited or older synthetic file, is treated as real data."""
-    import csv
     import hashlib
 
     path = Path(path)
     if not path.is_file() or path.suffix.lower() != ".csv":
         return None
+    # one pass over the first field of each line, stopping at the first id the generator does not write
+    # (the generator never quotes a field or breaks a line inside one, so a file that needs a CSV parser
+    # to read its ids is not its output)
+    found, n = None, 0
     try:
         with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            if not header or header[0] != "dyad_id":
+            if fh.readline().split(",", 1)[0].rstrip("\r\n") != "dyad_id":
                 return None
-            seeds = {m.group(1) if (m := SYNTHETIC_ID.match(row[0] if row else "")) else None for row in reader}
-    except (OSError, UnicodeDecodeError, csv.Error):
+            for line in fh:
+                m = SYNTHETIC_ID.match(line.split(",", 1)[0].rstrip("\r\n"))
+                if m is None or (found is not None and m.group(1) != found):
+                    return None
+                found, n = m.group(1), n + 1
+    except (OSError, UnicodeDecodeError):
         return None
-    if len(seeds) != 1 or None in seeds:
+    if found is None:
         return None
-    seed = int(seeds.pop())
-    with open(path, encoding="utf-8", newline="") as fh:
-        n = sum(1 for _ in csv.reader(fh)) - 1
+    seed = int(found)
     tmp = Path(tempfile.mkdtemp(prefix="perinatal-csc-recognise-"))
     try:
         fresh = write_cohort(generate(n, seed, params_path), tmp / "cohort.csv")

@@ -502,17 +502,17 @@ def _in_processes(job: tuple, chains: list[int], workers: int) -> list[list[np.n
             pickle.dump(job, fh, protocol=pickle.HIGHEST_PROTOCOL)
         procs = []
         for w, mine in enumerate(share):
-            out_path = Path(tmp) / f"out-{w}.pickle"
+            out_path, err_path = Path(tmp) / f"out-{w}.pickle", Path(tmp) / f"err-{w}.txt"
             cmd = [sys.executable, "-m", "perinatal_csc.stats.chains", str(job_path), str(out_path),
                    ",".join(map(str, mine))]
-            procs.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
-                          out_path, mine))
+            with open(err_path, "wb") as err:
+                procs.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err),
+                              out_path, err_path, mine))
         results: dict[int, list[np.ndarray]] = {}
         failed = []
-        for proc, out_path, mine in procs:
-            _, err = proc.communicate()
-            if proc.returncode != 0:
-                failed.append(err.decode(errors="replace")[-2000:])
+        for proc, out_path, err_path, mine in procs:
+            if proc.wait() != 0:
+                failed.append(err_path.read_text(errors="replace")[-2000:])
                 continue
             with open(out_path, "rb") as fh:
                 results.update(zip(mine, pickle.load(fh)))
