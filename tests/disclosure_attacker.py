@@ -15,29 +15,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 def bounds(values, published, relations, cell, *, rounding=0, threshold=0):
     """(min, max) of ``cell``. ``published[i]`` is the number shown (None when suppressed);
     ``relations`` is a list of (members, total) index lists."""
-    n = len(values)
-    lo, hi = np.zeros(n), np.full(n, float(sum(values) + 1))
-    for i, shown in enumerate(published):
-        if shown is None:
-            continue
-        if rounding:
-            lo[i] = 0 if shown == 0 else max(shown - rounding // 2, threshold)
-            hi[i] = 0 if shown == 0 else shown + rounding // 2
-        else:
-            lo[i] = hi[i] = shown
-    a = np.zeros((len(relations), n))
-    for k, (members, total) in enumerate(relations):
-        a[k, list(members)] += 1
-        a[k, total] -= 1
-    out = []
-    for sign in (1, -1):
-        c = np.zeros(n)
-        c[cell] = sign
-        r = milp(c, constraints=[LinearConstraint(a, 0, 0)] if relations else [], integrality=np.ones(n),
-                 bounds=Bounds(lo, hi))
-        assert r.success, r.message
-        out.append(round(sign * r.fun))
-    return out[0], out[1]
+    found = bounds_or_none(values, published, relations, cell, rounding=rounding, threshold=threshold)
+    assert found is not None, "no table fits the published cells"
+    return found
 
 
 def safe(lo, hi, threshold, rounding=0):

@@ -5,36 +5,20 @@ description, an inline sentence), rendered to HTML, Word and PDF by the built-in
 from __future__ import annotations
 
 import pickle
-from dataclasses import replace
 from pathlib import Path
 
-from perinatal_csc.config import load_config
 from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.render.driver import render
-from perinatal_csc.render.project import FILTER
 
 import disclosure_fixtures as fx
+from fixture_project import quarto_yml, render_project
 
-QUARTO_YML = f"""\
-project:
-  type: manuscript
-  output-dir: _output
-  render: [index.qmd]
-manuscript:
-  article: index.qmd
-execute:
-  echo: false
-  warning: false
-metadata-files: [_provenance.yml]
-filters: [{PROJECT_ROOT / FILTER}]
-html-table-processing: none
-format:
+QUARTO_YML = quarto_yml(f"""\
   html: default
   docx:
     reference-doc: {PROJECT_ROOT / "code/perinatal_csc/render/resources/reference.docx"}
   typst:
     papersize: a4
-"""
+""", extra="html-table-processing: none\n")
 
 INDEX = """\
 ---
@@ -94,6 +78,5 @@ def write_project(root: Path, preset: str) -> Path:
 
 def render_all(root: Path) -> dict[str, Path]:
     """index.html, index.docx and index.pdf of the project (no cache), by format."""
-    cfg = replace(load_config(), data_path=root / "data.csv", output_root=root / "_output")
-    paths = render(cfg, ["html", "docx", "pdf"], project_dir=root, builtin=True, use_cache=False)
+    paths = render_project(root, ["html", "docx", "pdf"], use_cache=False)
     return {p.suffix[1:]: p for p in paths}

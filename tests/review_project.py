@@ -5,29 +5,11 @@ LibreOffice-written fixture in tests/fixtures/review/ was made from it (scripts/
 from __future__ import annotations
 
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
-from perinatal_csc.config import load_config
-from perinatal_csc.paths import PROJECT_ROOT
-from perinatal_csc.render.driver import render
-from perinatal_csc.render.project import FILTER
+from fixture_project import quarto_yml, render_project
 
-QUARTO_YML = f"""\
-project:
-  type: manuscript
-  output-dir: _output
-  render: [index.qmd]
-manuscript:
-  article: index.qmd
-execute:
-  echo: false
-  warning: false
-metadata-files: [_provenance.yml]
-filters: [{PROJECT_ROOT / FILTER}]
-format:
-  docx: default
-"""
+QUARTO_YML = quarto_yml("  docx: default\n")
 
 INDEX = """\
 ---
@@ -84,8 +66,7 @@ def commit(root: Path, message: str = "sources") -> None:
 
 
 def render_docx(root: Path) -> Path:
-    cfg = replace(load_config(), data_path=root / "data.csv", output_root=root / "_output")
-    (path,) = render(cfg, ["docx"], project_dir=root, builtin=True)
+    (path,) = render_project(root, ["docx"])
     return path
 
 

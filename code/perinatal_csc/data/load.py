@@ -342,11 +342,18 @@ def _encoding_problem(spec: FileSpec, e: UnicodeDecodeError, line0: int, out: Co
                     "encoding (e.g. encoding: cp1252) in the mapping file"))
 
 
+def _is_format(spec: FileSpec, magic: bytes, wanted: str, kind: str, out: Collector) -> bool:
+    """Whether the file starts with its format's signature; if not, a problem saying what the file is instead."""
+    head = _sniff(spec.path, 16)
+    if head.startswith(magic):
+        return True
+    out.add(Problem("unreadable file", spec.name, expected=f"{wanted}, but this is "
+                    + (_what(head) or ("an empty file" if not head else f"not {kind}"))))
+    return False
+
+
 def _read_excel(spec: FileSpec, out: Collector):
-    head = _sniff(spec.path, 8)
-    if not head.startswith(b"PK\x03\x04"):
-        out.add(Problem("unreadable file", spec.name, expected="an Excel .xlsx workbook, but this is "
-                        + (_what(head) or ("an empty file" if not head else "not a workbook"))))
+    if not _is_format(spec, b"PK\x03\x04", "an Excel .xlsx workbook", "a workbook", out):
         return None
     sheet = 0 if spec.sheet is None else spec.sheet
     try:
@@ -402,10 +409,7 @@ def _arrow_column(col) -> pd.Series:
 
 
 def _read_parquet(spec: FileSpec, out: Collector):
-    head = _sniff(spec.path, 16)
-    if not head.startswith(b"PAR1"):
-        out.add(Problem("unreadable file", spec.name, expected="a Parquet file, but this is "
-                        + (_what(head) or ("an empty file" if not head else "not a Parquet file"))))
+    if not _is_format(spec, b"PAR1", "a Parquet file", "a Parquet file", out):
         return None
     import pyarrow.parquet as pq
 
