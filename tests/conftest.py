@@ -31,16 +31,21 @@ def simulated(plan, cb):
 def default_render(tmp_path_factory):
     """The project's documents rendered once in the normal layout by the built-in path (HTML, Word, PDF),
     with the release they were made from: shared by the manuscript read-back and the layout tests."""
-    from dataclasses import replace
+    import yaml
 
-    from perinatal_csc.config import load_config
-    from perinatal_csc.pipeline import cohort, disclose, run_analysis, write_release, write_results
+    from perinatal_csc.config import DEFAULT_CONFIG, load_config
+    from perinatal_csc.pipeline import (cohort, disclose, inputs_fingerprint, run_analysis, write_release,
+                                        write_results)
     from perinatal_csc.render.driver import render
 
     out = tmp_path_factory.mktemp("default-render")
-    cfg = replace(load_config(), output_root=out / "_output")
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())          # the project's configuration, results and outputs here
+    raw.update(results_dir=str(out / "_results"), output_dir=str(out / "_output"))
+    (out / "project.yml").write_text(yaml.safe_dump(raw))
+    cfg = load_config(out / "project.yml")
+    # analysed once, as `perinatal-csc report` does: each document's kernel then reads this release
     full = run_analysis(cohort(cfg), cfg)
-    write_results(full, out / "_results")
-    released = write_release(disclose(full, cfg), out / "_results" / "release")
+    write_results(full, cfg.results_dir)
+    released = write_release(disclose(full, cfg), cfg.release_dir, inputs=inputs_fingerprint(cfg))
     paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
     return {"config": cfg, "paths": paths, "release": released}

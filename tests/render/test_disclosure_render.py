@@ -13,7 +13,8 @@ from perinatal_csc.config import load_config
 from perinatal_csc.disclose.check import scan
 from perinatal_csc.disclose.policy import MARKER, PRESETS
 from perinatal_csc.disclose.release import release
-from perinatal_csc.pipeline import cohort, run_analysis
+from perinatal_csc.pipeline import (cohort, disclose, inputs_fingerprint, run_analysis, write_release,
+                                   write_results)
 from perinatal_csc.render.driver import render
 
 slow = pytest.mark.slow
@@ -28,8 +29,11 @@ def unprotected(tmp_path_factory):
     p.write_text(yaml.safe_dump({"data": {"source": "synthetic"}, "disclosure": "none",
                                  "output_dir": str(tmp / "_output"), "results_dir": str(tmp / "_results")}))
     cfg = load_config(p)
-    paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
+    # analysed once, as `perinatal-csc report` does: each document's kernel then reads this release
     full = run_analysis(cohort(cfg), cfg)
+    write_results(full, cfg.results_dir)
+    write_release(disclose(full, cfg), cfg.release_dir, inputs=inputs_fingerprint(cfg))
+    paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
     return {"config": p, "paths": {q.suffix[1:]: q for q in paths if q.stem == "index"},
             "supplement": {q.suffix[1:]: q for q in paths if q.stem == "supplement"}, "full": full,
             "cohort": release(full, COHORT)}
