@@ -141,7 +141,7 @@ def test_the_large_cohort_options_are_stated_only_when_a_model_used_them():
     large = {"models_plan": plan,
              "models_summary": pd.DataFrame({"ci_method": ["Wald (at least 100 events per parameter)"], "n": [20000]})}
     text = large_n_text(large)
-    assert "at least 100 events per parameter" in text and "at least 10000 dyads" in text
+    assert "at least 100 events per parameter" in text and "at least 10,000 dyads" in text
     assert "Newton" not in text
     with_mi = pd.concat([plan, pd.DataFrame({"section": ["setting"], "model": [""], "name": ["mi_one_step_min_dyads"],
                                              "label": [""], "value": ["10000"], "detail": [""]})])
@@ -152,7 +152,7 @@ def test_the_large_cohort_options_are_stated_only_when_a_model_used_them():
                                                               "takes one Newton step from the previous round's "
                                                               "estimates"]})}
     text = large_n_text(full)
-    assert text.startswith("Because the cohort has at least 10000 dyads") and "one Newton step" in text
+    assert text.startswith("Because the cohort has at least 10,000 dyads") and "one Newton step" in text
     full["models_sensitivity"] = pd.DataFrame({"analysis": ["Multiple imputation"], "inference": ["m = 20"]})
     assert large_n_text(full) == ""
 

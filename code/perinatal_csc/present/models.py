@@ -449,18 +449,20 @@ def large_n_text(results: dict[str, pd.DataFrame]) -> str:
     summary = results["models_summary"]
     parts = []
     wald, collapse = v.get("wald_ci_min_epv", "never"), v.get("collapse_min_dyads", "never")
+    shown = {b: f"{float(b):,.0f}" if b != "never" and float(b).is_integer() else b
+             for b in (wald, collapse, v.get("mi_one_step_min_dyads", "never"))}
     if summary.ci_method.astype(str).str.startswith("Wald").any():
-        parts.append(f"Where a maximum likelihood model had at least {wald} events per parameter, confidence "
+        parts.append(f"Where a maximum likelihood model had at least {shown[wald]} events per parameter, confidence "
                      "intervals are Wald intervals rather than profile-likelihood intervals (at that size the two "
                      "agree to within 1% on the odds-ratio scale).")
     if collapse != "never" and pd.to_numeric(summary.n, errors="coerce").ge(float(collapse)).any():
-        parts.append(f"Models of at least {collapse} dyads were fitted to the distinct covariate patterns with "
+        parts.append(f"Models of at least {shown[collapse]} dyads were fitted to the distinct covariate patterns with "
                      "frequency weights, which maximises the same likelihood and so gives identical estimates.")
     one_step = v.get("mi_one_step_min_dyads", "never")
     sens = results.get("models_sensitivity")
     if one_step != "never" and sens is not None and "inference" in sens and \
             sens.inference.astype(str).str.contains("one Newton step", regex=False).any():
-        parts.append(f"Because the cohort has at least {one_step} dyads, the chained equations fitted each "
+        parts.append(f"Because the cohort has at least {shown[one_step]} dyads, the chained equations fitted each "
                      "imputation model to convergence in the first round only; in later rounds each model took one "
                      "Newton step from its estimates of the round before, which in a cohort of this size moves the "
                      "estimates to where further iterations would (they change by a small fraction of their "

@@ -582,7 +582,7 @@ def mi_one_step(n: int, plan: Plan) -> bool:
 
 def mi_one_step_text(bound: int) -> str:
     """The MI note's clause on the large-cohort imputation."""
-    return (f"in this cohort of at least {bound:g} dyads, each imputation model after the first round takes one "
+    return (f"in this cohort of at least {bound:,.0f} dyads, each imputation model after the first round takes one "
             "Newton step from the previous round's estimates; the chains are independent (a random stream each, "
             "first round started from a pilot round's estimates)")
 
