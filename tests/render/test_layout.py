@@ -14,7 +14,6 @@ import pdfplumber
 import pytest
 from lxml import etree
 
-from perinatal_csc.config import load_config
 from perinatal_csc.render.driver import render
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -30,7 +29,7 @@ def layout(request, tmp_path_factory, default_render):
         paths = {p.suffix[1:]: p for p in default_render["paths"] if p.stem == "index"}
     else:
         out = tmp_path_factory.mktemp(request.param)
-        cfg = replace(load_config(), output_root=out / "_output")
+        cfg = replace(default_render["config"], output_root=out / "_output")    # reads the session's release
         paths = {p.suffix[1:]: p for p in render(cfg, ["docx", "pdf"], builtin=True, review=True, documents=["index"])}
     with pdfplumber.open(paths["pdf"]) as pdf:
         pages = [{"width": float(p.width), "height": float(p.height), "text": p.extract_text() or "",
