@@ -40,8 +40,7 @@ def _shown(p: Path, root: Path) -> str:
 def cohort_text(cfg: Config) -> str:
     """Which cohort a run uses, in words: the synthetic one with its size and seed, or the real export."""
     if cfg.is_synthetic:
-        recognised = ((cfg.raw.get("data") or {}).get("synthetic") or {}).get("recognised_from")
-        how = "recognised from the file: the generator reproduces it exactly" if recognised else "as configured"
+        how = "recognised from the file: the generator reproduces it exactly" if cfg.recognised_from else "as configured"
         return (f"the SYNTHETIC cohort {_shown(cfg.data_path, cfg.root)} (n={cfg.synthetic_n}, "
                 f"seed={cfg.synthetic_seed}, {how})")
     text = f"the REAL export {_shown(cfg.data_path, cfg.root)}"

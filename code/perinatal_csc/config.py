@@ -54,6 +54,11 @@ class Config:
         return self.output_root if self.is_synthetic else self.real_output_root
 
     @property
+    def recognised_from(self) -> str | None:
+        """The file a SYNTHETIC run was recognised from (``pipeline.labelled``), or None."""
+        return ((self.raw.get("data") or {}).get("synthetic") or {}).get("recognised_from")
+
+    @property
     def data_label(self) -> str:
         return "SYNTHETIC" if self.is_synthetic else f"REAL: {self.data_path.name}"
 
