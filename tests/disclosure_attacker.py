@@ -69,8 +69,10 @@ def characteristics_systems(full, released):
             first, rfirst = full.loc[gr[0]], released.loc[gr[0]]
             n_na, n_na_shown = first["n_not_applicable"], _shown(rfirst["n_not_applicable"])
             gn_shown = _shown(rfirst["group_n"])
-            elig = cell((g, "eligible"), first["group_n"] - n_na,
-                        None if gn_shown is None or n_na_shown is None else gn_shown - n_na_shown)
+            # dyads eligible = N - not followed up: two published numbers, each rounded on its own
+            elig = cell((g, "eligible"), first["group_n"] - n_na, None)
+            relations.append(([elig, cell((g, "not followed up"), n_na, n_na_shown)],
+                              cell((g, "N"), first["group_n"], gn_shown)))
             members = []
             for kind in kinds:
                 hit = [i for i in gr if (full.at[i, "row_type"], str(full.at[i, "level"])) == kind]

@@ -154,15 +154,27 @@ def test_preset_none_lets_the_attacker_recover_small_counts_exactly(results):
 
 @pytest.mark.parametrize("preset", ["cohort", "tre"])
 def test_no_percentage_test_or_smd_gives_a_suppressed_count_away(results, preset):
-    """A percentage is shown only with its count and its denominator; a variable with any suppressed
-    count shows no test statistic, p, q or SMD (an exact p or an SMD can pin a cell down)."""
+    """A percentage is shown only with its count and its denominator. A variable with a suppressed
+    category count (or denominator) shows no test statistic, p, q or SMD: they are functions of the
+    category-by-group counts and could pin one down. A variable whose only suppressed counts are
+    "Not known" or the number of dyads with a value shows p, q and SMD (functions of published counts,
+    or of values no attacker holds) but never a rank or test statistic, which with the group sizes
+    would give the number of dyads with a value away."""
     rel = released(results, preset)
+    shown_with_counts_hidden = 0
     for key in CHARACTERISTICS:
         t = rel[key].astype(object)
         hidden = lambda c: t[c] == MARKER
         levels = t["row_type"] == "level"
         assert (t.loc[levels & (hidden("n") | hidden("denominator")), "percent"] == MARKER).all(), key
         for variable, g in t.groupby(["comparison", "variable"] if "comparison" in t else "variable"):
-            if (g[["n", "denominator"]] == MARKER).any().any():
-                shown = g[["p", "smd", "statistic", "q"]].map(lambda v: v != MARKER and v == v)
-                assert not shown.any().any(), (key, variable)
+            lv = g[g["row_type"] == "level"]
+            is_shown = lambda c: g[c].map(lambda v: v != MARKER and v == v)
+            if (lv[["n", "denominator"]] == MARKER).any().any():
+                assert not g[["p", "smd", "statistic", "q"]].map(lambda v: v != MARKER and v == v).any().any(), \
+                    (key, variable)
+            elif (g[["n", "denominator"]] == MARKER).any().any():
+                assert not is_shown("statistic").any(), (key, variable)
+                shown_with_counts_hidden += bool(is_shown("p").any())
+    if preset == "cohort":
+        assert shown_with_counts_hidden, "no variable keeps its p beside a suppressed Not-known count"

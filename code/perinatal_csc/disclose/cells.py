@@ -5,6 +5,14 @@ A ``Grid`` holds every count published about one population (table cells, the ov
 (``sum(members) == total``). ``protect`` marks the protected counts (primary suppression), then
 hides further counts until an integer program over everything still published cannot narrow any
 protected count to a range that reveals it (secondary suppression).
+
+Secondary suppression minimises information lost, as tau-ARGUS and sdcTable do with a cost per cell
+(Fischetti and Salazar's model): each cell has a cost (by default its value, the dyads it describes;
+the caller makes "Not known" cells and zeros cheap and cells that carry many printed values dear).
+Complements are chosen cheapest first, and the pattern found is then pruned: every secondary cell,
+dearest first, is published again whenever the integer program shows that every protected count stays
+protected without it. The result is a pattern no cell of which can be dropped (a local optimum of the
+cost), each one verified by the attacker's integer program.
 """
 from __future__ import annotations
 
@@ -31,11 +39,17 @@ class Grid:
     equations: list[tuple[list[int], int]] = field(default_factory=list)
     sensitive: list[bool] = field(default_factory=list)
     exact: list[bool] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    derived: list[bool] = field(default_factory=list)
 
     def add(self, value: float, label: str, *, fixed: bool = False, secret: bool = False,
-            exact: bool = False) -> int:
+            exact: bool = False, cost: float | None = None, derived: bool = False) -> int:
         """A count; ``secret``: never published (e.g. dyads outside every group), ``fixed``: always
-        published unless protected."""
+        published unless protected; ``derived``: not printed, known only through the equations (the
+        implied "No" of a Yes row, the dyads eligible), so never a complement and protected like any
+        count; ``cost``: what hiding it loses (default: 1 + its value)."""
+        self.derived.append(derived)
+        self.cost.append(1.0 + int(value) if cost is None else float(cost))
         self.values.append(int(value))
         self.labels.append(label)
         self.fixed.append(fixed and not secret)
@@ -161,25 +175,37 @@ def _pinned(grid: Grid, hidden: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _complement(grid: Grid, hidden: np.ndarray, cell: int, need: int, equation: int | None = None) -> int | None:
-    """A published, non-fixed cell sharing an equation (``equation``, or any) with ``cell``: the
-    smallest that is at least ``need``, else the largest; members before totals."""
-    members, totals = [], []
+    """The cheapest published, non-fixed cell sharing an equation (``equation``, or any) with ``cell``
+    that is at least ``need`` (else the largest); members before totals at equal cost."""
+    pool: dict[int, int] = {}
     for k, (eq_members, total) in enumerate(grid.equations):
         cells = [*eq_members, total]
         if cell not in cells or (equation is not None and k != equation):
             continue
         for i in eq_members:
             if i != cell and not hidden[i] and not grid.fixed[i]:
-                members.append(i)
+                pool[i] = 0
         if total != cell and not hidden[total] and not grid.fixed[total]:
-            totals.append(total)
-    for pool in (members, totals):
-        pool = sorted(set(pool), key=lambda i: grid.values[i])
-        if not pool:
-            continue
-        big = [i for i in pool if grid.values[i] >= need]
-        return big[0] if big else pool[-1]
-    return None
+            pool.setdefault(total, 1)
+    if not pool:
+        return None
+    big = [i for i in pool if grid.values[i] >= need]
+    if big:
+        return min(big, key=lambda i: (grid.cost[i], pool[i], grid.values[i], i))
+    return max(pool, key=lambda i: (grid.values[i], -grid.cost[i], -pool[i], -i))
+
+
+def _prune(grid: Grid, hidden: np.ndarray, primary: np.ndarray, policy: Policy) -> np.ndarray:
+    """``hidden`` with every secondary cell that is not needed published again, dearest first."""
+    protected = list(np.flatnonzero(primary))
+    kept = np.asarray(grid.secret, dtype=bool) | np.asarray(grid.derived, dtype=bool)
+    candidates = [int(c) for c in np.flatnonzero(hidden & ~primary & ~kept)]
+    for c in sorted(candidates, key=lambda i: (-grid.cost[i], -grid.values[i], i)):
+        trial = hidden.copy()
+        trial[c] = False
+        if not unprotected(grid, trial, policy, protected):
+            hidden = trial
+    return hidden
 
 
 def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = ()) -> Outcome:
@@ -192,7 +218,7 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     values = np.asarray(grid.values, dtype=np.int64)
     secret = np.asarray(grid.secret, dtype=bool)
     primary = (np.array([policy.protects(v) for v in values], dtype=bool) | np.asarray(grid.sensitive, dtype=bool)) & ~secret
-    hidden = primary | secret
+    hidden = primary | secret | np.asarray(grid.derived, dtype=bool)
     if not primary.any():
         return Outcome(hidden, primary, False)
     if policy.rounding and not grid.equations:
@@ -215,7 +241,7 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
         # hiding more cells only widens every range, so a cell found safe stays safe
         failing = unprotected(grid, hidden, policy, failing)
         if not failing:
-            return Outcome(hidden, primary, False)
+            return Outcome(_prune(grid, hidden, primary, policy), primary, False)
         cell = failing[0]
         extra = _complement(grid, hidden, cell, max(t - int(values[cell]), 1))
         if extra is None:
@@ -228,9 +254,9 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
             more = _complement(grid, hidden, c, 1, k)
             if more is not None:
                 hidden[more] = True
-    everything = np.array([not f for f in grid.fixed]) | primary | secret
+    everything = np.array([not f for f in grid.fixed]) | hidden
     for extra in (*fallbacks, everything):
         trial = hidden | extra
         if not unprotected(grid, trial, policy, failing):
-            return Outcome(trial, primary, False)
+            return Outcome(_prune(grid, trial, primary, policy), primary, False)
     return Outcome(everything, primary, True)

@@ -182,8 +182,7 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         n_na = int(first["n_not_applicable"])
         elig_value = int(first["group_n"]) - n_na
         from_flow = (_text(first["requires"]), g) in hidden_na
-        elig = grid.add(elig_value, f"{label} | {g} | eligible",
-                        fixed=not n_na or not (policy.protects(n_na) or from_flow))
+        elig = grid.add(elig_value, f"{label} | {g} | eligible", fixed=not n_na, derived=bool(n_na))
         ids.setdefault(("eligible", ""), {})[g] = elig
         if from_flow:
             for j in gr:
@@ -200,7 +199,9 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
             if not hit:
                 continue
             i = hit[0]
-            c = grid.add(int(recs[i]["n"]), f"{label} | {g} | {recs[i]['level_label'] if kind[0] != 'summary' else 'known'}")
+            value = int(recs[i]["n"])
+            c = grid.add(value, f"{label} | {g} | {recs[i]['level_label'] if kind[0] != 'summary' else 'known'}",
+                         cost=_cell_cost(kind[0], value))
             ids.setdefault(kind, {})[g] = c
             if kind[0] == "level":
                 level_cells.append(c)
@@ -214,18 +215,21 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         if level_cells:
             dens = [_num(recs[i]["denominator"]) for i in gr if recs[i]["row_type"] == "level"]
             den_value = int(dens[0]) if dens and not np.isnan(dens[0]) else sum(grid.values[c] for c in level_cells)
-            den = grid.add(den_value, f"{label} | {g} | denominator")
+            den = grid.add(den_value, f"{label} | {g} | denominator",
+                           cost=PERCENT_COST * len(level_cells) + den_value)
             shows[den] = [(i, ["denominator", "percent"]) for i in gr if recs[i]["row_type"] == "level"]
             ids.setdefault(("denominator", ""), {})[g] = den
             members = list(level_cells)
             if single:
-                comp = grid.add(den_value - sum(grid.values[c] for c in level_cells), f"{label} | {g} | other levels")
+                comp = grid.add(den_value - sum(grid.values[c] for c in level_cells), f"{label} | {g} | other levels",
+                                derived=True)
                 ids.setdefault(("complement", ""), {})[g] = comp
                 members.append(comp)
             grid.equation(members, den)
             grid.equation([den, *nk_cells], elig)
         else:
             grid.equation(summary_cells + nk_cells, elig)
+    substantive = {c for kind, per in ids.items() if kind[0] in ("level", "complement") for c in per.values()}
     fallback = np.zeros(0, dtype=bool)
     if "overall" in cols:
         for kind, per in ids.items():
@@ -241,11 +245,15 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         fallback = np.array([lab.split(" | ")[1] in groups and not f for lab, f in zip(grid.labels, grid.fixed)])
     _mark_small_class_zeros(grid, ids, groups, policy)
     outcome = protect(grid, policy, fallbacks=(fallback,) if fallback.size else ())
-    any_hidden = False
+    substantive_hidden = count_hidden = False
     for c in np.flatnonzero(outcome.hidden):
-        if grid.secret[c]:
+        if grid.secret[c] or (grid.derived[c] and not outcome.primary[c]):
             continue
-        any_hidden = True
+        part = grid.labels[c].rsplit(" | ", 1)[1]
+        if c in substantive or part == "denominator":
+            substantive_hidden = True
+        else:
+            count_hidden = True
         kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
         g = grid.labels[c].split(" | ")[1]
         for i, fields in shows.get(c, []):
@@ -255,10 +263,29 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         if recs[i]["row_type"] == "summary" and policy.min_summary_n and int(recs[i]["n"]) < policy.min_summary_n:
             few = True
             marks.mark(i, DESCRIBE_STATS, SUMMARY, label, label_of.get(recs[i]["group"], recs[i]["group"]))
-    if any_hidden or few:
+    if substantive_hidden or few:
         for i in rows:
             marks.mark(i, DESCRIBE_TESTS, TEST, label, "all groups")
+    elif count_hidden:
+        # the test is a function of the published level-by-group counts (categorical) or of values an
+        # attacker does not hold (summaries); only a rank statistic, with the group sizes, would give a
+        # hidden number of known values away
+        for i in rows:
+            marks.mark(i, ["statistic"], TEST, label, "all groups")
     return grid, ids, outcome
+
+
+#: What hiding a column's denominator costs per level row: it hides every percentage of the column.
+PERCENT_COST = 50.0
+
+
+def _cell_cost(row_type: str, value: int) -> float:
+    """What suppressing one count loses: a substantive count its dyads (1 + value); a "Not known" count
+    or the number of dyads with a summary (neither printed as a finding) a tenth of that; a zero half
+    a dyad."""
+    if row_type in ("not_known", "summary"):
+        return 0.1 * (1 + value)
+    return 0.5 if value == 0 else 1.0 + value
 
 
 def _mark_small_class_zeros(grid: Grid, ids: dict, groups: list[str], policy: Policy) -> None:
