@@ -48,8 +48,12 @@ def test_analyse_writes_results_and_a_checked_release_with_audit_and_output_requ
     assert (real / "table1_sociodemographic.csv").exists() and (real / "models_level_counts.csv").exists()
     assert not (release / "models_level_counts.csv").exists()
     audit = json.loads((release / "disclosure_audit.json").read_text())
-    assert audit["policy"] == "cohort" and audit["checked"] and audit["decisions"]
-    assert all(set(d) == {"output", "row", "column", "field", "kind", "rule"} for d in audit["decisions"])
+    assert audit["policy"] == "cohort" and audit["checked"] and audit["outputs"]["table1_sociodemographic"]["suppressed"]
+    text = (release / "disclosure_audit.json").read_text() + (release / "output_request.csv").read_text()
+    assert "decisions" not in audit and "primary" not in text and "secondary" not in text
+    internal = json.loads((real / "disclosure_decisions_internal.json").read_text())
+    assert all(set(d) == {"output", "row", "column", "field", "kind", "rule"} for d in internal["decisions"])
+    assert {d["kind"] for d in internal["decisions"]} >= {"primary", "secondary"}
     request = (release / "output_request.csv").read_text()
     assert "table1_sociodemographic.csv" in request and "count below the threshold" in request
     assert MARKER in (release / "table1_sociodemographic.csv").read_text()

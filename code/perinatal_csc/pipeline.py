@@ -126,6 +126,8 @@ def write_results(results: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]
 
 
 AUDIT = "disclosure_audit.json"
+#: Every decision with its kind (which suppressed count is the small one): internal, never released.
+INTERNAL_AUDIT = "disclosure_decisions_internal.json"
 OUTPUT_REQUEST = "output_request.csv"
 #: The release's own table of decisions, shown in the appendix.
 SUMMARY_TABLE = "disclosure_summary"
@@ -139,17 +141,19 @@ def disclose(results: dict[str, pd.DataFrame], config: Config) -> Release:
     return rel
 
 
-def write_release(rel: Release, out_dir: Path, inputs: str | None = None) -> list[Path]:
-    """Write the released tables (suppressed values as the marker), ``disclosure_audit.json`` (every
-    decision, no protected value), ``output_request.csv`` and ``RELEASE.json`` (the policy and the
-    fingerprint of the inputs, ``inputs``, that let the rendering kernel reuse the release); return
-    the table paths."""
+def write_release(rel: Release, out_dir: Path, inputs: str | None = None, internal_dir: Path | None = None) -> list[Path]:
+    """Write the released tables (suppressed values as the marker), ``disclosure_audit.json`` (the rules
+    and how many values each changed per output), ``output_request.csv`` and ``RELEASE.json`` (the
+    policy and the fingerprint of the inputs, ``inputs``, that let the rendering kernel reuse the
+    release); every single decision with its kind goes to ``INTERNAL_AUDIT`` in ``internal_dir``
+    (default: the folder above the release, with the internal result tables). Returns the table paths."""
     (out_dir / RELEASE_STAMP).unlink(missing_ok=True)
     paths = write_results(rel.tables, out_dir)
-    audit = {"policy": rel.policy.name, "checked": rel.policy.checked, "rule": rel.policy.rule_text(),
-             "threshold": rel.policy.threshold, "rounding": rel.policy.rounding,
-             "decisions": rel.audit_records()}
+    audit = {"policy": rel.policy.name, **rel.released_audit()}
     (out_dir / AUDIT).write_text(json.dumps(audit, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    internal = {"policy": rel.policy.name, "decisions": rel.audit_records()}
+    (internal_dir or out_dir.parent).joinpath(INTERNAL_AUDIT).write_text(
+        json.dumps(internal, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     rel.tables[SUMMARY_TABLE].to_csv(out_dir / OUTPUT_REQUEST, index=False, lineterminator="\n")
     if inputs is not None:
         (out_dir / RELEASE_STAMP).write_text(json.dumps({"inputs": inputs, "policy": rel.policy.name}) + "\n",

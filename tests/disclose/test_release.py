@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from perinatal_csc.disclose.policy import MARKER, PRESETS
-from perinatal_csc.disclose.release import release
+from perinatal_csc.disclose.release import PRINTED_DP, release
 
 from disclosure_attacker import bounds, characteristics_systems, safe
 
@@ -111,14 +111,22 @@ def test_values_no_rule_touches_are_unchanged(preset):
     assert (~shown).any().any()
     for c in full.columns:
         a, b = full[c][shown[c]], rel[c][shown[c]]
-        assert a.astype(object).equals(b.astype(object)) or np.allclose(a.astype(float), b.astype(float), equal_nan=True), c
+        if c == "q":               # recomputed without the withheld p-values: never below the q over every test
+            assert (b.astype(float).fillna(1) >= a.astype(float).fillna(1) - 0.0005).all(), c
+        elif c in PRINTED_DP:      # at the precision the documents print, no more
+            half = 0.5 * 10 ** -PRINTED_DP[c] + 1e-9
+            assert np.allclose(a.astype(float), b.astype(float), atol=half, rtol=0, equal_nan=True), c
+            assert np.allclose(b.astype(float), b.astype(float).round(PRINTED_DP[c]), equal_nan=True), c
+        else:
+            assert a.astype(object).equals(b.astype(object)) or np.allclose(a.astype(float), b.astype(float), equal_nan=True), c
 
 
-def test_tests_and_smd_of_a_variable_with_a_suppressed_count_are_suppressed():
+def test_tests_and_smd_of_a_variable_with_a_suppressed_category_count_are_suppressed():
     full = table()["table1_sociodemographic"]
     rel = release({"table1_sociodemographic": full}, PRESETS["cohort"]).tables["table1_sociodemographic"]
     for variable, g in rel.groupby("variable"):
-        touched = (g[["n", "percent", "denominator"]] == MARKER).any().any()
+        lv = g[g["row_type"] == "level"]
+        touched = (lv[["n", "percent", "denominator"]] == MARKER).any().any()
         assert ((g[["p", "smd", "statistic", "q"]] == MARKER).all().all()) == touched, variable
 
 
@@ -177,5 +185,5 @@ def test_nhs_rounds_every_published_count_to_five_and_takes_percentages_from_the
     rows = rel[(rel.row_type == "level") & (rel.n != MARKER) & (rel.denominator != MARKER)]
     assert len(rows)
     for _, r in rows.iterrows():
-        assert r["percent"] == pytest.approx(100 * r["n"] / r["denominator"])
-    assert any(abs(r["percent"] - f) > 1e-9 for (_, r), f in zip(rows.iterrows(), full.loc[rows.index, "percent"]))
+        assert r["percent"] == pytest.approx(100 * r["n"] / r["denominator"], abs=0.05)
+    assert any(abs(r["percent"] - f) > 0.05 for (_, r), f in zip(rows.iterrows(), full.loc[rows.index, "percent"]))

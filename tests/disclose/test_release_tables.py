@@ -148,7 +148,7 @@ def test_a_small_loss_to_follow_up_in_one_group_is_protected_in_the_flow(preset)
     if row["n"] == MARKER or row["parent_n"] == MARKER:
         assert row["percent"] == MARKER
     else:                      # a percentage adds nothing to the published numbers it is made of
-        assert row["percent"] == pytest.approx(100 * row["n"] / row["parent_n"])
+        assert row["percent"] == pytest.approx(100 * row["n"] / row["parent_n"], abs=0.05)
 
 
 def test_headline_count_and_its_complement():

@@ -16,8 +16,8 @@ import pandas as pd
 from .cells import Grid, protect, rounded
 from .policy import MARKER, Policy
 
-PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED = (
-    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "model_link", "rounded")
+PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED = (
+    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "model_link", "rounded", "q_adjusted")
 RULE_TEXT = {
     PRIMARY: "count below the threshold",
     SECONDARY: "complementary suppression: would reveal a suppressed count through totals or other cells",
@@ -28,8 +28,21 @@ RULE_TEXT = {
     LINKED: ("unadjusted odds ratio that, with the model's N and events, gives away the counts of its 2 x k table and "
              "so a suppressed count of a descriptive table about the same dyads"),
     ROUNDED: "every count rounded; percentages recomputed from the rounded counts",
+    ADJUSTED: ("q-values recomputed from the released p-values, a withheld p-value counted as 1 (never lower than "
+               "the q-value over every test), so that no q-value reveals a withheld p-value"),
 }
-KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED)
+KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED)
+#: Kinds a released file never tells apart: which suppressed count is the small one is the secret.
+SUPPRESSED_KINDS = (PRIMARY, SECONDARY, WITHHELD)
+RELEASED_KINDS = ("suppressed", SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED)
+RELEASED_RULE_TEXT = {"suppressed": ("count below the threshold, or a value from which such a count could be worked "
+                                     "out (totals, other cells, the overall column, 'Not known' rows): the same mark "
+                                     "for both"), **{k: RULE_TEXT[k] for k in RELEASED_KINDS[1:]}}
+#: Decimal places of each statistic in the documents: the release carries no more.
+PRINTED_DP = {**dict.fromkeys(("percent", "mean", "sd", "median", "q1", "q3", "epv"), 1),
+              **dict.fromkeys(("p", "q", "p_global", "hl_p"), 3),
+              **dict.fromkeys(("statistic", "smd", "or", "ci_low", "ci_high", "estimate", "se", "lr_chi2", "fmi", "df",
+                               "c_statistic", "c_ci_low", "c_ci_high", "hl_chi2", "max_gvif"), 2)}
 COUNT_FIELDS = ("n", "denominator", "group_n", "n_missing", "n_not_applicable", "excluded", "remaining", "parent_n",
                 "events", "non_events", "n_pairs", "n_involved", "n_status_unknown", "n_domain_not_known")
 PERCENT_OF = (("percent", "n", "denominator"), ("percent", "n", "parent_n"))
@@ -58,28 +71,48 @@ class Release:
     decisions: list[Decision] = field(default_factory=list)
 
     def audit_records(self) -> list[dict]:
+        """Every decision with its kind (primary, secondary, ...): internal, never released, since the kind
+        of a suppressed cell says which one is the small count."""
         return [asdict(d) for d in self.decisions]
+
+    def released_counts(self) -> dict[str, dict[str, int]]:
+        """Per output, the number of values each released rule changed; primary and complementary
+        suppression are one count ("suppressed")."""
+        counts: dict[str, dict[str, int]] = {}
+        for d in self.decisions:
+            kind = "suppressed" if d.kind in SUPPRESSED_KINDS else d.kind
+            counts.setdefault(d.output, {}).setdefault(kind, 0)
+            counts[d.output][kind] += 1
+        return counts
+
+    def released_audit(self) -> dict:
+        """The audit that may leave: the rules and, per output, how many values each changed (no row,
+        column or kind of any single decision)."""
+        counts = self.released_counts()
+        return {"checked": self.policy.checked, "rule": self.policy.rule_text(),
+                "threshold": self.policy.threshold, "rounding": self.policy.rounding,
+                "rules": {k: RELEASED_RULE_TEXT[k] for k in RELEASED_KINDS},
+                "outputs": {key: {k: c.get(k, 0) for k in RELEASED_KINDS} for key, c in counts.items()
+                            if key in self.tables}}
 
     def summary(self) -> pd.DataFrame:
         """The output request: one row per released output, the number of values each rule changed, and
-        the rules applied (no protected value)."""
-        counts: dict[str, dict[str, int]] = {}
-        for d in self.decisions:
-            counts.setdefault(d.output, {}).setdefault(d.kind, 0)
-            counts[d.output][d.kind] += 1
+        the rules applied (no protected value, and no count that tells small cells from complements)."""
+        counts = self.released_counts()
         rows = []
         for key, table in self.tables.items():
             c = counts.get(key, {})
-            rules = "; ".join(RULE_TEXT[k] for k in KINDS if c.get(k))
+            rules = "; ".join(RELEASED_RULE_TEXT[k] for k in RELEASED_KINDS if c.get(k))
             rows.append({"output": f"{key}.csv", "rows": len(table), "policy": self.policy.name,
                          "checked": "yes" if self.policy.checked else "NO: not checked",
-                         **{k: c.get(k, 0) for k in KINDS},
+                         **{k: c.get(k, 0) for k in RELEASED_KINDS},
                          "rules_applied": rules or ("none needed" if self.policy.checked else "none (policy none)")})
         for key in counts:
             if key not in self.tables:
                 rows.append({"output": f"{key}.csv", "rows": 0, "policy": self.policy.name,
-                             "checked": "not released", **{k: 0 for k in KINDS}, "rules_applied": "internal only, never released"})
-        return pd.DataFrame(rows, columns=["output", "rows", "policy", "checked", *KINDS, "rules_applied"])
+                             "checked": "not released", **{k: 0 for k in RELEASED_KINDS},
+                             "rules_applied": "internal only, never released"})
+        return pd.DataFrame(rows, columns=["output", "rows", "policy", "checked", *RELEASED_KINDS, "rules_applied"])
 
 
 class _Marks:
@@ -375,18 +408,19 @@ def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision])
         shows[c] = [(i, ["n", "percent"])]
     rows = list(dict.fromkeys(t["level"]))
     cols = list(dict.fromkeys(t["group"]))
-    totals = {}
+    row_total, column_total = {}, {}     # rows and columns share their codes: two dictionaries
     for lv in rows:
         pos = [i for i in range(len(t)) if t.at[i, "level"] == lv]
-        tot = totals[lv] = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
+        tot = row_total[lv] = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
         shows[tot] = [(i, ["denominator", "percent"]) for i in pos]
         grid.equation([cell[lv, g] for g in cols if (lv, g) in cell], tot)
     for g in cols:
         members = [cell[lv, g] for lv in rows if (lv, g) in cell]
-        totals[g] = grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True)
-        grid.equation(members, totals[g])
+        column_total[g] = grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True)
+        grid.equation(members, column_total[g])
     for (lv, g), c in cell.items():     # class disclosure: a zero in a small row or column
-        if grid.values[c] == 0 and (policy.protects(grid.values[totals[lv]]) or policy.protects(grid.values[totals[g]])):
+        if grid.values[c] == 0 and (policy.protects(grid.values[row_total[lv]])
+                                    or policy.protects(grid.values[column_total[g]])):
             grid.sensitive[c] = True
     outcome = protect(grid, policy)
     for c in np.flatnonzero(outcome.hidden):
@@ -689,7 +723,50 @@ def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
     if policy.rounding:
         for key, table in out.tables.items():
             out.tables[key] = _round(key, table, policy, out.decisions)
+    for key, table in out.tables.items():
+        out.tables[key] = _printed_precision(_q_from_released(key, table, out.decisions))
     return out
+
+
+def _q_from_released(key: str, t: pd.DataFrame, log: list[Decision]) -> pd.DataFrame:
+    """q-values that no withheld p-value can be read from: within each family of tests (a table, or one
+    comparison of the sub-group table) with a withheld p, every released q is recomputed with the
+    withheld p-values counted as 1. That q is a function of released p-values only, and never below
+    the q over every test (the withheld p-values can only have ranked lower)."""
+    if "q" not in t or "p" not in t:
+        return t
+    from ..stats.compare import bh_qvalues
+
+    t = t.copy()
+    test_id = [c for c in ("comparison", "variable") if c in t] + (["group"] if key == "table4_needs_change" else [])
+    families = t.groupby("comparison", sort=False).groups.values() if "comparison" in t else [t.index]
+    for rows in families:
+        tests = t.loc[rows].drop_duplicates(test_id)
+        if not (tests["p"].astype(object) == MARKER).any():
+            continue
+        p = np.array([1.0 if v == MARKER else float(v) for v in tests["p"].astype(object)])
+        q = dict(zip(map(tuple, tests[test_id].astype(str).to_numpy()), bh_qvalues(p)))
+        t["q"] = t["q"].astype(object)
+        for i in rows:
+            if t.at[i, "p"] != MARKER and t.at[i, "q"] != MARKER and pd.notna(t.at[i, "q"]):
+                t.at[i, "q"] = q[tuple(str(t.at[i, c]) for c in test_id)]
+        family = str(t.at[rows[0], "comparison"]) if "comparison" in t else "all tests"
+        log.append(Decision(key, family, "all groups", "q", ADJUSTED, RULE_TEXT[ADJUSTED]))
+    return t
+
+
+def _printed_precision(t: pd.DataFrame) -> pd.DataFrame:
+    """Every statistic at the decimal places the documents print (``PRINTED_DP``): a full-precision mean
+    beside a suppressed count, or a test statistic beside its p-value, could pin the count down."""
+    t = t.copy()
+    for c, dp in PRINTED_DP.items():
+        if c not in t:
+            continue
+        if pd.api.types.is_float_dtype(t[c]):
+            t[c] = t[c].round(dp)
+        elif t[c].dtype == object:
+            t[c] = t[c].map(lambda v: round(float(v), dp) if isinstance(v, (float, np.floating)) and not np.isnan(v) else v)
+    return t
 
 
 def _round(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:

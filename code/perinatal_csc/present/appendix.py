@@ -25,8 +25,8 @@ def codebook_table(codebook: Codebook) -> GT:
         f"Codebook version {codebook.version}; derived variables are computed in the analysis from recorded ones."])
 
 
-DISCLOSURE_COLUMNS = {"output": "Released output", "primary": "Primary", "secondary": "Secondary",
-                      "withheld": "Withheld", "summary": "Summary", "test": "Test", "model_estimate": "Model",
+DISCLOSURE_COLUMNS = {"output": "Released output", "suppressed": "Suppressed", "summary": "Summary", "test": "Test",
+                      "model_estimate": "Model", "model_link": "Linked", "q_adjusted": "q adjusted",
                       "rounded": "Rounded", "rules_applied": "Rules applied"}
 
 
@@ -38,9 +38,10 @@ def disclosure_table(results, *, is_synthetic: bool, rule: str) -> GT:
     gt = GT(frame).cols_label(**DISCLOSURE_COLUMNS)
     return style_table(gt, is_synthetic=is_synthetic, footnotes=[
         rule,
-        "Values changed per output: Primary, counts below the threshold; Secondary, values that would reveal them "
-        "(totals, other cells, the overall column, 'Not known' rows); Withheld, every count of a population too small "
-        "to protect; Summary, means, SDs, medians and quartiles from too few dyads; Test, tests, SMDs and q-values of "
-        "a variable with a suppressed count; Model, odds ratios withheld; Rounded, outputs whose counts were rounded. "
-        "Every decision, with its output, row, column and rule (never the value), is in disclosure_audit.json beside "
-        "the released tables."])
+        "Values changed per output: Suppressed, counts below the threshold and the values that would reveal them "
+        "(totals, other cells, the overall column, 'Not known' rows), with one mark and one count for both; Summary, "
+        "means, SDs, medians and quartiles from too few dyads; Test, tests, SMDs and q-values of a variable with a "
+        "suppressed category count; Model, odds ratios withheld; Linked, unadjusted odds ratios that would give a "
+        "suppressed count away; q adjusted, q-values recomputed with withheld p-values counted as 1; Rounded, outputs "
+        "whose counts were rounded. The audit released beside the tables gives the same counts; the decision on "
+        "each value stays in the secure environment."])
