@@ -16,8 +16,9 @@ import pandas as pd
 from .cells import Grid, protect, rounded
 from .policy import MARKER, Policy
 
-PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED = (
-    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "model_link", "rounded", "q_adjusted")
+PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED, COARSENED = (
+    "primary", "secondary", "withheld", "summary", "test", "model_estimate", "model_link", "rounded", "q_adjusted",
+    "coarsened")
 RULE_TEXT = {
     PRIMARY: "count below the threshold",
     SECONDARY: "complementary suppression: would reveal a suppressed count through totals or other cells",
@@ -31,10 +32,13 @@ RULE_TEXT = {
     ADJUSTED: ("q-values recomputed from the released p-values, a withheld p-value counted as 1 (never lower than "
                "the q-value over every test), so that no q-value reveals a withheld p-value"),
 }
-KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED)
+RULE_TEXT[COARSENED] = ("median and quartiles given to whole numbers where the number of dyads with a value is "
+                        "suppressed: on whole-number data their decimals would tell that number's remainder on "
+                        "division by 4")
+KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED, COARSENED)
 #: Kinds a released file never tells apart: which suppressed count is the small one is the secret.
 SUPPRESSED_KINDS = (PRIMARY, SECONDARY, WITHHELD)
-RELEASED_KINDS = ("suppressed", SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED)
+RELEASED_KINDS = ("suppressed", SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED, COARSENED)
 RELEASED_RULE_TEXT = {"suppressed": ("count below the threshold, or a value from which such a count could be worked "
                                      "out (totals, other cells, the overall column, 'Not known' rows): the same mark "
                                      "for both"), **{k: RULE_TEXT[k] for k in RELEASED_KINDS[1:]}}
@@ -182,6 +186,12 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
                     marks.mark(i, ["group_n", "n", "denominator", "percent", "n_missing", "n_not_applicable",
                                    *DESCRIBE_STATS], kind, part_text + _text(recs[i]["label"]), label_of[recs[i]["group"]])
                 marks.mark(i, DESCRIBE_TESTS, TEST, part_text + _text(recs[i]["label"]), "all groups")
+            overall: dict[str, list[int]] = {}      # the overall column stays: a population of its own
+            for i in idx:
+                if recs[i]["group"] == "overall":
+                    overall.setdefault(recs[i]["variable"], []).append(i)
+            for rows in overall.values():
+                _variable_grid(recs, rows, [], policy, marks, part_text, label_of)
             continue
         by_var: dict[str, list[int]] = {}
         for i in idx:
@@ -191,7 +201,40 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
                                     hidden_na if part is None else frozenset())
             if grids is not None and part is None:
                 grids[key, variable] = linked
-    return marks.apply()
+    return _coarsen_quantiles(key, marks.apply(), t, log)
+
+
+QUANTILES = ("median", "q1", "q3")
+#: Below this many dyads, a mean and SD to one decimal place do not fit every number of dyads nearby
+#: (a mean of whole numbers moves in steps of 1/n), so they are withheld beside a suppressed n.
+MEAN_FITS_ANY_N = 20
+
+
+def _coarsen_quantiles(key: str, t: pd.DataFrame, full: pd.DataFrame, log: list[Decision]) -> pd.DataFrame:
+    """Summary rows whose number of dyads is suppressed: median and quartiles to whole numbers (a type-7
+    quartile of whole numbers is x + f * d with f the fractional part of (n - 1) p, so its decimals
+    narrow n to a residue modulo 4, a median's to its parity), and no mean or SD below
+    ``MEAN_FITS_ANY_N`` dyads."""
+    rows = (t["row_type"] == "summary") & (t["n"].astype(object) == MARKER)
+    if not rows.any():
+        return t
+    marks = _Marks(key, t, log)
+    for i in np.flatnonzero(rows.to_numpy()):
+        if int(full["n"].iat[i]) < MEAN_FITS_ANY_N:
+            marks.mark(i, ["mean", "sd"], SUMMARY, _text(t["label"].iat[i]), _text(t["group_label"].iat[i]))
+    t = marks.apply()
+    for c in QUANTILES:
+        if c not in t:
+            continue
+        t[c] = t[c].astype(object)
+        for i in np.flatnonzero(rows.to_numpy()):
+            v = t[c].iat[i]
+            if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v):
+                t.iloc[i, t.columns.get_loc(c)] = float(np.floor(float(v) + 0.5))
+    for i in np.flatnonzero(rows.to_numpy()):
+        log.append(Decision(key, _text(t["label"].iat[i]), _text(t["group_label"].iat[i]), "median, q1, q3", COARSENED,
+                            RULE_TEXT[COARSENED]))
+    return t
 
 
 def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
@@ -396,28 +439,37 @@ def _headline(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) ->
 
 
 def _transitions(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
-    """A cross-tabulation with its row totals (shown) and column totals (treated as published
-    elsewhere, so fixed); a zero in a row or column of 1 to threshold - 1 dyads is protected (it
-    would say where all of them went)."""
+    """A cross-tabulation with its row totals (the denominators) and its Total row (the column totals),
+    all adding up to the number of pairs (fixed); a zero in a row or column of 1 to threshold - 1
+    dyads is protected (it would say where all of them went). A table without a Total row has its
+    column totals treated as published elsewhere (fixed)."""
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     grid = Grid()
-    cell, shows = {}, {}
+    total_row = (t["row_type"] == "total").to_numpy() if "row_type" in t else np.zeros(len(t), dtype=bool)
+    cell, column_total, shows = {}, {}, {}
     for i, r in t.iterrows():
-        cell[r["level"], r["group"]] = c = grid.add(r["n"], f"{r['level_label']} | {r['group_label']}")
+        if total_row[i]:
+            c = column_total[r["group"]] = grid.add(r["n"], f"Total | {r['group_label']}")
+        else:
+            c = cell[r["level"], r["group"]] = grid.add(r["n"], f"{r['level_label']} | {r['group_label']}")
         shows[c] = [(i, ["n", "percent"])]
-    rows = list(dict.fromkeys(t["level"]))
+    rows = list(dict.fromkeys(t.loc[~total_row, "level"]))
     cols = list(dict.fromkeys(t["group"]))
-    row_total, column_total = {}, {}     # rows and columns share their codes: two dictionaries
+    row_total = {}     # rows and columns share their codes: separate dictionaries
     for lv in rows:
-        pos = [i for i in range(len(t)) if t.at[i, "level"] == lv]
+        pos = [i for i in range(len(t)) if t.at[i, "level"] == lv and not total_row[i]]
         tot = row_total[lv] = grid.add(t.at[pos[0], "denominator"], f"{t.at[pos[0], 'level_label']} | total")
         shows[tot] = [(i, ["denominator", "percent"]) for i in pos]
         grid.equation([cell[lv, g] for g in cols if (lv, g) in cell], tot)
     for g in cols:
         members = [cell[lv, g] for lv in rows if (lv, g) in cell]
-        column_total[g] = grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True)
+        if g not in column_total:
+            column_total[g] = grid.add(sum(grid.values[m] for m in members), f"{g} | total", fixed=True)
         grid.equation(members, column_total[g])
+    grand = grid.add(sum(grid.values[row_total[lv]] for lv in rows), "all pairs", fixed=True)
+    grid.equation([row_total[lv] for lv in rows], grand)
+    grid.equation([column_total[g] for g in cols], grand)
     for (lv, g), c in cell.items():     # class disclosure: a zero in a small row or column
         if grid.values[c] == 0 and (policy.protects(grid.values[row_total[lv]])
                                     or policy.protects(grid.values[column_total[g]])):
@@ -460,8 +512,10 @@ def _paired_tests(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
             marks.mark(i, ["n_pairs", "statistic", "df", "p"], PRIMARY, r["label"], r["group_label"])
         elif policy.min_summary_n and int(r["n_pairs"]) < policy.min_summary_n:
             marks.mark(i, ["statistic", "df", "p"], SUMMARY, r["label"], r["group_label"])
-        if notes.iat[i] != r["note"] and str(r["test"]).startswith("Exact McNemar"):
-            marks.mark(i, ["statistic", "p"], TEST, r["label"], r["group_label"])
+        if notes.iat[i] != r["note"]:
+            # McNemar's statistic is a count; a signed-rank statistic with its p gives the pairs it ranked
+            exact = str(r["test"]).startswith("Exact McNemar")
+            marks.mark(i, ["statistic", "p"] if exact else ["statistic"], TEST, r["label"], r["group_label"])
     out = marks.apply()
     out["note"] = notes
     return out
@@ -496,8 +550,12 @@ def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
         for i in rows:
             if policy.min_summary_n and int(t.at[i, "n"]) < policy.min_summary_n:
                 marks.mark(i, [*DESCRIBE_STATS, "statistic", "p", "q"], SUMMARY, t.at[i, "label"], t.at[i, "group_label"])
+    notes = _note_counts(key, t, policy, log)
+    for i in range(len(t)):
+        if notes.iat[i] != t.at[i, "note"] and isinstance(t.at[i, "note"], str):
+            marks.mark(i, ["statistic"], TEST, t.at[i, "label"], t.at[i, "group_label"])
     out = marks.apply()
-    out["note"] = _note_counts(key, t, policy, log)
+    out["note"] = notes
     return out
 
 
