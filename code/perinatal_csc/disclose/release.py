@@ -29,12 +29,12 @@ RULE_TEXT = {
     LINKED: ("unadjusted odds ratio that, with the model's N and events, gives away the counts of its 2 x k table and "
              "so a suppressed count of a descriptive table about the same dyads"),
     ROUNDED: "every count rounded; percentages recomputed from the rounded counts",
-    ADJUSTED: ("q-values recomputed from the released p-values, a withheld p-value counted as 1 (never lower than "
+    ADJUSTED: ("q-values recomputed from the released p-values, a withheld p-value counted as one (never lower than "
                "the q-value over every test), so that no q-value reveals a withheld p-value"),
 }
 RULE_TEXT[COARSENED] = ("median and quartiles given to whole numbers where the number of dyads with a value is "
                         "suppressed: on whole-number data their decimals would tell that number's remainder on "
-                        "division by 4")
+                        "division by four")
 KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED, COARSENED)
 #: Kinds a released file never tells apart: which suppressed count is the small one is the secret.
 SUPPRESSED_KINDS = (PRIMARY, SECONDARY, WITHHELD)

@@ -27,7 +27,7 @@ def codebook_table(codebook: Codebook) -> GT:
 
 DISCLOSURE_COLUMNS = {"output": "Released output", "suppressed": "Suppressed", "summary": "Summary", "test": "Test",
                       "model_estimate": "Model", "model_link": "Linked", "q_adjusted": "q adjusted",
-                      "rounded": "Rounded", "rules_applied": "Rules applied"}
+                      "coarsened": "Quartiles", "rounded": "Rounded", "rules_applied": "Rules applied"}
 
 
 def disclosure_table(results, *, is_synthetic: bool, rule: str) -> GT:
@@ -42,6 +42,7 @@ def disclosure_table(results, *, is_synthetic: bool, rule: str) -> GT:
         "(totals, other cells, the overall column, 'Not known' rows), with one mark and one count for both; Summary, "
         "means, SDs, medians and quartiles from too few dyads; Test, tests, SMDs and q-values of a variable with a "
         "suppressed category count; Model, odds ratios withheld; Linked, unadjusted odds ratios that would give a "
-        "suppressed count away; q adjusted, q-values recomputed with withheld p-values counted as 1; Rounded, outputs "
+        "suppressed count away; q adjusted, q-values recomputed with withheld p-values counted as one; Quartiles, medians and quartiles "
+        "given to whole numbers beside a suppressed number of dyads; Rounded, outputs "
         "whose counts were rounded. The audit released beside the tables gives the same counts; the decision on "
         "each value stays in the secure environment."])
