@@ -29,6 +29,11 @@ from .data.synth import generate, recognise, write_cohort
 from .disclose.policy import MARKER, policy_for
 from .disclose.release import Release, release
 from .stats import describe, models
+from .stats.plan import load_plan
+from .stats.recode import combine_sparse, recode_table
+
+#: The result table of the pre-specified combinations applied (no counts: released as it is).
+RECODES = "recodes"
 
 Stage = Callable[[pd.DataFrame, Config], dict[str, pd.DataFrame]]
 
@@ -87,11 +92,25 @@ def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> 
 
 def run_analysis(data: pd.DataFrame, config: Config,
                  progress: Callable[[str], None] = lambda s: None) -> dict[str, pd.DataFrame]:
-    """Every analysis stage's tidy tables, by name."""
-    out: dict[str, pd.DataFrame] = {}
+    """Every analysis stage's tidy tables, by name, on the data with the codebook's pre-specified
+    combinations applied where a category would be a small count under the disclosure policy
+    (``recodes``: what was combined)."""
+    policy, cb = policy_for(config), load_codebook(config.codebook_path)
+    described, described_cb, recodes = combine_sparse(data, cb, policy.threshold)
+    modelled, modelled_cb = data, cb
+    if policy.min_level_events:
+        for spec in load_plan(config.analysis_plan_path, cb).models:
+            complete = modelled[[spec.outcome, *spec.covariates]].notna().all(axis=1).to_numpy()
+            modelled, modelled_cb, more = combine_sparse(modelled, modelled_cb, policy.min_level_events, spec.outcome,
+                                                         variables=spec.covariates, for_models=True,
+                                                         population=complete)
+            recodes += more
+    inputs = {"describe": (described, described_cb), "models": (modelled, modelled_cb)}
+    out: dict[str, pd.DataFrame] = {RECODES: recode_table(recodes)}
     for name, stage in ANALYSIS_STAGES:
         progress(f"analysis: {name}")
-        for key, table in stage(data, config).items():
+        stage_data, stage_cb = inputs.get(name, (data, cb))
+        for key, table in stage(stage_data, config, codebook=stage_cb).items():
             if key in out:
                 raise RuntimeError(f"result table {key!r} produced twice (second time by {name})")
             out[key] = table
@@ -136,9 +155,14 @@ SUMMARY_TABLE = "disclosure_summary"
 def disclose(results: dict[str, pd.DataFrame], config: Config) -> Release:
     """The release of ``results`` under the configuration's disclosure policy; its tables include
     ``disclosure_summary`` (the output request, one row per released output)."""
-    rel = release(results, policy_for(config))
+    rel = release(results, policy_for(config), links=codebook_links(load_codebook(config.codebook_path)))
     rel.tables[SUMMARY_TABLE] = rel.summary()
     return rel
+
+
+def codebook_links(cb) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Derived variable -> (variable, level codes as the tables write them) for every ``sum_of``."""
+    return {v.name: (v.sum_of[0], tuple(str(c) for c in v.sum_of[1])) for v in cb if v.sum_of}
 
 
 def write_release(rel: Release, out_dir: Path, inputs: str | None = None, internal_dir: Path | None = None) -> list[Path]:

@@ -28,6 +28,19 @@ class Level:
     label: str
 
 
+#: The code a ``combine`` entry uses for values not known (missing among dyads for whom the variable applies).
+NOT_KNOWN_CODE = "not_known"
+
+
+@dataclass(frozen=True)
+class Combine:
+    """A pre-specified recode: categories (codes, or ``NOT_KNOWN_CODE``) counted as one, under ``label``,
+    when one of them would otherwise be a small count. The merged category takes the first code."""
+
+    levels: tuple[Any, ...]
+    label: str
+
+
 @dataclass(frozen=True)
 class Variable:
     """One codebook entry."""
@@ -54,6 +67,8 @@ class Variable:
     note: str | None = None
     short_label: str | None = None
     definition: str | None = None
+    combine: tuple[Combine, ...] = ()
+    sum_of: tuple[str, tuple[Any, ...]] | None = None
 
     @property
     def table_label(self) -> str:
@@ -184,6 +199,7 @@ def _variable(d: dict, path: Path) -> Variable:
     if d["type"] in ("integer", "continuous") and d.get("summary") not in ("mean_sd", "median_iqr"):
         raise ValueError(f"{where}: a numeric variable needs summary mean_sd or median_iqr")
     rng = d.get("range")
+    combine = _combine(d.get("combine") or [], levels, where, d["type"])
     return Variable(
         name=d["name"], label=d["label"], type=d["type"], timepoint=d["timepoint"], source=d["source"],
         required=bool(d.get("required", False)), levels=levels, reference=d.get("reference"),
@@ -191,8 +207,41 @@ def _variable(d: dict, path: Path) -> Variable:
         summary=d.get("summary"), missing_codes=tuple(d.get("missing_codes", ())), group=d.get("group"),
         instrument=d.get("instrument"), items=tuple(d.get("items", ())), requires=d.get("requires"),
         pattern=d.get("pattern"), derived=d.get("derived"), inputs=tuple(d.get("inputs", ())), note=d.get("note"),
-        short_label=d.get("short_label"), definition=d.get("definition"),
+        short_label=d.get("short_label"), definition=d.get("definition"), combine=combine,
+        sum_of=_sum_of(d.get("sum_of"), where, d["type"]),
     )
+
+
+def _sum_of(d: Any, where: str, vtype: str) -> tuple[str, tuple[Any, ...]] | None:
+    """``sum_of: {variable: V, levels: [...]}``: a binary variable whose 1 is the sum of V's levels (a
+    link between tables that disclosure control must know)."""
+    if d is None:
+        return None
+    if vtype != "binary" or not isinstance(d, dict) or set(d) != {"variable", "levels"} or not d["levels"]:
+        raise ValueError(f"{where}: sum_of needs a binary variable and a mapping with 'variable' and 'levels'")
+    return str(d["variable"]), tuple(d["levels"])
+
+
+def _combine(entries: list, levels: tuple[Level, ...], where: str, vtype: str) -> tuple[Combine, ...]:
+    """The ``combine:`` list: each entry's levels are codes of the variable (or of an earlier entry's
+    merged category) or ``not_known``, at least two, with a label; binary variables combine only
+    "not known" with one of their levels (they stay binary)."""
+    out, codes = [], [lv.code for lv in levels]
+    for k, e in enumerate(entries):
+        here = f"{where}, combine[{k}]"
+        if not isinstance(e, dict) or set(e) != {"levels", "label"}:
+            raise ValueError(f"{here}: expected a mapping with 'levels' and 'label'")
+        members = tuple(e["levels"])
+        real = [c for c in members if c != NOT_KNOWN_CODE]
+        unknown = [c for c in real if c not in codes]
+        if len(members) < 2 or not real or unknown:
+            raise ValueError(f"{here}: levels {list(members)} must be two or more of {codes + [NOT_KNOWN_CODE]}"
+                             + (f" (unknown: {unknown})" if unknown else ""))
+        if vtype == "binary" and (len(real) != 1 or NOT_KNOWN_CODE not in members):
+            raise ValueError(f"{here}: a binary variable combines '{NOT_KNOWN_CODE}' with one level only")
+        codes = [c for c in codes if c not in real[1:]]
+        out.append(Combine(members, str(e["label"])))
+    return tuple(out)
 
 
 @lru_cache(maxsize=8)
@@ -204,7 +253,7 @@ def _load_cached(path: Path, mtime: float) -> Codebook:
     cb = Codebook(variables=variables, version=str(raw.get("codebook_version", "")),
                   conventions=raw.get("conventions", {}), path=path)
     for v in cb:
-        for ref in (*v.items, *v.inputs, *([v.requires] if v.requires else [])):
+        for ref in (*v.items, *v.inputs, *([v.requires] if v.requires else []), *([v.sum_of[0]] if v.sum_of else [])):
             if ref not in cb:
                 raise ValueError(f"codebook {path}, variable {v.name!r}: refers to unknown variable {ref!r}")
     return cb

@@ -37,7 +37,7 @@ class Policy:
     def rule_text(self) -> str:
         """The policy in one sentence for the Methods and the table notes."""
         if not self.checked:
-            return ("No disclosure control was applied (policy 'none'): the outputs were not checked and "
+            return ("No disclosure control was applied: the outputs were not checked and "
                     "must not leave the secure environment.")
         parts = [f"counts of 1 to {self.threshold - 1} were suppressed (shown as '{MARKER}'), with further "
                  "cells suppressed where a suppressed count could otherwise be recovered from totals, the "
@@ -57,7 +57,7 @@ class Policy:
                      "away a suppressed count of a table about the same dyads was withheld")
         if self.min_residual_df:
             parts.append(f"models with fewer than {self.min_residual_df} residual degrees of freedom were withheld")
-        return f"Statistical disclosure control (policy '{self.name}'): " + "; ".join(parts) + "."
+        return "Statistical disclosure control: " + "; ".join(parts) + "."
 
 
 PRESETS: dict[str, Policy] = {

@@ -160,10 +160,13 @@ def _num(v) -> float:
 
 def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision],
                      part_column: str | None = None, hidden_na: frozenset = frozenset(),
-                     grids: dict | None = None) -> pd.DataFrame:
+                     grids: dict | None = None, links: dict | None = None) -> pd.DataFrame:
     """Tables of n (%), summaries and "Not known" rows by group: one grid per variable and population
-    (each comparison of a sub-group table is its own population). ``hidden_na``: (follow-up flag,
-    group) whose count not followed up the participant flow hides, so the table hides it too."""
+    (each comparison of a sub-group table is its own population), shared by a variable and those
+    derived from it as a sum of its levels (``links``: derived variable -> (variable, level codes)).
+    ``hidden_na``: (follow-up flag, group) whose count not followed up the participant flow hides, so
+    the table hides it too."""
+    links = links or {}
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     recs = t.to_dict("records")
@@ -197,8 +200,12 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
         for i in idx:
             by_var.setdefault(recs[i]["variable"], []).append(i)
         for variable, rows in by_var.items():
+            if variable in links and links[variable][0] in by_var:
+                continue                            # protected with the variable it is derived from
+            derived = tuple((by_var[d], codes) for d, (source, codes) in links.items()
+                            if source == variable and d in by_var)
             linked = _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
-                                    hidden_na if part is None else frozenset())
+                                    hidden_na if part is None else frozenset(), derived)
             if grids is not None and part is None:
                 grids[key, variable] = linked
     return _coarsen_quantiles(key, marks.apply(), t, log)
@@ -237,17 +244,28 @@ def _coarsen_quantiles(key: str, t: pd.DataFrame, full: pd.DataFrame, log: list[
     return t
 
 
-def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
-                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset()):
-    """One variable of one population: its counts by group, the overall column, the "Not known" row,
-    the implied complement of a one-level row, denominators and dyads eligible, as one grid.
-    Returns (grid, cell ids by (row kind, level) and group, the protection outcome)."""
+@dataclass
+class _Part:
+    """One variable's cells in a (possibly shared) grid: its label, frame rows, cell ids by (row kind,
+    level) and group, and the frame fields each cell shows."""
+
+    label: str
+    rows: list[int]
+    ids: dict
+    shows: dict
+    substantive: set
+
+
+def _build(grid: Grid, recs: list[dict], rows: list[int], groups: list[str], policy: Policy, marks: _Marks,
+           part_text: str, label_of: dict, hidden_na: frozenset) -> _Part:
+    """Add one variable of one population to ``grid``: its counts by group, the overall column, the "Not
+    known" row, the implied complement of a one-level row, denominators and dyads eligible, with the
+    equations between them."""
     label = part_text + _text(recs[rows[0]]["label"])
     kinds = list(dict.fromkeys((recs[i]["row_type"], recs[i]["level"]) for i in rows))
     main = [k for k in kinds if k[0] != "not_known"]
     single = len(main) == 1 and main[0][0] == "level"
     cols = [*groups, *(["overall"] if any(recs[i]["group"] == "overall" for i in rows) else [])]
-    grid = Grid()
     shows: dict[int, list[tuple[int, list[str]]]] = {}   # grid cell -> [(frame row, fields)]
     ids: dict[tuple, dict[str, int]] = {}
     for g in cols:
@@ -306,7 +324,6 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         else:
             grid.equation(summary_cells + nk_cells, elig)
     substantive = {c for kind, per in ids.items() if kind[0] in ("level", "complement") for c in per.values()}
-    fallback = np.zeros(0, dtype=bool)
     if "overall" in cols:
         for kind, per in ids.items():
             if "overall" not in per or not all(g in per for g in groups):
@@ -318,37 +335,79 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
             if rest:
                 members.append(grid.add(rest, f"{label} | outside the groups | {kind}", secret=True))
             grid.equation(members, per["overall"])
-        fallback = np.array([lab.split(" | ")[1] in groups and not f for lab, f in zip(grid.labels, grid.fixed)])
     _mark_small_class_zeros(grid, ids, groups, policy)
+    return _Part(label, rows, ids, shows, substantive)
+
+
+def _link(grid: Grid, whole: _Part, summed: _Part, codes: tuple[str, ...]) -> None:
+    """Equations between a variable and one derived from it (``summed``'s one level = the sum of
+    ``whole``'s levels ``codes``; the same dyads not known): an attacker adds the published rows up."""
+    for g, yes in summed.ids.get(("level", "1"), {}).items():
+        parts = [whole.ids.get(("level", c), {}).get(g) for c in codes]
+        if all(p is not None for p in parts) and sum(grid.values[p] for p in parts) == grid.values[yes]:
+            grid.equation(parts, yes)
+    for g, nk in summed.ids.get(("not_known", NOT_KNOWN_LEVEL), {}).items():
+        other = whole.ids.get(("not_known", NOT_KNOWN_LEVEL), {}).get(g)
+        if other is not None and grid.values[other] == grid.values[nk]:
+            grid.equation([other], nk)
+
+
+NOT_KNOWN_LEVEL = "not_known"
+
+
+def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
+                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset(),
+                   linked: tuple = ()):
+    """One variable of one population as one grid (with ``linked``: (rows, level codes) of variables
+    derived from it as a sum of its levels, in the same grid), protected. Returns (grid, the first
+    variable's cell ids by (row kind, level) and group, the protection outcome)."""
+    grid = Grid()
+    first = _build(grid, recs, rows, groups, policy, marks, part_text, label_of, hidden_na)
+    parts = [first]
+    for other_rows, codes in linked:
+        part = _build(grid, recs, other_rows, groups, policy, marks, part_text, label_of, hidden_na)
+        _link(grid, first, part, codes)
+        parts.append(part)
+    fallback = np.zeros(0, dtype=bool)
+    if any(recs[i]["group"] == "overall" for i in rows) and groups:
+        fallback = np.array([lab.split(" | ")[1] in groups and not f for lab, f in zip(grid.labels, grid.fixed)])
     outcome = protect(grid, policy, fallbacks=(fallback,) if fallback.size else ())
+    for part in parts:
+        _mark_part(grid, part, outcome, recs, policy, marks, label_of)
+    return grid, first.ids, outcome
+
+
+def _mark_part(grid: Grid, part: _Part, outcome, recs: list[dict], policy: Policy, marks: _Marks,
+               label_of: dict) -> None:
+    """Replace the hidden cells of one variable by the marker; withhold its tests when a category count
+    is hidden (only its rank statistic when only "Not known" or summary counts are)."""
     substantive_hidden = count_hidden = False
-    for c in np.flatnonzero(outcome.hidden):
-        if grid.secret[c] or (grid.derived[c] and not outcome.primary[c]):
+    for c in sorted(part.shows.keys() | part.substantive):
+        if not outcome.hidden[c] or grid.secret[c] or (grid.derived[c] and not outcome.primary[c]):
             continue
-        part = grid.labels[c].rsplit(" | ", 1)[1]
-        if c in substantive or part == "denominator":
+        kind_of_cell = grid.labels[c].rsplit(" | ", 1)[1]
+        if c in part.substantive or kind_of_cell == "denominator":
             substantive_hidden = True
         else:
             count_hidden = True
         kind = PRIMARY if outcome.primary[c] else (WITHHELD if outcome.withheld else SECONDARY)
         g = grid.labels[c].split(" | ")[1]
-        for i, fields in shows.get(c, []):
-            marks.mark(i, fields, kind, f"{label}: {_text(recs[i]['level_label']) or 'summary'}", label_of.get(g, g))
+        for i, fields in part.shows.get(c, []):
+            marks.mark(i, fields, kind, f"{part.label}: {_text(recs[i]['level_label']) or 'summary'}", label_of.get(g, g))
     few = False
-    for i in rows:
+    for i in part.rows:
         if recs[i]["row_type"] == "summary" and policy.min_summary_n and int(recs[i]["n"]) < policy.min_summary_n:
             few = True
-            marks.mark(i, DESCRIBE_STATS, SUMMARY, label, label_of.get(recs[i]["group"], recs[i]["group"]))
+            marks.mark(i, DESCRIBE_STATS, SUMMARY, part.label, label_of.get(recs[i]["group"], recs[i]["group"]))
     if substantive_hidden or few:
-        for i in rows:
-            marks.mark(i, DESCRIBE_TESTS, TEST, label, "all groups")
+        for i in part.rows:
+            marks.mark(i, DESCRIBE_TESTS, TEST, part.label, "all groups")
     elif count_hidden:
         # the test is a function of the published level-by-group counts (categorical) or of values an
         # attacker does not hold (summaries); only a rank statistic, with the group sizes, would give a
         # hidden number of known values away
-        for i in rows:
-            marks.mark(i, ["statistic"], TEST, label, "all groups")
-    return grid, ids, outcome
+        for i in part.rows:
+            marks.mark(i, ["statistic"], TEST, part.label, "all groups")
 
 
 #: What hiding a column's denominator costs per level row: it hides every percentage of the column.
@@ -747,8 +806,10 @@ def _headline_consistent(tables: dict[str, pd.DataFrame], policy: Policy, log: l
 Handler = Callable[[str, pd.DataFrame, Policy, list], pd.DataFrame]
 
 
-def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
-    """Every result table as it may be released under ``policy``, and the decisions taken."""
+def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None = None) -> Release:
+    """Every result table as it may be released under ``policy``, and the decisions taken. ``links``:
+    derived variable -> (variable, level codes) where one is the sum of the other's levels (from the
+    codebook's ``sum_of``), protected together."""
     out = Release(policy=policy, tables={})
     if not policy.checked:
         out.tables = {key: table.copy() for key, table in results.items()}
@@ -758,7 +819,8 @@ def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
         (s, str(g)) for s, g, x in zip(flow["stage"], flow["group"], flow["excluded"].astype(object))
         if x == MARKER and s in FOLLOW_UP_STAGES)
     grids: dict = {}
-    described = {key: _characteristics(key, results[key], policy, out.decisions, hidden_na=hidden_na, grids=grids)
+    described = {key: _characteristics(key, results[key], policy, out.decisions, hidden_na=hidden_na, grids=grids,
+                                       links=links)
                  for key in CHARACTERISTICS if key in results}
     models = _models(results, policy, out.decisions, _model_links(results, grids, policy))
     for key, table in results.items():
@@ -775,7 +837,8 @@ def release(results: dict[str, pd.DataFrame], policy: Policy) -> Release:
         handler = HANDLERS.get(key)
         if handler is None:
             raise KeyError(f"no disclosure rule for the result table {key!r}: add one in disclose/release.py")
-        out.tables[key] = handler(key, table, policy, out.decisions)
+        out.tables[key] = (handler(key, table, policy, out.decisions, links=links) if key == "table5_subgroups"
+                           else handler(key, table, policy, out.decisions))
     if "headline" in out.tables:
         out.tables["headline"] = _headline_consistent(out.tables, policy, out.decisions)
     if policy.rounding:
@@ -854,6 +917,7 @@ def _round(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd
 
 
 HANDLERS: dict[str, Handler] = {
+    "recodes": lambda k, t, p, log: t.copy(),          # which categories were combined: labels, no counts
     "table1_sociodemographic": _characteristics,
     "table2_clinical": _characteristics,
     "table3_needs": _characteristics,
@@ -862,5 +926,6 @@ HANDLERS: dict[str, Handler] = {
     "table4_transitions": _transitions,
     "table4_paired_tests": _paired_tests,
     "table4_needs_change": _needs_change,
-    "table5_subgroups": lambda k, t, p, log: _characteristics(k, t, p, log, part_column="comparison"),
+    "table5_subgroups": lambda k, t, p, log, links=None: _characteristics(k, t, p, log, part_column="comparison",
+                                                                       links=links),
 }

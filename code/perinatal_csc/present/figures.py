@@ -30,8 +30,13 @@ def withheld_figure(is_synthetic: bool, height: float = 1.2) -> Figure:
 
 
 def _transitions_hidden(results: Results) -> bool:
+    """True when the figure cannot be drawn even with small flows merged: a category's total or the
+    number of pairs is suppressed."""
     t = results["table4_transitions"]
-    return bool((t[["n", "denominator", "n_pairs"]].astype(object) == MARKER).any().any())
+    return bool((t[["denominator", "n_pairs"]].astype(object) == MARKER).any().any())
+
+
+MERGED = "Changes of fewer dyads than the disclosure threshold (merged)"
 
 
 def _synthetic(fig: Figure, is_synthetic: bool) -> None:
@@ -40,16 +45,31 @@ def _synthetic(fig: Figure, is_synthetic: bool) -> None:
 
 
 def _transitions(results: Results) -> tuple[list[str], list[str], np.ndarray, int]:
-    """Episode labels, one-year labels, the counts (episode x one year) and the number of pairs."""
+    """Episode labels, one-year labels, the counts (episode x one year) and the number of pairs. A
+    suppressed cell is 0 here and its dyads go to one more one-year column, ``MERGED``: each
+    episode category's total less its shown cells (which the table gives away already)."""
     t = results["table4_transitions"]
     cells = t[t["row_type"] == "level"]
     rows = list(dict.fromkeys(cells["level"]))
     cols = list(dict.fromkeys(cells["group"]))
-    counts = (cells.pivot_table(index="level", columns="group", values="n", aggfunc="sum", sort=False)
+    shown = cells.assign(n=[0 if hidden(v) else int(v) for v in cells["n"]])
+    counts = (shown.pivot_table(index="level", columns="group", values="n", aggfunc="sum", sort=False)
               .reindex(index=rows, columns=cols).fillna(0).to_numpy(dtype=int))
     row_labels = cells.drop_duplicates("level")["level_label"].tolist()
     col_labels = cells.drop_duplicates("group")["group_label"].tolist()
+    if (cells["n"].astype(object) == MARKER).any():
+        totals = cells.drop_duplicates("level").set_index("level")["denominator"].reindex(rows).astype(int).to_numpy()
+        counts = np.column_stack([counts, totals - counts.sum(axis=1)])
+        col_labels = [*col_labels, MERGED]
     return row_labels, col_labels, counts, int(t["n_pairs"].iloc[0])
+
+
+def _column_totals(results: Results, col_labels: list[str], counts: np.ndarray) -> list[str]:
+    """The one-year totals as the table's Total row releases them (the marker when suppressed); none for
+    the merged column."""
+    t = results["table4_transitions"]
+    total = t[t["row_type"] == "total"].set_index("group_label")["n"]
+    return [fmt_count(total[lab]) if lab in total.index else "" for lab in col_labels]
 
 
 ALLUVIAL_BAR = 0.1
@@ -79,6 +99,16 @@ def alluvial_flows(counts: np.ndarray, gap: float) -> list[tuple[int, int, float
     return flows
 
 
+def _spread(ys: list[float], step: float) -> list[float]:
+    """Label heights (given top to bottom) moved apart to at least ``step``, keeping their order and
+    centred on where they wanted to be."""
+    out = list(ys)
+    for k in range(1, len(out)):
+        out[k] = min(out[k], out[k - 1] - step)
+    shift = (sum(ys) - sum(out)) / len(out) if out else 0.0
+    return [y + shift for y in out]
+
+
 def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
     """Alluvial diagram: CSC status during the acute episode (left) and at one year (right), with a band
     for each change of category whose width is the number of dyads, among dyads with both known."""
@@ -98,15 +128,19 @@ def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
         band = ax.fill_between(xs, low, low + w, facecolor=PALETTE[i % len(PALETTE)], alpha=0.35,
                                hatch=HATCHES[i % len(HATCHES)], edgecolor="#444444", linewidth=0.3)
         band.set_gid(f"flow-{i}-{j}")
+    right_totals = _column_totals(results, col_labels, counts)
     for side, sizes, labels, x in (("left", counts.sum(axis=1), row_labels, 0.0),
                                    ("right", counts.sum(axis=0), col_labels, x1)):
         tops = _stack(sizes, gap)
+        ys = _spread([top - size / 2 for size, top in zip(sizes, tops)], 0.075 * (counts.sum() + gap * len(sizes)))
         for k, (size, top, lab) in enumerate(zip(sizes, tops, labels)):
-            ax.bar(x, size, width=ALLUVIAL_BAR, bottom=top - size, align="edge", color=PALETTE[k % len(PALETTE)],
-                   hatch=HATCHES[k % len(HATCHES)], edgecolor="black", linewidth=0.6)
+            merged = lab == MERGED
+            ax.bar(x, size, width=ALLUVIAL_BAR, bottom=top - size, align="edge",
+                   color="#bbbbbb" if merged else PALETTE[k % len(PALETTE)],
+                   hatch="" if merged else HATCHES[k % len(HATCHES)], edgecolor="black", linewidth=0.6)
             tx, ha = (-0.02, "right") if side == "left" else (1.02, "left")
-            ax.text(tx, top - size / 2, textwrap.fill(f"{lab}: {size}", 24), ha=ha, va="center", fontsize=7.5,
-                    linespacing=1.0)
+            text = lab if merged else f"{lab}: {size if side == 'left' else right_totals[k]}"
+            ax.text(tx, ys[k], textwrap.fill(text, 24), ha=ha, va="center", fontsize=7.5, linespacing=1.0)
     top = counts.sum() + gap * (counts.shape[0] - 1)
     ax.text(ALLUVIAL_BAR / 2, top + gap, "During the\nacute episode", ha="center", va="bottom", fontsize=8.5,
             fontweight="bold")
@@ -121,34 +155,49 @@ def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
 
 
 def csc_status_alt(results: Results) -> str:
-    """Text description of the CSC status figure, with every count of the transition table (each as
-    "n = k", so that check-disclosure can read it)."""
+    """Text description of the CSC status figure, with every count of the transition table it shows
+    (each as "n = k", so that check-disclosure can read it); suppressed flows are named as merged."""
     if _transitions_hidden(results):
         return WITHHELD_FIGURE
     row_labels, col_labels, counts, n = _transitions(results)
     cells = results["table4_transitions"]
+    totals = cells[cells["row_type"] == "total"]
     cells = cells[cells["row_type"] == "level"]
     rows, cols = list(dict.fromkeys(cells["level"])), list(dict.fromkeys(cells["group"]))
+    merged = MERGED in col_labels
     T = "table4_transitions"
 
     def count(x: int, **key: str) -> str:
         return sourced(str(x), (T, {"row_type": "level", **key}, "sum:n"))
 
-    d = "; ".join(f"{lab} n = {count(x, level=r)}" for lab, x, r in zip(row_labels, counts.sum(axis=1), rows))
-    y = "; ".join(f"{lab} n = {count(x, group=c)}" for lab, x, c in zip(col_labels, counts.sum(axis=0), cols))
+    def column(c: str) -> str:
+        v = totals.loc[totals["group"] == c, "n"].iloc[0] if (totals["group"] == c).any() else None
+        if v is None or hidden(v):
+            return MARKER
+        return sourced(str(int(v)), (T, {"row_type": "total", "group": c}, "n"))
+
+    def row_total(r: str) -> str:
+        return sourced(str(int(cells.loc[cells["level"] == r, "denominator"].iloc[0])),
+                       (T, {"row_type": "level", "level": r}, "denominator"))
+
+    d = "; ".join(f"{lab} n = {row_total(r)}" for lab, r in zip(row_labels, rows))
+    y = "; ".join(f"{lab} n = {column(c)}" for lab, c in zip(col_labels, cols))
     moves = []
     for i, lab in enumerate(row_labels):
         if counts[i].sum() == 0:
             continue
-        total = count(counts[i].sum(), level=rows[i])
         to = ", ".join(f"{col_labels[j]} n = {count(counts[i, j], level=rows[i], group=cols[j])}"
-                       for j in range(len(col_labels)) if counts[i, j])
-        moves.append(f"{lab} during the episode (n = {total}) to {to}")
+                       for j in range(len(cols)) if counts[i, j])
+        rest = (" and the rest in merged flows" if to else "merged flows only") if merged and counts[i, -1] else ""
+        moves.append(f"{lab} during the episode (n = {row_total(rows[i])}) to {to}{rest}")
     pairs = sourced(str(n), (T, {}, "n_pairs"))
-    same = count(int(np.trace(counts)), level="=group") if counts.shape[0] == counts.shape[1] else "0"
+    same = ("" if merged or counts.shape[0] != len(cols)
+            else f"; {count(int(np.trace(counts[:, :len(cols)])), level='=group')} dyads were in the same category at both")
+    note = (" Changes of fewer dyads than the disclosure threshold are drawn as one merged grey band for each "
+            "category during the episode, without their numbers." if merged else "")
     return (f"Alluvial diagram of children's social care status for the {pairs} dyads followed up with status known "
-            f"at both timepoints; {same} dyads were in the same category at both. During the acute episode: {d}. "
-            f"One year after discharge: {y}. From each category during the episode to one year: " + "; ".join(moves) + ".")
+            f"at both timepoints{same}. During the acute episode: {d}. One year after discharge: {y}. "
+            "From each category during the episode to one year: " + "; ".join(moves) + "." + note)
 
 
 def _domains(results: Results) -> pd.DataFrame:

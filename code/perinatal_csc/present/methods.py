@@ -136,3 +136,69 @@ def sensitivity_text(results: dict[str, pd.DataFrame]) -> str:
             f"[@hosmer1980] over {f['hl_groups']} groups, and collinearity by the generalised variance inflation "
             "factor [@fox1992gvif]. The linearity of maternal age was checked with restricted cubic splines "
             "[@harrell2015rms].")
+
+
+def _combined(rows: pd.DataFrame) -> str:
+    """'ethnicity (“A or B”; “C or D”)': each variable with the combined categories it shows, in order."""
+    parts = []
+    for label, g in rows.groupby("label", sort=False):
+        parts.append(f"{_lower(label)} ({'; '.join(f'“{x}”' for x in g['into'])})")
+    return series(parts)
+
+
+def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
+    """The disclosure control actually applied, for a journal reader: the threshold, how further values
+    were chosen and checked, the categories combined (declared in advance, from ``recodes``) and the
+    rules that changed any released value (from the output request), with no software vocabulary."""
+    if not policy.checked:
+        return ("No statistical disclosure control was applied: the outputs were not checked and must not leave "
+                "the secure environment.")
+    t = policy.threshold
+    changed = results.get("disclosure_summary")
+    used = set() if changed is None else {k for k in changed.columns
+                                          if k not in ("output", "rows", "policy", "checked", "rules_applied")
+                                          and pd.to_numeric(changed[k], errors="coerce").fillna(0).sum() > 0}
+    out = [f"To protect the mothers and infants, no count of 1 to {t - 1} dyads was published (such counts are "
+           "shown as *). Further values were suppressed where a suppressed count could otherwise be worked out from "
+           "totals, other cells, other tables or the statistics beside them; they were chosen to lose as little "
+           "information as possible (counts of missing values before findings), and each table was checked by "
+           "computing every value consistent with what was published, which had to leave each suppressed count at "
+           f"least three possible values, one of them {t} or more."]
+    if policy.rounding:
+        out.append(f"Every other count was rounded to the nearest {policy.rounding}, and percentages were computed "
+                   "from the rounded counts.")
+    recodes = results.get("recodes")
+    if recodes is not None and len(recodes):
+        tables = recodes[recodes["applies_to"] == "tables"]
+        models = recodes[recodes["applies_to"] != "tables"]
+        if len(tables):
+            out.append("Categories were combined as declared in the codebook before analysis wherever one would "
+                       f"otherwise have had 1 to {t - 1} dyads in a group: {_combined(tables)}; tables and tests "
+                       "use the combined categories.")
+        for where, g in models.groupby("applies_to", sort=False):
+            out.append(f"In the {where}, categories of {_combined(g)} were combined in the same way, because a "
+                       f"category had fewer than {policy.min_level_events} dyads with, or without, the outcome.")
+    rules = []
+    if "summary" in used:
+        rules.append(f"no mean, standard deviation, median or quartile was given from fewer than {policy.min_summary_n} "
+                     "dyads")
+    if "coarsened" in used:
+        rules.append("where the number of dyads with a value was suppressed, medians and quartiles were given to whole "
+                     "numbers, and means and standard deviations were not given for fewer than 20 dyads")
+    if "test" in used:
+        rules.append("a test, standardised mean difference or q-value was not given where a suppressed category count "
+                     "could be worked out from it")
+    if "q_adjusted" in used:
+        rules.append("q-values were computed with any withheld p-value counted as 1, so that none reveals it")
+    if "model_estimate" in used:
+        rules.append(f"odds ratios of a category with fewer than {policy.min_level_events} dyads with or without the "
+                     "outcome were not given")
+    if "model_link" in used:
+        rules.append("an unadjusted odds ratio that would give away a suppressed count of a table about the same dyads "
+                     "was not given")
+    if policy.min_residual_df:
+        rules.append(f"no model with fewer than {policy.min_residual_df} residual degrees of freedom was reported")
+    if rules:
+        text = "; ".join(rules)
+        out.append(text[0].upper() + text[1:] + ".")
+    return " ".join(out)

@@ -552,12 +552,13 @@ def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     return out.merge(tests, on=["variable", "group"], how="left")[NEEDS_CHANGE_COLUMNS]
 
 
-def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
+def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = None) -> dict[str, pd.DataFrame]:
     """Every descriptive table of the manuscript, by stable name (written to CSV by ``analyse``).
-    Monte Carlo p-values use ``compare.MC_RESAMPLES`` and ``compare.MC_SEED``, as the Methods state."""
+    Monte Carlo p-values use ``compare.MC_RESAMPLES`` and ``compare.MC_SEED``, as the Methods state.
+    ``codebook``: the codebook with combined categories (``recode.combine_sparse``), else the configured one."""
     from .flow import headline_counts, participant_flow
 
-    cb = load_codebook(config.codebook_path)
+    cb = codebook or load_codebook(config.codebook_path)
     cohort = cohort.copy(deep=False)
     cohort.attrs = {}       # pandas deep-copies attrs (the loader's n x k flags) on every derived frame
     change = needs_change(cohort, cb)

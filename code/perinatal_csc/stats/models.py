@@ -798,12 +798,12 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def results(cohort: pd.DataFrame, config: Config) -> dict[str, pd.DataFrame]:
+def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = None) -> dict[str, pd.DataFrame]:
     """Tidy tables of the models stage: ``models_<model>`` (unadjusted and adjusted ORs), ``models_sensitivity``,
     ``models_summary``, ``models_exclusions``, ``models_diagnostics``, ``models_linearity`` (spline against linear
     for each continuous covariate), ``models_plan`` (and ``models_screening``
-    for strategy screen)."""
-    cb = load_codebook(config.codebook_path)
+    for strategy screen). ``codebook``: the codebook with combined categories, else the configured one."""
+    cb = codebook or load_codebook(config.codebook_path)
     plan = load_plan(config.analysis_plan_path, cb)
     out = fit_models(cohort, plan, cb)
     path = config.analysis_plan_path
