@@ -178,21 +178,22 @@ def csc_status_alt(results: Results) -> str:
 
     def row_total(r: str) -> str:
         return sourced(str(int(cells.loc[cells["level"] == r, "denominator"].iloc[0])),
-                       (T, {"row_type": "level", "level": r}, "denominator"))
+                       (T, {"row_type": "level", "level": r, "group": cols[0]}, "denominator"))
 
+    pairs = sourced(str(n), (T, {}, "n_pairs"))             # records in the order the text shows them
+    same = ("" if merged or counts.shape[0] != len(cols)
+            else f"; {count(int(np.trace(counts[:, :len(cols)])), level='=group')} dyads were in the same category at both")
     d = "; ".join(f"{lab} n = {row_total(r)}" for lab, r in zip(row_labels, rows))
     y = "; ".join(f"{lab} n = {column(c)}" for lab, c in zip(col_labels, cols))
     moves = []
     for i, lab in enumerate(row_labels):
         if counts[i].sum() == 0:
             continue
+        total = row_total(rows[i])
         to = ", ".join(f"{col_labels[j]} n = {count(counts[i, j], level=rows[i], group=cols[j])}"
                        for j in range(len(cols)) if counts[i, j])
         rest = (" and the rest in merged flows" if to else "merged flows only") if merged and counts[i, -1] else ""
-        moves.append(f"{lab} during the episode (n = {row_total(rows[i])}) to {to}{rest}")
-    pairs = sourced(str(n), (T, {}, "n_pairs"))
-    same = ("" if merged or counts.shape[0] != len(cols)
-            else f"; {count(int(np.trace(counts[:, :len(cols)])), level='=group')} dyads were in the same category at both")
+        moves.append(f"{lab} during the episode (n = {total}) to {to}{rest}")
     note = (" Changes of fewer dyads than the disclosure threshold are drawn as one merged grey band for each "
             "category during the episode, without their numbers." if merged else "")
     return (f"Alluvial diagram of children's social care status for the {pairs} dyads followed up with status known "

@@ -158,8 +158,8 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
     used = set() if changed is None else {k for k in changed.columns
                                           if k not in ("output", "rows", "policy", "checked", "rules_applied")
                                           and pd.to_numeric(changed[k], errors="coerce").fillna(0).sum() > 0}
-    out = [f"To protect the mothers and infants, no count of 1 to {t - 1} dyads was published (such counts are "
-           "shown as *). Further values were suppressed where a suppressed count could otherwise be worked out from "
+    out = [f"To protect the mothers and infants, no count of dyads below {t} other than zero was published (such "
+           "counts are shown as *). Further values were suppressed where a suppressed count could otherwise be worked out from "
            "totals, other cells, other tables or the statistics beside them; they were chosen to lose as little "
            "information as possible (counts of missing values before findings), and each table was checked by "
            "computing every value consistent with what was published, which had to leave each suppressed count at "
@@ -173,7 +173,7 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
         models = recodes[recodes["applies_to"] != "tables"]
         if len(tables):
             out.append("Categories were combined as declared in the codebook before analysis wherever one would "
-                       f"otherwise have had 1 to {t - 1} dyads in a group: {_combined(tables)}; tables and tests "
+                       f"otherwise have had fewer than {t} dyads (but some) in a group: {_combined(tables)}; tables and tests "
                        "use the combined categories.")
         for where, g in models.groupby("applies_to", sort=False):
             out.append(f"In the {where}, categories of {_combined(g)} were combined in the same way, because a "
