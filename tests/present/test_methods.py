@@ -90,3 +90,30 @@ def test_the_method_rule_and_confidence_level_come_from_the_plan(tmp_path):
     text = pmeth.models_text(results_for(changed_plan(tmp_path, firth_90)))
     assert "Every model was fitted by Firth's penalised likelihood" in text and "90% confidence intervals" in text
     assert "95%" in pmeth.models_text(results_for(PLAN))
+
+
+def test_disclosure_text_states_the_rules_and_combinations_applied_in_journal_words():
+    import pandas as pd
+
+    from perinatal_csc.disclose.policy import PRESETS
+    from perinatal_csc.present.methods import disclosure_text
+
+    recodes = pd.DataFrame([
+        {"applies_to": "tables", "variable": "ethnicity", "label": "Ethnicity", "combined": "Mixed or multiple; Other",
+         "into": "Mixed, multiple or other ethnic group"},
+        {"applies_to": "models", "variable": "diagnosis", "label": "Primary diagnosis",
+         "combined": "Bipolar disorder; Other psychosis", "into": "Bipolar disorder or other psychosis"}])
+    summary = pd.DataFrame([{"output": "table1.csv", "rows": 10, "policy": "tre", "checked": "yes", "suppressed": 3,
+                             "summary": 0, "test": 2, "model_estimate": 0, "model_link": 0, "rounded": 0,
+                             "q_adjusted": 1, "coarsened": 0, "rules_applied": "x"}])
+    text = disclosure_text({"recodes": recodes, "disclosure_summary": summary}, PRESETS["tre"])
+    assert "below 10" in text and "10 or more" in text
+    assert "“Mixed, multiple or other ethnic group”" in text and "In the models" in text
+    assert "q-values were computed with any withheld p-value counted as 1" in text
+    assert "standardised mean difference" in text and "whole numbers" not in text      # only rules applied
+    assert "residual degrees of freedom" in text                                      # tre's model rule
+    for word in ("tre", "cohort", "preset", "policy", "integer program"):
+        assert f" {word} " not in f" {text} ", word
+    bare = disclosure_text({"recodes": recodes.iloc[:0], "disclosure_summary": summary}, PRESETS["cohort"])
+    assert "combined" not in bare and "below 5" in bare
+    assert "not checked" in disclosure_text({}, PRESETS["none"])

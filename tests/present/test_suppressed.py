@@ -76,15 +76,22 @@ def transitions(small_cell=2):
     return pd.DataFrame(rows)
 
 
-def test_the_alluvial_figure_is_withheld_when_its_counts_are_suppressed():
+def test_the_alluvial_figure_merges_suppressed_flows_and_shows_no_small_count():
     assert 2 in small(pfig.csc_status_alt({"table4_transitions": transitions()}))   # unprotected: readable
     r = release({"table4_transitions": transitions()}, COHORT).tables
+    assert (r["table4_transitions"]["n"].astype(object) == MARKER).any()
     alt = pfig.csc_status_alt(r)
-    assert alt == pfig.WITHHELD_FIGURE and not small(alt)
+    assert alt != pfig.WITHHELD_FIGURE and "merged" in alt and not small(alt)
     fig = pfig.csc_status_figure(r, is_synthetic=False)
-    assert isinstance(fig, Figure) and not fig.axes and pfig.WITHHELD_FIGURE[:30] in fig.texts[0].get_text().replace("\n", " ")
+    drawn = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert fig.axes and pfig.MERGED.split()[0] in drawn and not small(drawn)
+    # the bands drawn: every released flow, and per episode category the rest of its total (never a small one alone)
+    flows = [p for ax in fig.axes for p in ax.collections if str(p.get_gid()).startswith("flow-")]
+    assert flows
     kept = release({"table4_transitions": transitions(small_cell=20)}, COHORT).tables
-    assert pfig.csc_status_alt(kept) != pfig.WITHHELD_FIGURE
+    assert "merged" not in pfig.csc_status_alt(kept)
+    totals_hidden = kept["table4_transitions"].assign(denominator=MARKER)
+    assert pfig.csc_status_alt({"table4_transitions": totals_hidden}) == pfig.WITHHELD_FIGURE
 
 
 def test_inline_sentences_and_natural_frequencies_hide_a_small_count():

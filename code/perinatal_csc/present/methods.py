@@ -175,9 +175,10 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
             out.append("Categories were combined as declared in the codebook before analysis wherever one would "
                        f"otherwise have had fewer than {t} dyads (but some) in a group: {_combined(tables)}; tables and tests "
                        "use the combined categories.")
-        for where, g in models.groupby("applies_to", sort=False):
-            out.append(f"In the {where}, categories of {_combined(g)} were combined in the same way, because a "
-                       f"category had fewer than {policy.min_level_events} dyads with, or without, the outcome.")
+        if len(models):
+            out.append(f"In the models, categories of {_combined(models)} were combined in the same way, because a "
+                       f"category had fewer than {policy.min_level_events} dyads with, or without, a model's outcome "
+                       "(every model uses the combined categories).")
     rules = []
     if "summary" in used:
         rules.append(f"no mean, standard deviation, median or quartile was given from fewer than {policy.min_summary_n} "

@@ -104,7 +104,7 @@ def combine_sparse(df: pd.DataFrame, cb: Codebook, below: int, by: str = CSC_BY,
                 skipped.add(target)
                 continue
             done.append(Recode(var.name, var.table_label, tuple(_label(current, c) for c in spec.levels), spec.label,
-                               f"models of {cb[by].label.lower()}" if for_models else "tables"))
+                               "models" if for_models else "tables"))
             col, current = _apply(col, current, spec, eligible)
         out[var.name] = col
         variables[k] = current
