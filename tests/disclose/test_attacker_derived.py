@@ -196,3 +196,124 @@ def test_no_rank_statistic_sits_beside_a_suppressed_number_of_zero_differences_o
         for _, g in rel.groupby(["comparison", "variable"] if "comparison" in rel else "variable"):
             if (g["n"] == MARKER).any():
                 assert (g["statistic"].isin([MARKER, ""])).all()
+
+
+def _stuart_maxwell(tables: np.ndarray) -> np.ndarray:
+    """The Stuart-Maxwell statistic of each k x k table in ``tables`` (textbook form: d' V^-1 d with d the
+    row-minus-column margins and V their covariance, the last category left out; categories empty at
+    both timepoints dropped is not needed here, every table has the same margins)."""
+    rows, cols = tables.sum(axis=2), tables.sum(axis=1)
+    d = (rows - cols)[:, :-1]
+    v = -(tables + np.transpose(tables, (0, 2, 1))).astype(float)
+    idx = np.arange(tables.shape[1])
+    v[:, idx, idx] = rows + cols - 2 * tables[:, idx, idx]
+    v = v[:, :-1, :-1]
+    return np.einsum("ti,tij,tj->t", d, np.linalg.pinv(v), d)
+
+
+def _witness(shown: np.ndarray, row_totals: list, col_totals: list, pairs: int, cell: tuple[int, int], value: int,
+             statistic: float | None, seed: int, budget: int = 200_000) -> bool:
+    """Is there a table of whole numbers >= 0 with the shown cells (NaN where suppressed), the row totals,
+    the column totals that are shown (None where suppressed), ``pairs`` in all, ``cell`` = ``value`` and a Stuart-Maxwell
+    statistic that prints as ``statistic`` (2 decimal places)? A depth-first search in a seeded random
+    order, stopped at the first such table or after ``budget`` steps (then: not found)."""
+    rng = np.random.default_rng(seed)
+    k = shown.shape[0]
+    base = np.nan_to_num(shown).astype(int)
+    hidden = [(i, j) for i in range(k) for j in range(k) if np.isnan(shown[i, j]) and (i, j) != cell]
+    base[cell] = value
+    rl = [None if r is None else r - base[i].sum() for i, r in enumerate(row_totals)]
+    cl = [None if c is None else c - base[:, j].sum() for j, c in enumerate(col_totals)]
+    if any(x is not None and x < 0 for x in (*rl, *cl)):
+        return False
+    cap = int(pairs - base.sum())
+    steps = [0]
+
+    def fill(pos: int, table: np.ndarray) -> bool:
+        steps[0] += 1
+        if steps[0] > budget:
+            return False
+        if pos == len(hidden):
+            if any(x not in (None, 0) for x in (*rl, *cl)) or table.sum() != pairs:
+                return False
+            return statistic is None or abs(_stuart_maxwell(table[None])[0] - statistic) <= 0.005 + 1e-9
+        i, j = hidden[pos]
+        last_in_row = all(h[0] != i for h in hidden[pos + 1:])
+        last_in_column = all(h[1] != j for h in hidden[pos + 1:])
+        top = min(x for x in (rl[i], cl[j], cap - int(table.sum() - base.sum())) if x is not None)
+        options = ([rl[i]] if last_in_row and rl[i] is not None
+                   else [cl[j]] if last_in_column and cl[j] is not None
+                   else rng.permutation(max(top, -1) + 1).tolist())
+        for v in options:
+            if v < 0 or v > top:
+                continue
+            table[i, j] = v
+            if rl[i] is not None:
+                rl[i] -= v
+            if cl[j] is not None:
+                cl[j] -= v
+            found = fill(pos + 1, table)
+            if rl[i] is not None:
+                rl[i] += v
+            if cl[j] is not None:
+                cl[j] += v
+            if found:
+                return True
+        table[i, j] = 0
+        return False
+
+    return fill(0, base.copy())
+
+
+@pytest.mark.parametrize("preset", PRESET_NAMES)
+def test_the_stuart_maxwell_statistic_narrows_no_suppressed_transition(analysed, preset):
+    """For each protected cell of the released transition table, a search over the completions of the
+    table (hidden cells whole numbers; rows, shown column totals and pairs adding up; the Stuart-Maxwell
+    statistic as released, when it is) finds at least three values, one below the threshold and one at
+    or above it. The statistic is released only when no cell is suppressed: it is a non-linear function
+    of the mirrored cell sums that the integer program cannot bound."""
+    from statsmodels.stats.contingency_tables import SquareTable
+
+    policy = PRESETS[preset]
+    full = analysed["full"]["table4_transitions"]
+    rel = read(analysed[preset], "table4_transitions")
+    tests = read(analysed[preset], "table4_paired_tests")
+    sm = tests[tests["test"].str.startswith("Stuart")].iloc[0]
+    cells = full[full["row_type"] == "level"]
+    levels, groups = list(dict.fromkeys(cells["level"])), list(dict.fromkeys(cells["group"]))
+    true = cells.pivot(index="level", columns="group", values="n").reindex(index=levels, columns=groups).to_numpy(int)
+    if true.sum(axis=0).min() > 0 and true.sum(axis=1).min() > 0:     # our formula against statsmodels
+        assert _stuart_maxwell(true[None])[0] == pytest.approx(SquareTable(true, shift_zeros=False).homogeneity().statistic, rel=1e-9)
+    rcells = rel[rel["row_type"] == "level"]
+    shown = np.full(true.shape, np.nan)
+    for _, r in rcells.iterrows():
+        if r["n"] != MARKER:
+            shown[levels.index(r["level"]), groups.index(r["group"])] = float(r["n"])
+    if not np.isnan(shown).any():
+        return
+    assert sm["statistic"] in ("", MARKER) and sm["p"] in ("", MARKER)
+    dens = [rcells[rcells["level"] == lv]["denominator"].iloc[0] for lv in levels]
+    row_totals = [None if d == MARKER else int(d) for d in dens]
+    pairs = int(rcells["n_pairs"].iloc[0])
+    totals = rel[rel["row_type"] == "total"].set_index("group")["n"]
+    col_totals = [None if totals[g] == MARKER else int(totals[g]) for g in groups]
+    statistic = None if sm["statistic"] in ("", MARKER) else float(sm["statistic"])
+    problems = []
+    for i, j in zip(*np.nonzero(np.isnan(shown))):
+        v0 = int(true[i, j])
+        if not policy.protects(v0):
+            continue
+        top = pairs if row_totals[i] is None else row_totals[i]
+        found = {v0}
+        above = [v for v in range(policy.threshold, top + 1)]
+        for v in above:                        # a witness at or above the threshold
+            if _witness(shown, row_totals, col_totals, pairs, (i, j), v, statistic, seed=v):
+                found.add(v)
+                break
+        for v in sorted(set(range(0, top + 1)) - found, key=lambda v: abs(v - v0)):   # and one more value
+            if _witness(shown, row_totals, col_totals, pairs, (i, j), v, statistic, seed=v):
+                found.add(v)
+                break
+        if not (len(found) >= 3 and min(found) < policy.threshold <= max(found)):
+            problems.append(f"{levels[i]} -> {groups[j]}: only {sorted(found)} found")
+    assert not problems, problems

@@ -580,6 +580,22 @@ def _paired_tests(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]
     return out
 
 
+def _marginal_test(tables: dict[str, pd.DataFrame], log: list[Decision]) -> pd.DataFrame:
+    """The Stuart-Maxwell test of the transition table is withheld when a cell of that table is
+    suppressed: its statistic is a function of the margins (published) and of the sums of cells
+    mirrored about the diagonal, so it narrows the suppressed cells in a way no linear check bounds
+    (an attacker's search over the completions of the table finds it does, on small cohorts)."""
+    cells = tables["table4_transitions"]
+    t = tables["table4_paired_tests"].reset_index(drop=True)
+    if not (cells["n"].astype(object) == MARKER).any():
+        return t
+    marks = _Marks("table4_paired_tests", t, log)
+    for i in range(len(t)):
+        if str(t.at[i, "test"]).startswith("Stuart"):
+            marks.mark(i, ["statistic", "df", "p"], TEST, t.at[i, "label"], t.at[i, "group_label"])
+    return marks.apply()
+
+
 def _needs_change(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
     """Paired CAN-M summaries: dyads with both, and dyads left out, by group with the overall column."""
     t = t.reset_index(drop=True)
@@ -841,6 +857,8 @@ def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None
                            else handler(key, table, policy, out.decisions))
     if "headline" in out.tables:
         out.tables["headline"] = _headline_consistent(out.tables, policy, out.decisions)
+    if "table4_transitions" in out.tables and "table4_paired_tests" in out.tables:
+        out.tables["table4_paired_tests"] = _marginal_test(out.tables, out.decisions)
     if policy.rounding:
         for key, table in out.tables.items():
             out.tables[key] = _round(key, table, policy, out.decisions)
