@@ -263,6 +263,8 @@ def _typed(column: pd.Series) -> pd.Series:
     except ValueError:
         return column.astype(object)
     if not nums:
+        if MARKER in values and column.name in NUMERIC_COLUMNS:     # suppressed or empty: no number shown
+            return pd.Series([MARKER if v == MARKER else np.nan for v in values], index=column.index, dtype=object)
         if MARKER in values or column.name not in NUMERIC_COLUMNS:
             return column.astype(object)
         return pd.Series(np.nan, index=column.index, dtype="float64")

@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from ..data.codebook import Codebook
+from ..disclose.release import MEAN_FITS_ANY_N
 from .models import plan_facts
 
 
@@ -146,6 +147,23 @@ def _combined(rows: pd.DataFrame) -> str:
     return series(parts)
 
 
+#: What each released rule (the output request's columns) did, as a clause of the Methods.
+_RULE_SENTENCES = (
+    ("summary", lambda p: f"no mean, standard deviation, median or quartile was given from fewer than "
+                          f"{p.min_summary_n} dyads"),
+    ("coarsened", lambda p: "where the number of dyads with a value was suppressed, medians and quartiles were given "
+                            "to whole numbers, and means and standard deviations were not given for fewer than "
+                            f"{MEAN_FITS_ANY_N} dyads"),
+    ("test", lambda p: "a test, standardised mean difference or q-value was not given where a suppressed category "
+                       "count could be worked out from it"),
+    ("q_adjusted", lambda p: "q-values were computed with any withheld p-value counted as 1, so that none reveals it"),
+    ("model_estimate", lambda p: f"odds ratios of a category with fewer than {p.min_level_events} dyads with or "
+                                 "without the outcome were not given"),
+    ("model_link", lambda p: "an unadjusted odds ratio that would give away a suppressed count of a table about the "
+                             "same dyads was not given"),
+)
+
+
 def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
     """The disclosure control actually applied, for a journal reader: the threshold, how further values
     were chosen and checked, the categories combined (declared in advance, from ``recodes``) and the
@@ -179,24 +197,7 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
             out.append(f"In the models, categories of {_combined(models)} were combined in the same way, because a "
                        f"category had fewer than {policy.min_level_events} dyads with, or without, a model's outcome "
                        "(every model uses the combined categories).")
-    rules = []
-    if "summary" in used:
-        rules.append(f"no mean, standard deviation, median or quartile was given from fewer than {policy.min_summary_n} "
-                     "dyads")
-    if "coarsened" in used:
-        rules.append("where the number of dyads with a value was suppressed, medians and quartiles were given to whole "
-                     "numbers, and means and standard deviations were not given for fewer than 20 dyads")
-    if "test" in used:
-        rules.append("a test, standardised mean difference or q-value was not given where a suppressed category count "
-                     "could be worked out from it")
-    if "q_adjusted" in used:
-        rules.append("q-values were computed with any withheld p-value counted as 1, so that none reveals it")
-    if "model_estimate" in used:
-        rules.append(f"odds ratios of a category with fewer than {policy.min_level_events} dyads with or without the "
-                     "outcome were not given")
-    if "model_link" in used:
-        rules.append("an unadjusted odds ratio that would give away a suppressed count of a table about the same dyads "
-                     "was not given")
+    rules = [sentence(policy) for kind, sentence in _RULE_SENTENCES if kind in used]
     if policy.min_residual_df:
         rules.append(f"no model with fewer than {policy.min_residual_df} residual degrees of freedom was reported")
     if rules:
