@@ -140,9 +140,10 @@ def _high_enough(policy: Policy, value: int, high: int) -> bool:
     return not policy.rounding and high >= max(policy.threshold, value + 2)
 
 
-def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells) -> list[int]:
-    """The cells of ``cells`` that fail ``range_protects``. Every integer solution found while
-    maximising one cell is also tried as a witness for the others, which saves programs."""
+def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells, *, first: bool = False) -> list[int]:
+    """The cells of ``cells`` that fail ``range_protects`` (``first``: stop at the first). Every
+    integer solution found while maximising one cell is also tried as a witness for the others, which
+    saves programs."""
     program = _program(grid, hidden, policy)
     pending, failing = list(cells), []
     while pending:
@@ -151,8 +152,15 @@ def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells) -> list[i
         if not (_high_enough(policy, grid.values[cell], int(x[cell]))
                 or range_protects(_extreme(grid, program, cell, 1), int(x[cell]), policy)):
             failing.append(cell)
+            if first:
+                break
         pending = [q for q in pending if not _high_enough(policy, grid.values[q], int(x[q]))]
     return failing
+
+
+def _neighbours(grid: Grid, cell: int) -> set[int]:
+    """Cells that share an equation with ``cell``."""
+    return {i for members, total in grid.equations if cell in (*members, total) for i in (*members, total)}
 
 
 def range_protects(lo: int, hi: int, policy: Policy) -> bool:
@@ -197,13 +205,21 @@ def _complement(grid: Grid, hidden: np.ndarray, cell: int, need: int, equation: 
 
 def _prune(grid: Grid, hidden: np.ndarray, primary: np.ndarray, policy: Policy) -> np.ndarray:
     """``hidden`` with every secondary cell that is not needed published again, dearest first."""
-    protected = list(np.flatnonzero(primary))
+    protected = [int(p) for p in np.flatnonzero(primary)]
     kept = np.asarray(grid.secret, dtype=bool) | np.asarray(grid.derived, dtype=bool)
     candidates = [int(c) for c in np.flatnonzero(hidden & ~primary & ~kept)]
+    if not candidates:
+        return hidden
+    bare = hidden.copy()
+    bare[candidates] = False
+    if not unprotected(grid, bare, policy, protected, first=True):
+        return bare                         # none is needed (often so when counts are rounded)
     for c in sorted(candidates, key=lambda i: (-grid.cost[i], -grid.values[i], i)):
         trial = hidden.copy()
         trial[c] = False
-        if not unprotected(grid, trial, policy, protected):
+        near = _neighbours(grid, c)          # the protected cells most likely to fail are checked first
+        order = sorted(protected, key=lambda p: (p not in near, p))
+        if not unprotected(grid, trial, policy, order, first=True):
             hidden = trial
     return hidden
 
