@@ -497,3 +497,30 @@ def test_finished_outputs_are_reused_only_while_nothing_they_depend_on_changed(t
     (root / "chapters" / "_part.qmd").write_text(PART.replace("Demo table", "Renamed table"))
     messages, paths = run()
     assert "executing" in messages and "Renamed table" in paths[0].read_text()
+
+
+def test_quarto_gets_one_format_per_call_as_a_project_needs(tmp_path, monkeypatch):
+    """Quarto 1.7 inside a project takes a comma-joined ``--to`` as one unknown format: a stand-in quarto
+    that fails as it does records the calls."""
+    import os
+    import stat
+
+    from perinatal_csc.render.driver import _render_quarto
+
+    root = make_project(tmp_path / "project")
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "bin" / "quarto"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n"
+                    'if [ "$1" = "--version" ]; then echo 1.7.34; exit 0; fi\n'
+                    f'echo "$@" >> "{calls}"\n'
+                    'case "$*" in *"--to "*,*) echo "ERROR: Unknown format" >&2; exit 1;; esac\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr("perinatal_csc.render.driver.lint", lambda root: [])   # a built-in fixture project
+    written = _render_quarto(fixture_config(root), ["html", "docx", "pdf"], root, lambda s: None,
+                             {"review": False, "blind": False})
+    lines = calls.read_text().splitlines()
+    assert [line.split("--to ")[1].split()[0] for line in lines] == ["html", "docx", "typst"]
+    assert all(line.startswith("render index.qmd --to ") for line in lines)
+    assert [p.name for p in written] == ["index.html", "index.docx", "index.pdf"]

@@ -426,11 +426,13 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
         fmts = document_formats(read_document(root / name, root), formats)
         if not fmts:
             continue
-        to = ",".join("typst" if f == "pdf" else f for f in fmts)
-        progress(f"rendering {name} to {to} with Quarto {version} (pre- and post-render steps from _quarto.yml)")
-        p = subprocess.run([quarto, "render", name, "--to", to, "--output-dir", str(out_dir)], cwd=root, env=env,
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            raise RenderError(f"quarto render {name} failed (exit {p.returncode}):\n{p.stderr.strip()[-6000:]}")
-        written += [out_dir / f"{Path(name).stem}.{f}" for f in fmts]
+        for f in fmts:            # inside a project, Quarto 1.7 reads a comma-joined --to as one format's name
+            to = "typst" if f == "pdf" else f
+            progress(f"rendering {name} to {to} with Quarto {version} (pre- and post-render steps from _quarto.yml)")
+            p = subprocess.run([quarto, "render", name, "--to", to, "--output-dir", str(out_dir)], cwd=root,
+                               env=env, capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RenderError(f"quarto render {name} --to {to} failed (exit {p.returncode}):\n"
+                                  f"{p.stderr.strip()[-6000:]}")
+            written.append(out_dir / f"{Path(name).stem}.{f}")
     return written
