@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..stats.describe import NOT_KNOWN
 from .cells import Grid, protect, rounded
 from .policy import MARKER, Policy
 
@@ -31,10 +32,9 @@ RULE_TEXT = {
     ROUNDED: "every count rounded; percentages recomputed from the rounded counts",
     ADJUSTED: ("q-values recomputed from the released p-values, a withheld p-value counted as one (never lower than "
                "the q-value over every test), so that no q-value reveals a withheld p-value"),
+    COARSENED: ("median and quartiles given to whole numbers where the number of dyads with a value is suppressed: "
+                "on whole-number data their decimals would tell that number's remainder on division by four"),
 }
-RULE_TEXT[COARSENED] = ("median and quartiles given to whole numbers where the number of dyads with a value is "
-                        "suppressed: on whole-number data their decimals would tell that number's remainder on "
-                        "division by four")
 KINDS = (PRIMARY, SECONDARY, WITHHELD, SUMMARY, TEST, MODEL, LINKED, ROUNDED, ADJUSTED, COARSENED)
 #: Kinds a released file never tells apart: which suppressed count is the small one is the secret.
 SUPPRESSED_KINDS = (PRIMARY, SECONDARY, WITHHELD)
@@ -346,13 +346,10 @@ def _link(grid: Grid, whole: _Part, summed: _Part, codes: tuple[str, ...]) -> No
         parts = [whole.ids.get(("level", c), {}).get(g) for c in codes]
         if all(p is not None for p in parts) and sum(grid.values[p] for p in parts) == grid.values[yes]:
             grid.equation(parts, yes)
-    for g, nk in summed.ids.get(("not_known", NOT_KNOWN_LEVEL), {}).items():
-        other = whole.ids.get(("not_known", NOT_KNOWN_LEVEL), {}).get(g)
+    for g, nk in summed.ids.get(("not_known", NOT_KNOWN), {}).items():
+        other = whole.ids.get(("not_known", NOT_KNOWN), {}).get(g)
         if other is not None and grid.values[other] == grid.values[nk]:
             grid.equation([other], nk)
-
-
-NOT_KNOWN_LEVEL = "not_known"
 
 
 def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
@@ -790,6 +787,8 @@ HEADLINE_SOURCES = {"csc_index": ("flow", "analysed_episode", "1"), "followed_1y
                     "csc_1y": ("variable", "csc_any_1y"), "not_in_care_1y": ("variable", "infant_not_in_care_1y"),
                     "cpp_1y": ("variable", "cpp_1y")}
 CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs")
+#: Describe-style tables of several populations, each a comparison (the column naming it).
+PART_COLUMNS = {"table5_subgroups": "comparison"}
 
 
 def _headline_consistent(tables: dict[str, pd.DataFrame], policy: Policy, log: list[Decision]) -> pd.DataFrame:
@@ -836,8 +835,8 @@ def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None
         if x == MARKER and s in FOLLOW_UP_STAGES)
     grids: dict = {}
     described = {key: _characteristics(key, results[key], policy, out.decisions, hidden_na=hidden_na, grids=grids,
-                                       links=links)
-                 for key in CHARACTERISTICS if key in results}
+                                       links=links, part_column=PART_COLUMNS.get(key))
+                 for key in (*CHARACTERISTICS, *PART_COLUMNS) if key in results}
     models = _models(results, policy, out.decisions, _model_links(results, grids, policy))
     for key, table in results.items():
         if key.startswith("models_"):
@@ -853,8 +852,7 @@ def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None
         handler = HANDLERS.get(key)
         if handler is None:
             raise KeyError(f"no disclosure rule for the result table {key!r}: add one in disclose/release.py")
-        out.tables[key] = (handler(key, table, policy, out.decisions, links=links) if key == "table5_subgroups"
-                           else handler(key, table, policy, out.decisions))
+        out.tables[key] = handler(key, table, policy, out.decisions)
     if "headline" in out.tables:
         out.tables["headline"] = _headline_consistent(out.tables, policy, out.decisions)
     if "table4_transitions" in out.tables and "table4_paired_tests" in out.tables:
@@ -944,6 +942,5 @@ HANDLERS: dict[str, Handler] = {
     "table4_transitions": _transitions,
     "table4_paired_tests": _paired_tests,
     "table4_needs_change": _needs_change,
-    "table5_subgroups": lambda k, t, p, log, links=None: _characteristics(k, t, p, log, part_column="comparison",
-                                                                       links=links),
+    "table5_subgroups": lambda k, t, p, log: _characteristics(k, t, p, log, part_column=PART_COLUMNS[k]),
 }

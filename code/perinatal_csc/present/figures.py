@@ -64,7 +64,7 @@ def _transitions(results: Results) -> tuple[list[str], list[str], np.ndarray, in
     return row_labels, col_labels, counts, int(t["n_pairs"].iloc[0])
 
 
-def _column_totals(results: Results, col_labels: list[str], counts: np.ndarray) -> list[str]:
+def _column_totals(results: Results, col_labels: list[str]) -> list[str]:
     """The one-year totals as the table's Total row releases them (the marker when suppressed); none for
     the merged column."""
     t = results["table4_transitions"]
@@ -128,7 +128,7 @@ def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
         band = ax.fill_between(xs, low, low + w, facecolor=PALETTE[i % len(PALETTE)], alpha=0.35,
                                hatch=HATCHES[i % len(HATCHES)], edgecolor="#444444", linewidth=0.3)
         band.set_gid(f"flow-{i}-{j}")
-    right_totals = _column_totals(results, col_labels, counts)
+    right_totals = _column_totals(results, col_labels)
     for side, sizes, labels, x in (("left", counts.sum(axis=1), row_labels, 0.0),
                                    ("right", counts.sum(axis=0), col_labels, x1)):
         tops = _stack(sizes, gap)

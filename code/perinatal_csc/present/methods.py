@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from ..data.codebook import Codebook
-from ..disclose.release import MEAN_FITS_ANY_N
+from ..disclose.release import MEAN_FITS_ANY_N, RELEASED_KINDS
 from .models import plan_facts
 
 
@@ -173,8 +173,7 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
                 "the secure environment.")
     t = policy.threshold
     changed = results.get("disclosure_summary")
-    used = set() if changed is None else {k for k in changed.columns
-                                          if k not in ("output", "rows", "policy", "checked", "rules_applied")
+    used = set() if changed is None else {k for k in RELEASED_KINDS if k in changed
                                           and pd.to_numeric(changed[k], errors="coerce").fillna(0).sum() > 0}
     out = [f"To protect the mothers and infants, no count of dyads below {t} other than zero was published (such "
            "counts are shown as *). Further values were suppressed where a suppressed count could otherwise be worked out from "
