@@ -30,7 +30,7 @@ from .disclose.policy import MARKER, policy_for
 from .disclose.release import Release, release
 from .stats import describe, models
 from .stats.plan import load_plan
-from .stats.recode import combine_sparse, recode_table
+from .stats.recode import combine_for_comparisons, combine_sparse, recode_table
 
 #: The result table of the pre-specified combinations applied (no counts: released as it is).
 RECODES = "recodes"
@@ -105,12 +105,17 @@ def run_analysis(data: pd.DataFrame, config: Config,
                                                          variables=spec.covariates, for_models=True,
                                                          population=complete)
             recodes += more
+    involved = described.loc[describe.csc_involved(described).to_numpy()]
+    sub_data, sub_cb, more = combine_for_comparisons(involved, described_cb, policy.threshold, describe.SUBGROUPS,
+                                                     variables=describe.SUBGROUP_VARIABLES)
+    recodes += more
     inputs = {"describe": (described, described_cb), "models": (modelled, modelled_cb)}
+    options = {"describe": {"subgroups": (sub_data, sub_cb)}}
     out: dict[str, pd.DataFrame] = {RECODES: recode_table(recodes)}
     for name, stage in ANALYSIS_STAGES:
         progress(f"analysis: {name}")
         stage_data, stage_cb = inputs.get(name, (data, cb))
-        for key, table in stage(stage_data, config, codebook=stage_cb).items():
+        for key, table in stage(stage_data, config, codebook=stage_cb, **options.get(name, {})).items():
             if key in out:
                 raise RuntimeError(f"result table {key!r} produced twice (second time by {name})")
             out[key] = table
@@ -231,6 +236,45 @@ def current_results(config: Config, folder: Path, policy_name: str) -> list[Path
     if written.get("policy") != policy_name or written.get("inputs") != inputs_fingerprint(config):
         return None
     return paths
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysed:
+    """What ``analyse`` did: the result tables' paths, the release written (None when everything was
+    up to date) and warnings of differencing against an earlier release of real data."""
+
+    folder: Path
+    paths: list[Path]
+    released: Release | None = None
+    release_paths: list[Path] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+def analyse(config: Config, folder: Path | None = None, *, force: bool = False,
+            progress: Callable[[str], None] = lambda s: None) -> Analysed:
+    """Run every analysis and write the internal result tables and their release, unless both were
+    written from exactly the current inputs (``force``: always). One implementation for ``perinatal-csc
+    analyse`` and for the pre-render step of a plain ``quarto render``."""
+    policy = policy_for(config)
+    folder = folder or config.results_dir
+    ensure_synthetic(config, progress)
+    current = None if force else current_results(config, folder, policy.name)
+    if current is not None:
+        return Analysed(folder, current)
+    results = run_analysis(cohort(config, progress), config, progress)
+    paths = write_results(results, folder)
+    progress(f"disclosure control: {policy.name}")
+    released = disclose(results, config)
+    inputs = inputs_fingerprint(config)
+    rel_paths = write_release(released, folder / "release", inputs=inputs)
+    warnings: list[str] = []
+    if not config.is_synthetic and released.policy.checked:
+        from .disclose.register import differencing_warnings, record
+
+        register = folder / "release_register.json"
+        warnings = list(differencing_warnings(register, released, released.policy))
+        record(register, released, inputs)
+    return Analysed(folder, paths, released, rel_paths, warnings)
 
 
 #: Result columns that hold numbers (an all-empty one is read as missing numbers, not as text).

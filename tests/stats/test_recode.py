@@ -97,3 +97,66 @@ def test_the_codebook_refuses_a_combination_of_unknown_levels():
         _combine([{"levels": ["a", "b"], "label": "A or B"}], levels, "v", "binary")
     assert _combine([{"levels": ["a", "b"], "label": "A or B"}, {"levels": ["a", "not_known"], "label": "x"}],
                     levels, "v", "categorical")[1].levels == ("a", "not_known")
+
+
+def subgroup_cohort():
+    """40 dyads with CSC involvement: diagnosis by the two sub-groups, made so that only within the
+    sub-groups are some categories small (bipolar: 2 of the 10 infants not in care; 1 of the 8 with a plan)."""
+    from perinatal_csc.stats.describe import SUBGROUPS
+    diag = ["depression"] * 14 + ["bipolar"] * 6 + ["other_psychosis"] * 6 + ["schizophrenia"] * 6 + ["anxiety"] * 8
+    not_in_care = [1] * 4 + [0] * 10 + [1] * 2 + [0] * 4 + [1] * 1 + [0] * 5 + [1] * 1 + [0] * 5 + [1] * 2 + [0] * 6
+    cpp = [0] * 10 + [1] * 4 + [0] * 5 + [1] * 1 + [0] * 6 + [0] * 6 + [0] * 5 + [1] * 3
+    df = pd.DataFrame({"diagnosis": pd.Categorical(diag, categories=CB["diagnosis"].codes),
+                       "csc_any_index": pd.array([1] * 40, dtype="Int64"),
+                       "csc_any_1y": pd.array([1] * 40, dtype="Int64")})
+    for name, values in zip(SUBGROUPS, (not_in_care, cpp)):
+        df[name] = pd.array(values, dtype="Int64")
+    return df
+
+
+def test_the_sub_group_comparisons_combine_their_own_small_categories_the_same_way_in_both():
+    from perinatal_csc.stats.describe import SUBGROUPS, table5_subgroups
+    from perinatal_csc.stats.recode import combine_for_comparisons
+    df = subgroup_cohort()
+    plain = table5_subgroups(df, CB)
+    assert set(plain.loc[plain.variable == "diagnosis", "level"].dropna()) >= {"bipolar", "other_psychosis"}
+    assert combine_for_comparisons(df, CB, 0, SUBGROUPS)[2] == []
+    data, cb, done = combine_for_comparisons(df, CB, 5, SUBGROUPS, variables=["diagnosis"])
+    table = table5_subgroups(df, CB, combined=(data, cb))
+    assert {r.applies_to for r in done} == {"subgroups"}
+    assert done[0].into == "Bipolar disorder or other psychosis (incl. postpartum psychosis)"
+    levels = table[table.variable == "diagnosis"].groupby("comparison")["level"].apply(lambda s: tuple(sorted(set(s.dropna()))))
+    assert levels.nunique() == 1                        # the same categories side by side
+    assert levels.iloc[0] == ("depression", "schizophrenia")    # every declared step was needed: psychosis or not
+    assert [r.into for r in done][-1].endswith("(no psychosis)")
+    rows = table[(table.variable == "diagnosis") & (table.row_type == "level")]
+    overall = rows[rows.group == "overall"].groupby("comparison")["n"].apply(lambda s: pd.to_numeric(s).sum())
+    assert (overall == len(df)).all()                   # every dyad still counted
+    yes = rows[(rows.comparison == "infant_not_in_care_1y") & (rows.group == "1")].set_index("level")["n"]
+    assert pd.to_numeric(yes).to_dict() == {"depression": 6, "schizophrenia": 4}   # 4 + 2 and 2 + 1 + 1
+
+
+def test_a_combination_the_main_tables_applied_lets_a_sub_group_combine_further():
+    """Relationship: "partner, not living together" with its 3 not known in the main comparison; within
+    the sub-group it is still small and combines with "single", the next declared step."""
+    rel = ["married_cohabiting"] * 20 + ["partner_not_cohabiting"] * 6 + [None] * 3 + ["single"] * 11
+    sub = [0] * 14 + [1] * 6 + [1] * 2 + [0] * 4 + [0] * 3 + [1] * 2 + [0] * 9
+    df = pd.DataFrame({"relationship": pd.Categorical(rel, categories=CB["relationship"].codes),
+                       "csc_any_index": pd.array([1] * 20 + [0] * 20, dtype="Int64"),
+                       "infant_not_in_care_1y": pd.array(sub, dtype="Int64")})
+    main, cb, done = combine_sparse(df, CB, 5, variables=["relationship"])
+    assert [r.into for r in done] == ["Partner, not living together, or not known"]
+    out, cb2, more = combine_sparse(main, cb, 5, by="infant_not_in_care_1y", variables=["relationship"])
+    assert [r.into for r in more] == ["Not living with a partner, or not known"]
+    assert (out["relationship"] == "partner_not_cohabiting").sum() == 6 + 3 + 11
+
+
+def test_a_sub_group_pass_after_the_main_tables_merged_every_declared_step_changes_nothing():
+    rel = ["married_cohabiting"] * 20 + ["partner_not_cohabiting"] * 2 + [None] + ["single"] * 2
+    df = pd.DataFrame({"relationship": pd.Categorical(rel + ["married_cohabiting"] * 25, categories=CB["relationship"].codes),
+                       "csc_any_index": pd.array([1] * 25 + [0] * 25, dtype="Int64"),
+                       "infant_not_in_care_1y": pd.array([1, 0] * 25, dtype="Int64")})
+    main, cb, done = combine_sparse(df, CB, 5, variables=["relationship"])
+    assert [r.into for r in done] == ["Partner, not living together, or not known", "Not living with a partner, or not known"]
+    out, cb2, more = combine_sparse(main, cb, 5, by="infant_not_in_care_1y", variables=["relationship"])
+    assert more == [] and cb2["relationship"] == cb["relationship"]

@@ -140,10 +140,13 @@ def sensitivity_text(results: dict[str, pd.DataFrame]) -> str:
 
 
 def _combined(rows: pd.DataFrame) -> str:
-    """'ethnicity (“A or B”; “C or D”)': each variable with the combined categories it shows, in order."""
+    """'ethnicity (“A or B”; “C or D”)': each variable with the combined categories it shows, in order
+    (a combination that a later one combined again is named only as the later one)."""
     parts = []
     for label, g in rows.groupby("label", sort=False):
-        parts.append(f"{_lower(label)} ({'; '.join(f'“{x}”' for x in g['into'])})")
+        later = {part for combined in g["combined"] for part in str(combined).split("; ")}
+        shown = [x for x in dict.fromkeys(g["into"]) if x not in later]
+        parts.append(f"{_lower(label)} ({'; '.join(f'“{x}”' for x in shown)})")
     return series(parts)
 
 
@@ -187,11 +190,15 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
     recodes = results.get("recodes")
     if recodes is not None and len(recodes):
         tables = recodes[recodes["applies_to"] == "tables"]
-        models = recodes[recodes["applies_to"] != "tables"]
+        models = recodes[recodes["applies_to"] == "models"]
+        subgroups = recodes[recodes["applies_to"] == "subgroups"]
         if len(tables):
             out.append("Categories were combined as declared in the codebook before analysis wherever one would "
                        f"otherwise have had fewer than {t} dyads (but some) in a group: {_combined(tables)}; tables and tests "
                        "use the combined categories.")
+        if len(subgroups):
+            out.append("The sub-group comparisons, whose groups are small, combined further categories in the same "
+                       f"way, the same for both comparisons: {_combined(subgroups)}.")
         if len(models):
             out.append(f"In the models, categories of {_combined(models)} were combined in the same way, because a "
                        f"category had fewer than {policy.min_level_events} dyads with, or without, a model's outcome "

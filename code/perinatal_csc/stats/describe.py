@@ -420,17 +420,21 @@ def csc_involved(df: pd.DataFrame) -> pd.Series:
     return ((df[PAIRS_ANY[0]] == 1).fillna(False) | (df[PAIRS_ANY[1]] == 1).fillna(False)).astype(bool)
 
 
-def table5_subgroups(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED) -> pd.DataFrame:
+def table5_subgroups(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED,
+                     combined: tuple[pd.DataFrame, Codebook] | None = None) -> pd.DataFrame:
     """Each sub-group with the most serious involvement against the other CSC-involved dyads.
 
     Among dyads with CSC involvement during the episode or at one year whose sub-group status is
-    known; q-values adjust over the tests of each comparison; column ``comparison`` names the sub-group variable, ``n_involved`` counts the CSC-involved
-    dyads and ``n_status_unknown`` those of them left out because their sub-group status is not known."""
+    known; q-values adjust over the tests of each comparison; column ``comparison`` names the sub-group
+    variable, ``n_involved`` counts the CSC-involved dyads and ``n_status_unknown`` those of them left out
+    because their sub-group status is not known. ``combined``: the CSC-involved dyads and codebook with
+    the sub-group comparisons' own combinations (``recode.combine_for_comparisons``), else ``df``'s."""
     involved = df.loc[csc_involved(df).to_numpy()]
+    data, codebook = combined if combined is not None else (involved, cb)
     names = _present(df, SUBGROUP_VARIABLES)
     parts = []
     for sub, label in SUBGROUPS.items():
-        s = summarise(involved, names, by=sub, codebook=cb, group_order=[1, 0],
+        s = summarise(data, names, by=sub, codebook=codebook, group_order=[1, 0],
                       group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd().add_q()
         parts.append(s.table.assign(comparison=sub, comparison_label=label, n_involved=len(involved),
                                     n_status_unknown=int(involved[sub].isna().sum())))
@@ -552,10 +556,12 @@ def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     return out.merge(tests, on=["variable", "group"], how="left")[NEEDS_CHANGE_COLUMNS]
 
 
-def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = None) -> dict[str, pd.DataFrame]:
+def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = None,
+            subgroups: tuple[pd.DataFrame, Codebook] | None = None) -> dict[str, pd.DataFrame]:
     """Every descriptive table of the manuscript, by stable name (written to CSV by ``analyse``).
     Monte Carlo p-values use ``compare.MC_RESAMPLES`` and ``compare.MC_SEED``, as the Methods state.
-    ``codebook``: the codebook with combined categories (``recode.combine_sparse``), else the configured one."""
+    ``codebook``: the codebook with combined categories (``recode.combine_sparse``), else the configured one.
+    ``subgroups``: the sub-group comparisons' data and codebook with their own combinations."""
     from .flow import headline_counts, participant_flow
 
     cb = codebook or load_codebook(config.codebook_path)
@@ -569,7 +575,7 @@ def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = No
         "table4_transitions": transitions(cohort, cb),
         "table4_paired_tests": paired_tests(cohort, cb, change),
         "table4_needs_change": change,
-        "table5_subgroups": table5_subgroups(cohort, cb),
+        "table5_subgroups": table5_subgroups(cohort, cb, combined=subgroups),
         "flow": participant_flow(cohort),
         "headline": headline_counts(cohort),
     }

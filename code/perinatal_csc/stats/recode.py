@@ -94,8 +94,12 @@ def combine_sparse(df: pd.DataFrame, cb: Codebook, below: int, by: str = CSC_BY,
         eligible = _eligible(df, var, cb)
         col, current = df[var.name], var
         skipped = set()       # merged codes of declared combinations not applied: a later label would be wrong
-        for spec in var.combine:
+        for i, spec in enumerate(var.combine):
             target = next(c for c in spec.levels if c != NOT_KNOWN_CODE)
+            this_or_later = {s.label for s in var.combine[i:] if target in s.levels}
+            if (target in current.codes and current.level_label(target) in this_or_later
+                    or any(c not in current.codes for c in spec.levels if c != NOT_KNOWN_CODE)):
+                continue        # applied already, or merged further by a later one (the main tables')
             if for_models and NOT_KNOWN_CODE in spec.levels:
                 skipped.add(target)
                 continue
@@ -109,6 +113,22 @@ def combine_sparse(df: pd.DataFrame, cb: Codebook, below: int, by: str = CSC_BY,
         out[var.name] = col
         variables[k] = current
     return out, replace(cb, variables=tuple(variables)), done
+
+
+def combine_for_comparisons(df: pd.DataFrame, cb: Codebook, below: int, by: Iterable[str], *,
+                            variables: Iterable[str] | None = None,
+                            applies_to: str = "subgroups") -> tuple[pd.DataFrame, Codebook, list[Recode]]:
+    """``combine_sparse`` for several comparisons set side by side in one table: each comparison's
+    combinations are applied to all, until none is needed, so every comparison shows the same categories."""
+    by, names = list(by), None if variables is None else list(variables)
+    done: list[Recode] = []
+    while True:
+        before = len(done)
+        for column in by:
+            df, cb, more = combine_sparse(df, cb, below, by=column, variables=names)
+            done += [replace(r, applies_to=applies_to) for r in more]
+        if len(done) == before:
+            return df, cb, done
 
 
 def recode_table(recodes: list[Recode]) -> pd.DataFrame:
