@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test analyse render synth validate wheelhouse clean setup check-python
+.PHONY: report test test-quarto analyse render synth validate wheelhouse clean setup check-python
 
 # REVIEW=1: line numbers and double spacing (submission layout); BLIND=1: no authors (peer review)
 MODE := $(if $(filter 1 yes true,$(REVIEW)),--review) $(if $(filter 1 yes true,$(BLIND)),--blind)
@@ -17,6 +17,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The rendering tests under a real Quarto (QUARTO=/path/to/quarto, else the one on PATH; they fail
+# without one): ../shared/tools/quarto/build.sh builds Quarto 1.7.34 or 1.10.18 offline.
+test-quarto: $(STAMP)
+	$(BIN)/python -m pytest -m quarto tests/render/test_quarto_real.py
 
 setup: $(STAMP)
 

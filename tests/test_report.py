@@ -74,3 +74,43 @@ def _full(project):
         cfg = load_config(project)
         _FULL[project] = pipeline.run_analysis(pipeline.cohort(cfg), cfg)
     return _FULL[project]
+
+
+@pytest.fixture
+def shell():
+    """A real IPython shell, as in the kernel Quarto starts, with its formatters and events restored."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    sh = InteractiveShell.instance()
+    formatter = sh.display_formatter.formatters["text/markdown"]
+    before = (dict(formatter.type_printers), {k: list(v) for k, v in sh.events.callbacks.items()})
+    yield sh
+    formatter.type_printers.clear()
+    formatter.type_printers.update(before[0])
+    for name, callbacks in before[1].items():
+        sh.events.callbacks[name][:] = callbacks
+
+
+def test_under_quarto_text_results_are_markdown_and_an_empty_one_leaves_no_code(shell):
+    """Quarto escapes a text result's plain form (``\\*``, ``\\[@ref]``) and keeps the code of an empty
+    one; as markdown, the result is read as the built-in path reads it."""
+    assert report.prose_as_markdown()
+    data, _ = shell.display_formatter.format("p = * (Table 2; [@firth1993])")
+    assert data["text/markdown"] == "p = * (Table 2; [@firth1993])"
+    assert shell.display_formatter.format("")[0]["text/markdown"] == report.EMPTY_INLINE
+    assert "text/markdown" not in shell.display_formatter.format(3)[0]
+
+
+def test_under_quarto_a_figure_cell_keeps_its_pdf_and_png_named_by_its_code(shell, tmp_path):
+    """Quarto sends a cell's code without its ``#|`` options, so the files are named by the code."""
+    from perinatal_csc.paths import figure_export_key
+
+    assert report.export_figures_in_kernel(tmp_path)
+    code = "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nfig = plt.figure(figsize=(1, 1))\nfig"
+    shell.run_cell(code)
+    shell.run_cell("x = 1")
+    key = figure_export_key(code)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{key}.pdf", f"{key}.png"]
+    assert (tmp_path / f"{key}.pdf").read_bytes().startswith(b"%PDF")
+    from PIL import Image
+    assert Image.open(tmp_path / f"{key}.png").info["dpi"][0] == pytest.approx(600, abs=1)

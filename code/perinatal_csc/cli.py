@@ -154,40 +154,24 @@ def analyse(data: Path | None, mapping: Path | None, out: Path | None, force: bo
       perinatal-csc analyse
       perinatal-csc analyse --data data/real/export.sav --out /secure/results
     """
-    from .disclose.policy import policy_for
-    from .pipeline import (cohort, current_results, disclose, ensure_synthetic, inputs_fingerprint, run_analysis,
-                           write_release, write_results)
+    from .pipeline import analyse as run
 
     cfg = _config(config_path, data, mapping)
-    policy = policy_for(cfg)
-    folder = out or cfg.results_dir
-    ensure_synthetic(cfg, _progress)
-    current = None if force else current_results(cfg, folder, policy.name)
-    if current is not None:
-        click.echo(f"results up to date: {len(current)} result tables and their release in {folder} were written "
+    done = run(cfg, out, force=force, progress=_progress)
+    folder, released = done.folder, done.released
+    if released is None:
+        click.echo(f"results up to date: {len(done.paths)} result tables and their release in {folder} were written "
                    "from the current data, configuration, codebook, plan and code (--force to re-run)")
-        return current
-    df = cohort(cfg, _progress)
-    results = run_analysis(df, cfg, _progress)
-    paths = write_results(results, folder)
-    _progress(f"disclosure control: {policy_for(cfg).name}")
-    released = disclose(results, cfg)
-    inputs = inputs_fingerprint(cfg)
-    rel_paths = write_release(released, folder / "release", inputs=inputs)
-    if not cfg.is_synthetic and released.policy.checked:
-        from .disclose.register import differencing_warnings, record
-
-        register = folder / "release_register.json"
-        for w in differencing_warnings(register, released, released.policy):
-            click.echo(f"WARNING (differencing with an earlier release): {w}", err=True)
-        record(register, released, inputs)
-    click.echo(f"wrote {len(paths)} result tables to {folder} (internal, {cfg.data_label})")
-    click.echo(f"wrote {len(rel_paths)} released tables to {folder / 'release'} (policy {released.policy.name}; "
+        return done.paths
+    for w in done.warnings:
+        click.echo(f"WARNING (differencing with an earlier release): {w}", err=True)
+    click.echo(f"wrote {len(done.paths)} result tables to {folder} (internal, {cfg.data_label})")
+    click.echo(f"wrote {len(done.release_paths)} released tables to {folder / 'release'} (policy {released.policy.name}; "
                f"{sum(d.kind == 'primary' for d in released.decisions)} protected values)")
     if not released.policy.checked:
         click.echo("WARNING: disclosure policy 'none': the release was NOT checked and must not leave the "
                    "secure environment", err=True)
-    return paths
+    return done.paths
 
 
 @cli.command(short_help="Render the manuscript to HTML, Word and PDF in _output/.")

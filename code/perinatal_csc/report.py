@@ -9,6 +9,7 @@ environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ from .data.codebook import Codebook, load_codebook
 from .config import Config, load_config
 from .errors import UserError
 from .files import read_stamp
-from .paths import CROSSREF_FILE
+from .paths import CROSSREF_FILE, FIGURE_EXPORT_DPI, QUARTO_FIGURE_EXPORTS, figure_export_key
 from .disclose.policy import Policy, policy_for
 from .pipeline import (RELEASE_STAMP, cohort, disclose, ensure_synthetic, inputs_fingerprint, read_release,
                        run_analysis)
@@ -48,12 +49,64 @@ def config_from_environment() -> Config:
                        source=env.get("PERINATAL_CSC_SOURCE") or None)
 
 
+#: What an inline result that is empty text becomes under Quarto (which keeps an empty result's code).
+EMPTY_INLINE = "<!-- -->"
+
+
+def prose_as_markdown() -> bool:
+    """In an IPython kernel, show every text result as markdown, as the built-in path reads inline
+    results: Quarto prints a text result's plain form with markdown escaped (``\\*``, ``\\[@ref]``) and
+    leaves the code itself where the text is empty. True when the kernel's formatter was set."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["text/markdown"].for_type(str, lambda s: s if s.strip() else EMPTY_INLINE)
+    return True
+
+
+def export_figures_in_kernel(folder: Path) -> bool:
+    """Under Quarto, keep each cell's figure as a vector PDF and a high-resolution PNG in ``folder``,
+    named by the cell's code (``paths.figure_export_key``: Quarto does not send the label); the post-render
+    step numbers those of the ``fig-`` cells into ``_output/figures/`` (the built-in path's kernel does this
+    through its own display formatters). True when the kernel's hooks were set."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    current = {"code": ""}
+
+    def before(info) -> None:
+        current["code"] = getattr(info, "raw_cell", "") or ""
+
+    def after(result) -> None:
+        fig = getattr(result, "result", None)
+        if hasattr(fig, "savefig") and current["code"].strip():
+            folder.mkdir(parents=True, exist_ok=True)
+            name = figure_export_key(current["code"])
+            fig.savefig(folder / f"{name}.pdf", format="pdf", bbox_inches="tight")
+            fig.savefig(folder / f"{name}.png", format="png", dpi=FIGURE_EXPORT_DPI, bbox_inches="tight")
+
+    shell.events.register("pre_run_cell", before)
+    shell.events.register("post_run_cell", after)
+    return True
+
+
 @lru_cache(maxsize=1)
 def context() -> ReportContext:
     """The release every chapter shares: read from ``_results/<source>/release/`` when ``perinatal-csc
     analyse`` wrote it from exactly these inputs (data, configuration, codebook, plan, code; its
     ``RELEASE.json`` fingerprint), so that the analysis runs once per report; otherwise loaded,
     analysed and disclosed here, once per kernel."""
+    prose_as_markdown()
+    if os.environ.get("QUARTO_DOCUMENT_PATH"):        # a kernel Quarto started
+        export_figures_in_kernel(Path.cwd() / QUARTO_FIGURE_EXPORTS)
     cfg = config_from_environment()
     policy = policy_for(cfg)
     codebook = load_codebook(cfg.codebook_path)

@@ -163,3 +163,115 @@ def test_the_word_finishing_drops_document_properties_that_hold_local_paths(tmp_
     with zipfile.ZipFile(docx) as z:
         custom = z.read("docProps/custom.xml")
     assert b"/secure/project" not in custom and b"abc123" in custom
+
+
+QUARTO_HEAD = """<html><head>
+<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js" integrity="sha512-x" crossorigin="anonymous"></script>
+<script src="https://cdnjs.cloudflare.com/ajax/libs/jquery/3.5.1/jquery.min.js" integrity="sha512-y" crossorigin="anonymous" data-relocate-top="true"></script>
+<script type="application/javascript">define('jquery', [],function() {return window.jQuery;})</script>
+<script src="site.js"></script>
+</head><body><p>Text</p></body></html>"""
+
+
+def test_a_quarto_page_becomes_one_file_without_the_widget_loaders(tmp_path):
+    """Quarto adds require.js and jQuery from a CDN to any page whose cells show HTML; the project's
+    pages have no widgets, so the single-file page drops them and inlines its own script."""
+    (tmp_path / "site.js").write_text("var x = 1;")
+    page = tmp_path / "index.html"
+    page.write_text(QUARTO_HEAD)
+    assert hooks.embed_resources(page) == []
+    text = page.read_text()
+    assert "cdnjs" not in text and "define('jquery'" not in text and "<script src" not in text
+    assert "var x = 1;" in text and "<p>Text</p>" in text
+
+
+def _wrap_in_layout_table(docx: Path, with_table: bool) -> None:
+    """Rewrite a pandoc docx the way Quarto sets a float: the caption (Image Caption, in a paragraph
+    with two pPr) and the table or image inside the one cell of a layout table."""
+    with zipfile.ZipFile(docx) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    root = etree.fromstring(parts["word/document.xml"])
+    w = lambda tag: f"{{{W_NS}}}{tag}"
+    body = root.find(w("body"))
+    inner = body.find(w("tbl")) if with_table else next(p for p in body.findall(w("p")) if p.find(f".//{w('drawing')}") is not None)
+    caption = etree.fromstring(f'<w:p xmlns:w="{W_NS}"><w:pPr><w:keepNext/><w:jc w:val="center"/></w:pPr>'
+                               '<w:pPr><w:jc w:val="start"/><w:pStyle w:val="ImageCaption"/></w:pPr>'
+                               '<w:r><w:t>Table 1: A caption</w:t></w:r></w:p>')
+    outer = etree.fromstring(f'<w:tbl xmlns:w="{W_NS}"><w:tblPr/><w:tblGrid><w:gridCol/></w:tblGrid>'
+                             '<w:tr><w:tc><w:tcPr/></w:tc></w:tr></w:tbl>')
+    at = body.index(inner)
+    body.remove(inner)
+    cell = outer.find(f"{w('tr')}/{w('tc')}")
+    cell.append(caption)
+    cell.append(inner)
+    cell.append(etree.fromstring(f'<w:p xmlns:w="{W_NS}"><w:pPr><w:pStyle w:val="TableNote"/></w:pPr>'
+                                 '<w:r><w:t>A note.</w:t></w:r></w:p>'))
+    body.insert(at, outer)
+    parts["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(docx, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+@pytest.mark.parametrize("with_table", [True, False], ids=["table", "figure"])
+def test_the_word_finishing_takes_quarto_floats_out_of_their_layout_tables(tmp_path, with_table):
+    """Quarto sets every float in a one-cell layout table, whose unsplittable row starts each table on a
+    new page and keeps it off a landscape section; the finishing puts the content back in the text."""
+    if with_table:
+        head = "| " + " | ".join(f"Col{i}" for i in range(9)) + " |\n|" + "--|" * 9 + "\n"
+        docx = _pandoc_docx(tmp_path, "Text.\n\n" + head + "| " + " | ".join(["1"] * 9) + " |\n\nAfter.\n")
+    else:
+        (tmp_path / "dot.png").write_bytes(PNG)
+        docx = _pandoc_docx(tmp_path, "Text.\n\n![](dot.png)\n\nAfter.\n", "--resource-path", str(tmp_path))
+    _wrap_in_layout_table(docx, with_table)
+    hooks.post_render([docx])
+    root = _docx_xml(docx)
+    ns = {"w": W_NS}
+    assert root.findall(".//w:tbl//w:tbl", ns) == []
+    caption = next(p for p in root.iter(f"{{{W_NS}}}p") if "".join(p.itertext()) == "Table 1: A caption")
+    assert caption.getparent().tag == f"{{{W_NS}}}body"
+    assert len(caption.findall("w:pPr", ns)) == 1
+    style = caption.find("w:pPr/w:pStyle", ns).get(f"{{{W_NS}}}val")
+    assert style == ("TableCaption" if with_table else "ImageCaption")
+    assert caption.find("w:pPr/w:jc", ns).get(f"{{{W_NS}}}val") == "start"     # the later setting wins
+    assert all(len(p.findall("w:pPr", ns)) <= 1 for p in root.iter(f"{{{W_NS}}}p"))
+    if with_table:      # a top-level wide table, so on a landscape section of its own
+        assert root.find("w:body/w:tbl", ns) is not None
+        orients = [s.find("w:pgSz", ns).get(f"{{{W_NS}}}orient") for s in root.iter(f"{{{W_NS}}}sectPr")]
+        assert "landscape" in orients
+
+
+def test_a_plain_quarto_render_analyses_in_the_pre_render_step(tmp_path, monkeypatch):
+    """Quarto run directly (no perinatal-csc driver) gets the release made first, once, so a fresh clone
+    renders; under `perinatal-csc render` the driver has analysed already and the step does not."""
+    from perinatal_csc import pipeline
+
+    calls = []
+    monkeypatch.setattr(pipeline, "analyse", lambda config, **kw: calls.append(config))
+    monkeypatch.setenv("QUARTO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("PERINATAL_CSC_RENDERER", "Quarto 1.7.34")
+    assert hooks.main(["pre-render"]) == 0 and calls == []
+    monkeypatch.delenv("PERINATAL_CSC_RENDERER")
+    monkeypatch.setattr(hooks, "_quarto_renderer", lambda: "Quarto 1.7.34")
+    assert hooks.main(["pre-render"]) == 0 and len(calls) == 1
+
+
+def test_quarto_post_render_numbers_the_article_figures_the_kernel_kept(tmp_path, monkeypatch):
+    """The kernel named each figure's files by its cell's code; the post-render step numbers the fig- cells'."""
+    from perinatal_csc.paths import QUARTO_FIGURE_EXPORTS, figure_export_key
+
+    (tmp_path / "_quarto.yml").write_text("project:\n  render: [index.qmd]\n")
+    chunk = "```{{python}}\n#| label: {}\n{}\n```\n\n"
+    (tmp_path / "index.qmd").write_text("---\ntitle: T\n---\n\n" + chunk.format("fig-b", "draw_b()")
+                                        + chunk.format("tbl-x", "table()") + chunk.format("fig-a", "draw_a()"))
+    exports = tmp_path / QUARTO_FIGURE_EXPORTS
+    exports.mkdir(parents=True)
+    for code, ext in (("draw_a()", "pdf"), ("draw_a()", "png"), ("draw_b()", "pdf"), ("table()", "pdf"), ("old()", "pdf")):
+        (exports / f"{figure_export_key(code)}.{ext}").write_bytes(b"%")
+    (tmp_path / "_output").mkdir()
+    (tmp_path / "_output" / "index.html").write_text("<html><body></body></html>")
+    monkeypatch.setenv("QUARTO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_FILES", "_output/index.html\n")
+    assert hooks.main(["post-render"]) == 0
+    assert sorted(p.name for p in (tmp_path / "_output" / "figures").iterdir()) == [
+        "figure-1-b.pdf", "figure-2-a.pdf", "figure-2-a.png"]

@@ -16,9 +16,9 @@ from lxml import etree
 
 from perinatal_csc.render.driver import render
 
+from pdf_layout import MARGIN, body_words, overprinted
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-CM = 72 / 2.54
-MARGIN = 2.2 * CM
 WIDE = 8
 pytestmark = pytest.mark.slow
 
@@ -40,11 +40,6 @@ def layout(request, tmp_path_factory, default_render):
     return {"mode": request.param, "pages": pages, "docx": parts}
 
 
-def body_words(page: dict) -> list[dict]:
-    """Words in the text area (not the running header or the page number in the margins)."""
-    return [w for w in page["words"] if MARGIN - 4 <= w["top"] and w["bottom"] <= page["height"] - MARGIN + 4]
-
-
 def captions(pages: list[dict]) -> dict[int, int]:
     """Table number -> index of the page holding its caption "Table N:"."""
     found = {}
@@ -63,28 +58,6 @@ def test_no_text_runs_past_the_text_area(layout):
             if w["x1"] > page["width"] - MARGIN + 6:
                 problems.append((i, w["text"], round(w["x1"])))
     assert problems == []
-
-
-def overlaps(a: dict, b: dict) -> bool:
-    dx = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
-    dy = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
-    if dx <= 0 or dy <= 0:
-        return False
-    smaller = min((a["x1"] - a["x0"]) * (a["bottom"] - a["top"]), (b["x1"] - b["x0"]) * (b["bottom"] - b["top"]))
-    return dx * dy > 0.25 * smaller
-
-
-def overprinted(words: list[dict]) -> list[tuple[str, str]]:
-    """Pairs of words drawn on top of each other (swept by vertical position)."""
-    words = sorted(words, key=lambda w: w["top"])
-    found = []
-    for i, a in enumerate(words):
-        for b in words[i + 1:]:
-            if b["top"] >= a["bottom"]:
-                break
-            if overlaps(a, b):
-                found.append((a["text"], b["text"]))
-    return found
 
 
 def test_the_overprint_check_finds_words_drawn_on_top_of_each_other():

@@ -134,6 +134,9 @@ PITFALLS = {
     "filter": (lambda c: c.pop("filters"), "filters"),
     "table processing": (lambda c: c.pop("html-table-processing"), "html-table-processing"),
     "post-render step": (lambda c: c["project"].pop("post-render"), "post-render"),
+    # 3b. the steps run through PATH's python, not QUARTO_PYTHON: "No module named 'perinatal_csc'"
+    "step through PATH": (lambda c: c["project"].update({"pre-render": "python -m perinatal_csc.render.hooks pre-render"}),
+                          "QUARTO_PYTHON"),
     # 5. a manuscript project renders the supplement only as an HTML notebook view
     "manuscript type": (lambda c: c["project"].update({"type": "manuscript"}), "project.type"),
 }
@@ -154,3 +157,14 @@ def test_lint_finds_a_meta_key_that_nothing_defines(tmp_path):
     path = root / "chapters" / "_supplement-reporting.qmd"
     path.write_text(path.read_text() + "\nCommit: {{< meta provenance-branch >}}\n")
     assert [p for p in lint(root) if "provenance-branch" in p]
+
+
+def test_lint_wants_the_gitignore_lines_quarto_would_append(tmp_path):
+    """Quarto adds "/.quarto/" to a .gitignore that has only ".quarto/", and the render's provenance
+    then reads a clean clone's commit as "(modified)"."""
+    root = _copy_project(tmp_path)
+    shutil.copy(ROOT / ".gitignore", root / ".gitignore")
+    assert lint(root) == []
+    text = (root / ".gitignore").read_text()
+    (root / ".gitignore").write_text(text.replace("/.quarto/", ".quarto/"))
+    assert [p for p in lint(root) if "/.quarto/" in p]

@@ -524,3 +524,36 @@ def test_quarto_gets_one_format_per_call_as_a_project_needs(tmp_path, monkeypatc
     assert [line.split("--to ")[1].split()[0] for line in lines] == ["html", "docx", "typst"]
     assert all(line.startswith("render index.qmd --to ") for line in lines)
     assert [p.name for p in written] == ["index.html", "index.docx", "index.pdf"]
+
+
+def test_an_unchanged_render_with_quarto_reuses_its_outputs_and_a_change_renders_again(tmp_path, monkeypatch):
+    """Quarto renders each format in a kernel of its own (about a minute a document): an unchanged
+    re-render through perinatal-csc reuses the finished files; a changed source renders anew."""
+    import os
+    import stat
+
+    from perinatal_csc.render.driver import _render_quarto
+
+    root = make_project(tmp_path / "project")
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "bin" / "quarto"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n"
+                    'if [ "$1" = "--version" ]; then echo 1.7.34; exit 0; fi\n'
+                    f'echo "$@" >> "{calls}"\n'
+                    'ext=$4; [ "$ext" = typst ] && ext=pdf; mkdir -p "$6"; echo "$RANDOM" > "$6/${2%.qmd}.$ext"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr("perinatal_csc.render.driver.lint", lambda root: [])
+    mode = {"review": False, "blind": False}
+    render = lambda: _render_quarto(fixture_config(root), ["html", "docx"], root, lambda s: None, mode)
+    first = render()
+    assert len(calls.read_text().splitlines()) == 2 and all(p.exists() for p in first)
+    assert render() == first and len(calls.read_text().splitlines()) == 2
+    main = root / "index.qmd"
+    main.write_text(main.read_text() + "\nOne more sentence.\n")
+    render()
+    assert len(calls.read_text().splitlines()) == 4
+    first[0].write_text("edited by hand")
+    render()
+    assert len(calls.read_text().splitlines()) == 6

@@ -24,7 +24,10 @@ def withheld_figure(is_synthetic: bool, height: float = 1.2) -> Figure:
     """A figure that says it is withheld (its counts are suppressed), with no number in it."""
     setup_matplotlib()
     fig = Figure(figsize=(6.5, height))
-    fig.text(0.5, 0.55, textwrap.fill(WITHHELD_FIGURE, 90), ha="center", va="center", fontsize=9)
+    ax = fig.add_axes((0, 0, 1, 1))     # IPython (Quarto's kernel) draws no image of a figure without axes
+    ax.axis("off")
+    ax.text(0.5, 0.55, textwrap.fill(WITHHELD_FIGURE, 90), ha="center", va="center", fontsize=9,
+            transform=ax.transAxes)
     _synthetic(fig, is_synthetic)
     return fig
 

@@ -27,7 +27,7 @@ from ..config import Config
 from ..errors import UserError
 from ..files import read_stamp
 from ..paths import CROSSREF_FILE
-from .hooks import post_render, write_provenance
+from .hooks import export_figures, post_render, write_provenance
 from .execute import EXPORT_DPI, EXPORTS, execute
 from .crossref import write_label_map
 from .project import documents, filters, lint, project_config
@@ -67,7 +67,7 @@ def render(config: Config, formats: list[str] | tuple[str, ...] = FORMATS, *, us
         builtin = bool(os.environ.get("PERINATAL_CSC_BUILTIN_RENDER")) or shutil.which("quarto") is None
     mode = {"review": review, "blind": blind}
     if not builtin:
-        return _render_quarto(config, wanted, root, progress, mode, documents)
+        return _render_quarto(config, wanted, root, progress, mode, documents, use_cache=use_cache)
     return _render_builtin(config, wanted, root, use_cache, progress, mode, documents)
 
 
@@ -276,19 +276,6 @@ def outputs_current(stamp: Path, key: str, targets: list[Path]) -> bool:
     return all(Path(f).exists() and sha256_file(Path(f)) == digest for f, digest in files.items())
 
 
-def export_figures(doc: Document, exports: Path, target: Path) -> list[Path]:
-    """Copy each figure's own files to ``target`` as ``figure-<N>-<label>.<ext>``, N being its number
-    in the manuscript (fig- labels in document order); the folder holds only this render's figures."""
-    if target.exists():
-        shutil.rmtree(target)
-    labels = [c.label for c in doc.chunks if c.kind == "code" and (c.label or "").startswith("fig-")]
-    written = []
-    for n, label in enumerate(labels, start=1):
-        for src in sorted(exports.glob(f"{label}.*")):
-            written.append(shutil.copyfile(src, _mkdir(target) / f"figure-{n}-{label[4:]}{src.suffix}"))
-    return written
-
-
 def _mkdir(p: Path) -> Path:
     p.mkdir(parents=True, exist_ok=True)
     return p
@@ -407,7 +394,7 @@ def _typst_pdf(typ: Path, build: Path) -> Path:
 # -- Quarto path ------------------------------------------------------------------------------
 
 def _render_quarto(config: Config, formats: list[str], root: Path, progress: Progress,
-                   mode: dict[str, bool], only: list[str] | None = None) -> list[Path]:
+                   mode: dict[str, bool], only: list[str] | None = None, *, use_cache: bool = True) -> list[Path]:
     quarto = shutil.which("quarto")
     if quarto is None:
         raise RenderError("quarto is not on PATH")
@@ -415,17 +402,33 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
     if problems:
         raise RenderError("the project's Quarto settings have known problems:\n- " + "\n- ".join(problems))
     version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
+    if root == config.root:     # the release every kernel reads, made once (as the pre-render step of a plain render)
+        from ..pipeline import analyse
+        analyse(config, progress=progress)
     out_dir = config.output_dir
     env = {**os.environ, "QUARTO_PYTHON": sys.executable, "PERINATAL_CSC_RENDERER": f"Quarto {version}",
            "PERINATAL_CSC_REVIEW": "1" if mode["review"] else "0", "PERINATAL_CSC_BLIND": "1" if mode["blind"] else "0",
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
            **kernel_env(config, root / ".cache" / "render" / "run")}
-    write_provenance(config, root, f"Quarto {version}", **mode)
+    prov = write_provenance(config, root, f"Quarto {version}", **mode)
+    every = documents(project_config(root))
     written: list[Path] = []
     for name in selected_documents(root, only):
-        fmts = document_formats(read_document(root / name, root), formats)
+        doc = read_document(root / name, root)
+        fmts = document_formats(doc, formats)
         if not fmts:
             continue
+        targets = [out_dir / f"{Path(name).stem}.{f}" for f in fmts]
+        figures = out_dir / "figures" if name == every[0] else None
+        stamp = _mkdir(root / ".cache" / "render") / f"quarto-{Path(name).stem}.json"
+        key = outputs_key(cache_key(config, doc, root, {k: env[k] for k in env if k.startswith("PERINATAL_CSC_")})
+                          + f" quarto {version}", fmts, prov, doc, root)
+        if use_cache and outputs_current(stamp, key, targets):
+            progress(f"{name}: outputs up to date: {', '.join(p.name for p in targets)} were rendered by Quarto "
+                     f"{version} from exactly these data, code and sources (--no-cache to render anew)")
+            written += targets
+            continue
+        stamp.unlink(missing_ok=True)
         for f in fmts:            # inside a project, Quarto 1.7 reads a comma-joined --to as one format's name
             to = "typst" if f == "pdf" else f
             progress(f"rendering {name} to {to} with Quarto {version} (pre- and post-render steps from _quarto.yml)")
@@ -434,5 +437,9 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
             if p.returncode != 0:
                 raise RenderError(f"quarto render {name} --to {to} failed (exit {p.returncode}):\n"
                                   f"{p.stderr.strip()[-6000:]}")
-            written.append(out_dir / f"{Path(name).stem}.{f}")
+        kept = sorted(figures.glob("figure-*")) if figures is not None and figures.exists() else []
+        if all(t.exists() for t in targets):
+            stamp.write_text(json.dumps({"key": key, "files": {str(t): sha256_file(t) for t in targets + kept}},
+                                        indent=1), encoding="utf-8")
+        written += targets
     return written

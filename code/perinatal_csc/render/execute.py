@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import UserError
+from ..paths import FIGURE_EXPORT_DPI
 from .qmd import INLINE_RE, Chunk, SourceError
 
 INLINE_MIME = "application/x-perinatal-csc-inline+json"
 HIRES_MIME = "image/x-perinatal-csc-png-600dpi"
 EXPORTS = "exports"  # folder beside the figures: each figure as vector PDF and 600 dpi PNG
-EXPORT_DPI = 600
+EXPORT_DPI = FIGURE_EXPORT_DPI
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 KERNEL_SETUP = f"""\

@@ -3,6 +3,10 @@
     python -m perinatal_csc.render.hooks pre-render    # writes _provenance.yml and _crossref.yml
     python -m perinatal_csc.render.hooks post-render   # finishes each output file
 
+Quarto runs them as ``scripts/quarto_hook.py`` (with ``QUARTO_PYTHON``); under a plain ``quarto render``
+the pre-render step also runs the analysis when its release is not current (creating the synthetic
+cohort on a fresh clone), so every document's kernel reads one release.
+
 One implementation for both renderers, so what the built-in path's tests prove about the Word tables
 and the single-file HTML holds under Quarto too.
 """
@@ -22,7 +26,9 @@ import yaml
 
 from ..config import Config
 from .crossref import write_label_map
+from ..paths import QUARTO_FIGURE_EXPORTS, figure_export_key
 from .project import PROVENANCE_FILE, documents, project_config
+from .qmd import Document, read_document
 from .provenance import provenance
 from .word import polish
 
@@ -58,6 +64,21 @@ def _inline_css(css: str, base: Path) -> str:
     return CSS_URL_RE.sub(repl, css)
 
 
+#: What Quarto puts in the head of any page whose cells show HTML (for interactive "widgets"; the
+#: project's tables and figures are static): require.js and jQuery from a CDN, and their glue.
+WIDGET_LOADER_RES = (
+    re.compile(r"<script\b[^>]*\bsrc=[\"']https://cdnjs\.cloudflare\.com/ajax/libs/(?:require\.js|jquery)/[^\"']*[\"'][^>]*>\s*</script>\s*", re.I),
+    re.compile(r"<script type=\"application/javascript\">define\('jquery', \[\],function\(\) \{return window\.jQuery;\}\)</script>\s*"),
+)
+
+
+def drop_widget_loaders(text: str) -> str:
+    """``text`` without Quarto's widget loaders (a single-file page must not fetch scripts it never uses)."""
+    for pattern in WIDGET_LOADER_RES:
+        text = pattern.sub("", text)
+    return text
+
+
 def embed_resources(html: Path) -> list[str]:
     """Rewrite ``html`` so it needs no other file: local stylesheets, scripts, images and the fonts and
     images those stylesheets name are inlined. Returns the local references that could not be found."""
@@ -89,7 +110,7 @@ def embed_resources(html: Path) -> list[str]:
             return m.group(0)
         return f"{m.group(1)}{m.group(2)}{_data_uri(path)}{m.group(2)}"
 
-    text = IMG_RE.sub(img, SCRIPT_RE.sub(script, LINK_RE.sub(css, text)))
+    text = IMG_RE.sub(img, SCRIPT_RE.sub(script, LINK_RE.sub(css, drop_widget_loaders(text))))
     html.write_text(text, encoding="utf-8")
     return missing
 
@@ -111,6 +132,22 @@ def post_render(outputs: list[Path], settings: dict[str, Any] | None = None) -> 
             embed_resources(path)
 
 
+def export_figures(doc: Document, exports: Path, target: Path, *, by_code: bool = False) -> list[Path]:
+    """Copy each figure's own files to ``target`` as ``figure-<N>-<label>.<ext>``, N being its number
+    in the manuscript (fig- labels in document order); the folder holds only this render's figures.
+    The files in ``exports`` are named by label, or (``by_code``, Quarto's kernel) by the cell's code."""
+    if target.exists():
+        shutil.rmtree(target)
+    cells = [c for c in doc.chunks if c.kind == "code" and (c.label or "").startswith("fig-")]
+    written = []
+    for n, cell in enumerate(cells, start=1):
+        label = cell.label
+        for src in sorted(exports.glob(f"{figure_export_key(cell.text) if by_code else label}.*")):
+            target.mkdir(parents=True, exist_ok=True)
+            written.append(shutil.copyfile(src, target / f"figure-{n}-{label[4:]}{src.suffix}"))
+    return written
+
+
 def _quarto_outputs() -> list[Path]:
     root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path.cwd())
     listed = os.environ.get("QUARTO_PROJECT_OUTPUT_FILES", "")
@@ -129,14 +166,26 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["pre-render"]:
         from ..report import config_from_environment
 
-        renderer = os.environ.get("PERINATAL_CSC_RENDERER") or _quarto_renderer()
-        write_provenance(config_from_environment(), root, renderer,
+        config = config_from_environment()
+        renderer = os.environ.get("PERINATAL_CSC_RENDERER")
+        if not renderer:        # a plain `quarto render`: analyse here, once, as `perinatal-csc render` does first
+            from ..pipeline import analyse
+
+            renderer = _quarto_renderer()
+            analyse(config, progress=lambda m: print(f"perinatal-csc: {m}", file=sys.stderr, flush=True))
+        write_provenance(config, root, renderer,
                          review=os.environ.get("PERINATAL_CSC_REVIEW") == "1",
                          blind=os.environ.get("PERINATAL_CSC_BLIND") == "1")
         write_label_map(root, documents(project_config(root)))
+        shutil.rmtree(root / QUARTO_FIGURE_EXPORTS, ignore_errors=True)   # the kernels write this render's
         return 0
     if args == ["post-render"]:
-        post_render(_quarto_outputs(), read_settings(root))
+        outputs = _quarto_outputs()
+        post_render(outputs, read_settings(root))
+        article = documents(project_config(root))[0]
+        if any(p.stem == Path(article).stem for p in outputs):
+            export_figures(read_document(root / article, root), root / QUARTO_FIGURE_EXPORTS,
+                           outputs[0].parent / "figures", by_code=True)
         return 0
     print("usage: python -m perinatal_csc.render.hooks pre-render|post-render", file=sys.stderr)
     return 2

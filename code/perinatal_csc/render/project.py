@@ -14,9 +14,12 @@ from .qmd import META_RE, expand_includes, flatten, read_yaml, split_front_matte
 PROJECT_FILE = "_quarto.yml"
 PROVENANCE_FILE = "_provenance.yml"
 FILTER = "code/perinatal_csc/render/resources/manuscript.lua"
-PRE_RENDER = "python -m perinatal_csc.render.hooks pre-render"
-POST_RENDER = "python -m perinatal_csc.render.hooks post-render"
+HOOK_SCRIPT = "scripts/quarto_hook.py"
+PRE_RENDER = f"{HOOK_SCRIPT} pre-render"
+POST_RENDER = f"{HOOK_SCRIPT} post-render"
 SELF_CONTAINED_KEYS = ("embed-resources", "self-contained")
+#: Lines Quarto appends to a project's .gitignore unless they are there exactly (1.7: the first; 1.10: both).
+QUARTO_GITIGNORE = ("/.quarto/", "**/*.quarto_ipynb")
 
 
 def project_config(root: Path) -> dict[str, Any]:
@@ -95,6 +98,20 @@ def lint(root: Path) -> list[str]:
     if cfg.get("html-table-processing") != "none":
         problems.append("html-table-processing is not 'none': Quarto would convert the great-tables HTML itself "
                         "before the project's filter sees it")
+    for step in ("pre-render", "post-render"):
+        for command in _as_list(project.get(step)):
+            if str(command).split()[:1] in (["python"], ["python3"]):
+                problems.append(f"project.{step} runs {str(command)!r}: Quarto finds 'python' through PATH, not "
+                                "QUARTO_PYTHON, so the step fails where the package is installed only in "
+                                f"QUARTO_PYTHON's environment; run the script '{HOOK_SCRIPT}' (Quarto runs a .py "
+                                "script with QUARTO_PYTHON)")
+    ignore = root / ".gitignore"
+    if ignore.exists():
+        lines = [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()]
+        for entry in QUARTO_GITIGNORE:
+            if entry not in lines:
+                problems.append(f".gitignore lacks the line {entry!r}: Quarto appends it on every render, so a clean "
+                                "clone's provenance reads the commit as modified")
     if POST_RENDER not in [str(x) for x in _as_list(project.get("post-render"))]:
         problems.append(f"project.post-render does not run '{POST_RENDER}': the Word finishing and the "
                         "single-file HTML would happen only on the built-in path")

@@ -311,6 +311,58 @@ def _without_local_paths(parts: dict[str, bytes]) -> None:
     parts[CUSTOM] = etree.tostring(props, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+def _one_paragraph_props(root: etree._Element) -> int:
+    """Merge a paragraph's several ``pPr`` (Quarto's float and callout code adds a second one, which
+    Word and LibreOffice read differently) into one, later settings winning; returns how many."""
+    merged = 0
+    for p in root.iter(w("p")):
+        several = p.findall(w("pPr"))
+        if len(several) < 2:
+            continue
+        first = several[0]
+        for extra in several[1:]:
+            for item in list(extra):
+                if not isinstance(item.tag, str):
+                    continue
+                old = first.find(item.tag)
+                if old is not None:
+                    first.remove(old)
+                first.append(item)
+            p.remove(extra)
+        ordered = sorted(first, key=lambda e: P_ORDER.index(etree.QName(e).localname)
+                         if isinstance(e.tag, str) and etree.QName(e).localname in P_ORDER else len(P_ORDER))
+        first[:] = ordered
+        merged += 1
+    return merged
+
+
+def _unwrap_floats(body: etree._Element) -> int:
+    """Quarto sets each table and figure float in a one-cell layout table (caption in Image Caption
+    style): put its content back in the text, so tables are top-level as on the built-in path (full
+    width, landscape sections, rows that may break across pages) and a table's caption is a Table
+    Caption. Returns how many were unwrapped."""
+    unwrapped = 0
+    for outer in list(body.findall(w("tbl"))):
+        rows = outer.findall(w("tr"))
+        cells = rows[0].findall(w("tc")) if len(rows) == 1 else []
+        if len(cells) != 1:
+            continue
+        content = [c for c in cells[0] if c.tag != w("tcPr")]
+        captions = [c for c in content if c.tag == w("p") and _style(c) == "ImageCaption"]
+        if not captions:
+            continue
+        has_table = any(c.tag == w("tbl") for c in content)
+        if has_table:
+            for cap in captions:
+                child(props(cap, "pPr"), "pStyle", P_ORDER).set(w("val"), "TableCaption")
+        parent, at = outer.getparent(), outer.getparent().index(outer)
+        parent.remove(outer)
+        for k, item in enumerate(content):
+            parent.insert(at + k, item)
+        unwrapped += 1
+    return unwrapped
+
+
 def polish(path: Path, *, notice: str | None = None, review: bool = False) -> None:
     """Rewrite the Word file at ``path`` in place, finished (see the module's docstring)."""
     with zipfile.ZipFile(path) as z:
@@ -324,6 +376,8 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
     for tag, values in (("pgSz", DEFAULT_PAGE), ("pgMar", DEFAULT_MARGINS)):
         if body_sect.find(w(tag)) is None:
             child(body_sect, tag, SECT_ORDER).attrib.update({w(k): v for k, v in values.items()})
+    _one_paragraph_props(root)
+    _unwrap_floats(body)
     width = text_width(root)
     for tbl in list(root.iter(w("tbl"))):
         caption, notes = _caption_and_notes(tbl)

@@ -318,13 +318,21 @@ end
 -- Typst: the caption sticks to the table's first rows (header.typ), a first header row says
 -- "Table N (continued)" on every page but the first, the notes are the table's last row (so they
 -- are never split from it or across pages), and a wide table gets landscape pages.
+-- Under Quarto a short table's float is kept whole by a rule set around it (see quarto_tables).
+local UNBROKEN_MARK = "// perinatal-csc: keep this table's float whole"
+
 local function typst_table(tbl, id, cap_inlines, notes, number)
   local ncols = #tbl.colspecs
   local limit = ncols >= WIDE_COLUMNS and UNBROKEN_LINES_LANDSCAPE or UNBROKEN_LINES
   local unbroken = table_lines(tbl, notes) <= limit
   local heads = header_rows(tbl)
   if id ~= "" and number then
-    local label = "#context { if here().page() > locate(<" .. id .. ">).page() [#emph[" .. KIND.tbl .. " " .. number ..
+    -- under Quarto the number is that of Quarto's figure labelled `id`
+    local shown = under_quarto and ('#counter(figure.where(kind: "quarto-float-tbl")).at(<' .. id .. '>).first()')
+      or tostring(number)
+    -- (Quarto's figure is located where it ends, so there the table's own start is marked)
+    local start = under_quarto and (id .. "-start") or id
+    local label = "#context { if here().page() > locate(<" .. start .. ">).page() [#emph[" .. KIND.tbl .. " " .. shown ..
       " (continued)]] }"
     local cell = pandoc.Cell({ pandoc.Plain({ pandoc.RawInline("typst", label) }) }, pandoc.AlignLeft, 1, ncols,
       pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 0pt, bottom: 3pt)", ["typst:stroke"] = "none" }))
@@ -342,18 +350,20 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
   end
   local notes_y = heads + nbody
   local rules = { "#[" }
-  if ncols >= WIDE_COLUMNS then table.insert(rules, "#page(flipped: true)[") end
+  if under_quarto and id ~= "" and number then table.insert(rules, "#metadata(none) <" .. id .. "-start>") end
+  local landscape = ncols >= WIDE_COLUMNS and not under_quarto   -- under Quarto: around its float instead
+  if landscape then table.insert(rules, "#page(flipped: true)[") end
   table.insert(rules, "#set table(stroke: (x, y) => if y == " .. first .. " { (top: 0.8pt) } else if y == " ..
     notes_y .. " { (top: 0.6pt) })")
   for y = first, heads - 1 do
     table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
   end
   if unbroken then
-    table.insert(rules, "#show figure.where(kind: table): set block(breakable: false, sticky: true)")
+    table.insert(rules, under_quarto and UNBROKEN_MARK or "#show figure.where(kind: table): set block(breakable: false, sticky: true)")
   end
   local out = pandoc.Blocks({ pandoc.RawBlock("typst", table.concat(rules, "\n")) })
   out:insert(tbl)
-  out:insert(pandoc.RawBlock("typst", ncols >= WIDE_COLUMNS and "]\n]" or "]"))
+  out:insert(pandoc.RawBlock("typst", landscape and "]\n]" or "]"))
   return out
 end
 
@@ -362,7 +372,7 @@ local function native_table(tbl, id, cap_inlines, number)
   tbl = shape_table(tbl)
   local notes = take_notes(tbl)
   tbl.caption = #cap_inlines > 0 and { long = { pandoc.Plain(cap_inlines) } } or {}
-  tbl.attr = pandoc.Attr(id, {}, {})
+  tbl.attr = pandoc.Attr(under_quarto and "" or id, {}, {})   -- under Quarto the id is its float's
   if is_typst then return typst_table(tbl, id, cap_inlines, notes, number) end
   local out = pandoc.Blocks({ tbl })
   if #notes > 0 then
@@ -459,14 +469,66 @@ local function resolve_cite(cite)
   return nil
 end
 
+-- Under Quarto: the great-tables HTML of a table float becomes the float's native table, in Typst with
+-- "Table N (continued)" on the pages it continues onto (Quarto numbers and captions the float).
+local function quarto_float(float)
+  if is_html or float.type ~= "Table" or not float.content then return nil end
+  local content = float.content
+  local blocks = pandoc.utils.type(content) == "Block" and pandoc.Blocks({ content }) or pandoc.Blocks(content)
+  local tbl = nil
+  blocks:walk({
+    RawBlock = function(b)
+      if not tbl then tbl = html_table({ b }) end
+    end,
+  })
+  if not tbl then return nil end
+  float.content = pandoc.Blocks(native_table(tbl, is_typst and float.identifier or "", pandoc.Inlines({}),
+    is_typst and "quarto" or nil))
+  return float
+end
+
+-- True when blocks hold a native table wide enough for landscape pages.
+local function holds_wide_table(blocks)
+  local wide = false
+  pandoc.Blocks(blocks):walk({
+    Table = function(t)
+      if #t.colspecs >= WIDE_COLUMNS then wide = true end
+    end,
+  })
+  return wide
+end
+
+-- Under Quarto a table is inside Quarto's float (a Typst figure), where a page setting is not
+-- allowed: the landscape pages go around the whole float, which must stand at the top level.
 local function quarto_tables(doc)
   if is_html then return doc end
-  return doc:walk({
+  doc = doc:walk({
     RawBlock = function(b)
       local tbl = html_table({ b })
       if tbl then return native_table(tbl, "", pandoc.Inlines({})) end
     end,
   })
+  if not is_typst then return doc end
+  local blocks = pandoc.Blocks({})
+  for _, b in ipairs(doc.blocks) do
+    local whole = false
+    pandoc.Blocks({ b }):walk({
+      RawBlock = function(r)
+        if r.text:find(UNBROKEN_MARK, 1, true) then whole = true end
+      end,
+    })
+    local wide = holds_wide_table({ b })
+    if wide then blocks:insert(pandoc.RawBlock("typst", "#page(flipped: true)[")) end
+    if whole then
+      blocks:insert(pandoc.RawBlock("typst",
+        '#[\n#show figure.where(kind: "quarto-float-tbl"): set block(breakable: false, sticky: true)'))
+    end
+    blocks:insert(b)
+    if whole then blocks:insert(pandoc.RawBlock("typst", "]")) end
+    if wide then blocks:insert(pandoc.RawBlock("typst", "]")) end
+  end
+  doc.blocks = blocks
+  return doc
 end
 
 local function meta_true(v)
@@ -495,6 +557,11 @@ local function typst_setup(meta)
     "#show figure.caption.where(kind: table): it => block(sticky: true, it)",
   }
   if not under_quarto then table.insert(rules, 1, "#set figure(numbering: none)") end
+  if under_quarto then   -- Quarto's table floats are figures of their own kind
+    table.insert(rules, '#show figure.where(kind: "quarto-float-tbl"): set block(breakable: true)')
+    table.insert(rules, '#show figure.caption.where(kind: "quarto-float-tbl"): set align(left)')
+    table.insert(rules, '#show figure.caption.where(kind: "quarto-float-tbl"): it => block(sticky: true, it)')
+  end
   if notice ~= "" then
     table.insert(rules, '#set page(header: align(right, text(size: 8pt, fill: rgb("#8a0015"))[' .. notice .. ']))')
   end
@@ -533,7 +600,17 @@ local function words_in(blocks)
   local n = 0
   local function count(b)
     if b.t == "Para" or b.t == "Plain" or b.t == "Header" or b.t == "LineBlock" then
-      local text = pandoc.utils.stringify(b:walk({ Cite = function() return {} end, Note = function() return {} end }))
+      -- a cross-reference Quarto has yet to resolve counts as what it becomes ("Table 4", "4");
+      -- a citation and a footnote do not count
+      local function cite(c)
+        local words = {}
+        for _, x in ipairs(c.citations) do
+          if not (kind_of(x.id) or x.id:match("^sec%-")) then return {} end
+          table.insert(words, x.mode == "SuppressAuthor" and "N" or "Ref N")
+        end
+        return pandoc.Str(table.concat(words, " "))
+      end
+      local text = pandoc.utils.stringify(b:walk({ Cite = cite, Note = function() return {} end }))
       if text:match("^Text description of") then return end
       for w in text:gmatch("%S+") do
         if w:match("%w") then n = n + 1 end
@@ -545,7 +622,9 @@ local function words_in(blocks)
     elseif b.t == "BlockQuote" then
       for _, x in ipairs(b.content) do count(x) end
     elseif b.t == "Div" then
-      if not (b.identifier:match("^tbl%-") or b.identifier:match("^fig%-") or b.identifier == "refs") then
+      local float = b.attributes and b.attributes.__quarto_custom_type == "FloatRefTarget"   -- Quarto's floats
+      local note = b.attributes and b.attributes["custom-style"] == "Table Note"   -- a table's notes
+      if not (float or note or b.identifier:match("^tbl%-") or b.identifier:match("^fig%-") or b.identifier == "refs") then
         for _, x in ipairs(b.content) do count(x) end
       end
     end
@@ -656,3 +735,11 @@ function Pandoc(doc)
   end
   return finish(doc)
 end
+
+-- Pandoc runs these in order; only Quarto has FloatRefTarget nodes (its floats), and `crossref_titles`
+-- reads the document's own caption prefixes before them.
+return {
+  { Meta = function(meta) crossref_titles(meta) end },
+  { FloatRefTarget = quarto_float },
+  { Pandoc = Pandoc },
+}
