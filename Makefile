@@ -18,10 +18,10 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The rendering tests under a real Quarto (QUARTO=/path/to/quarto, else the one on PATH; they fail
-# without one): ../shared/tools/quarto/build.sh builds Quarto 1.7.34 or 1.10.18 offline.
+# The rendering tests under a real Quarto (make test-quarto QUARTO=/path/to/bin/quarto, else the one on
+# PATH; they fail without one): ../shared/tools/quarto/build.sh builds Quarto 1.7.34 or 1.10.18 offline.
 test-quarto: $(STAMP)
-	$(BIN)/python -m pytest -m quarto tests/render/test_quarto_real.py
+	QUARTO="$(QUARTO)" $(BIN)/python -m pytest -m quarto tests/render/test_quarto_real.py
 
 setup: $(STAMP)
 

@@ -42,7 +42,7 @@ def every_output(r, policy) -> dict[str, str]:
         "unmet_alt": pfig.unmet_need_alt(r), "unmet_figure": _figure(pfig.unmet_need_figure(r, is_synthetic=True)),
         "status_alt": pfig.csc_status_alt(r), "status_figure": _figure(pfig.csc_status_figure(r, is_synthetic=True)),
         "models_prose": " ".join([pm.n_text(r, "episode"), pm.summary_value(r, "episode", "epv"),
-                                  pm.or_text(r, "episode", "deprived"), pm.or_text(r, "one_year", "relationship", "single"),
+                                  ph.findings_text(r, "episode"), ph.findings_text(r, "one_year"),
                                   str(pm.plan_facts(r)), pm.plan_markdown(r), pm.level_text(r),
                                   pm.linearity_text(r)]),
         "forest_alt": pm.forest_alt_text(r), "forest": _figure(pm.forest_plot(r, is_synthetic=True)),

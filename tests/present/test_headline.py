@@ -49,3 +49,16 @@ def test_headline_formats_the_result_table_only():
     assert h.csc_index_text == "70 (35.7%)"          # of 196 with status known, not of 200
     assert h.followed_1y_text == "150 (75.0%)"
     assert h.csc_1y_text == "45 (30.4%)" and h.not_in_care_1y_text == "12 (8.0%)" and h.cpp_1y_text == "9 (6.0%)"
+
+
+def test_the_results_sentence_chooses_its_terms_by_rule(models):
+    """The terms whose interval excludes 1, in both directions, never a fixed pair; none when none does."""
+    from perinatal_csc.present.headline import findings_text
+
+    models = models.assign(term=["domestic_abuse", "diagnosis", "maternal_age", "diagnosis", "relationship"],
+                           level=["1", "bipolar", "", "depression", "single"], **{"or": [1.9, 0.2, 0.8, None, 2.4]})
+    text = findings_text({"models_episode": models}, "episode")
+    assert text == ("more likely with domestic abuse (OR 1.90, 1.20 to 3.00) and less likely with bipolar disorder "
+                    "(primary diagnosis) (OR 0.20, 0.04 to 0.93)")
+    none = models.assign(direction="")
+    assert findings_text({"models_episode": none}, "episode").startswith("not clearly associated")

@@ -117,3 +117,37 @@ def test_disclosure_text_states_the_rules_and_combinations_applied_in_journal_wo
     bare = disclosure_text({"recodes": recodes.iloc[:0], "disclosure_summary": summary}, PRESETS["cohort"])
     assert "combined" not in bare and "below 5" in bare
     assert "not checked" in disclosure_text({}, PRESETS["none"])
+
+
+@pytest.mark.parametrize("before, says", [(True, "before the study data were analysed"),
+                                          (False, "not pre-specified"), (None, "Authors to state")])
+def test_the_methods_call_the_models_pre_specified_only_when_the_plan_says_so(tmp_path, before, says):
+    import yaml
+
+    from perinatal_csc.data.codebook import load_codebook
+    from perinatal_csc.present.models import plan_facts
+    from perinatal_csc.stats.models import plan_table
+    from perinatal_csc.stats.plan import load_plan
+
+    raw = yaml.safe_load((ROOT / "config" / "analysis_plan.yml").read_text())
+    raw["fixed_before_data"] = before
+    path = tmp_path / "plan.yml"
+    path.write_text(yaml.safe_dump(raw))
+    cb = load_codebook()
+    text = plan_facts({"models_plan": plan_table(load_plan(path, cb), cb)})["fixed_text"]
+    assert says in text
+    assert ("before the study data were analysed" in text) == (before is True)
+
+
+def test_a_plan_that_says_neither_yes_nor_no_is_refused(tmp_path):
+    import yaml
+
+    from perinatal_csc.data.codebook import load_codebook
+    from perinatal_csc.stats.plan import PlanError, load_plan
+
+    raw = yaml.safe_load((ROOT / "config" / "analysis_plan.yml").read_text())
+    raw["fixed_before_data"] = "probably"
+    path = tmp_path / "plan.yml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(PlanError, match="fixed_before_data"):
+        load_plan(path, load_codebook())

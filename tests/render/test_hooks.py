@@ -169,19 +169,22 @@ QUARTO_HEAD = """<html><head>
 <script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js" integrity="sha512-x" crossorigin="anonymous"></script>
 <script src="https://cdnjs.cloudflare.com/ajax/libs/jquery/3.5.1/jquery.min.js" integrity="sha512-y" crossorigin="anonymous" data-relocate-top="true"></script>
 <script type="application/javascript">define('jquery', [],function() {return window.jQuery;})</script>
+<script src="https://cdn.jsdelivr.net/npm/jquery@3.5.1/dist/jquery.min.js" integrity="sha384-z" crossorigin="anonymous"></script>
+<script src="https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.min.js" integrity="sha384-c" crossorigin="anonymous"></script>
 <script src="site.js"></script>
 </head><body><p>Text</p></body></html>"""
 
 
 def test_a_quarto_page_becomes_one_file_without_the_widget_loaders(tmp_path):
-    """Quarto adds require.js and jQuery from a CDN to any page whose cells show HTML; the project's
-    pages have no widgets, so the single-file page drops them and inlines its own script."""
+    """Quarto adds require.js and jQuery from a CDN (cdnjs in 1.7, jsDelivr in 1.10) to any page whose
+    cells show HTML; the project's pages have no widgets, so the single-file page drops them and inlines
+    its own script."""
     (tmp_path / "site.js").write_text("var x = 1;")
     page = tmp_path / "index.html"
     page.write_text(QUARTO_HEAD)
     assert hooks.embed_resources(page) == []
     text = page.read_text()
-    assert "cdnjs" not in text and "define('jquery'" not in text and "<script src" not in text
+    assert "cdnjs" not in text and "jsdelivr" not in text and "define('jquery'" not in text and "<script src" not in text
     assert "var x = 1;" in text and "<p>Text</p>" in text
 
 
@@ -275,3 +278,49 @@ def test_quarto_post_render_numbers_the_article_figures_the_kernel_kept(tmp_path
     assert hooks.main(["post-render"]) == 0
     assert sorted(p.name for p in (tmp_path / "_output" / "figures").iterdir()) == [
         "figure-1-b.pdf", "figure-2-a.pdf", "figure-2-a.png"]
+
+
+def test_quarto_post_render_removes_the_copies_the_finished_files_no_longer_need(tmp_path, monkeypatch):
+    (tmp_path / "_quarto.yml").write_text("project:\n  render: [index.qmd]\nformat:\n  html:\n    css: res/style.css\n")
+    (tmp_path / "index.qmd").write_text("---\ntitle: T\n---\n\nText.\n")
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res" / "style.css").write_text("p { color: red; }")
+    out = tmp_path / "_output"
+    (out / "res").mkdir(parents=True)
+    (out / "res" / "style.css").write_text("p { color: red; }")
+    (out / "index_files" / "figure-html").mkdir(parents=True)
+    (out / "index_files" / "figure-html" / "a.png").write_bytes(PNG)
+    (out / "index.html").write_text('<html><head><link rel="stylesheet" href="res/style.css"></head>'
+                                    '<body><img src="index_files/figure-html/a.png"></body></html>')
+    monkeypatch.setenv("QUARTO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("QUARTO_PROJECT_OUTPUT_FILES", "_output/index.html\n")
+    assert hooks.main(["post-render"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    html = (out / "index.html").read_text()
+    assert "color: red" in html and "data:image/png;base64," in html
+    assert (tmp_path / "res" / "style.css").exists()
+
+
+WIDE_GT = GT_TABLE.replace('<th class="gt_col_heading gt_right">p</th>', "".join(
+    f'<th class="gt_col_heading gt_right">c{i}</th>' for i in range(8))).replace(
+    '<td class="gt_row gt_right">0.21</td>', "".join(f'<td class="gt_row gt_right">{i}</td>' for i in range(8)))
+
+
+@pytest.mark.parametrize("quarto", [True, False], ids=["under-quarto", "built-in"])
+def test_a_wide_table_gets_landscape_pages_outside_any_container(tmp_path, quarto):
+    """Quarto sets a table inside its float (a Typst figure), where `page(...)` is an error ("page
+    configuration is not allowed inside of containers"): under Quarto the landscape pages go around
+    the whole top-level block; on the built-in path, which owns the float, around the table."""
+    wrapper = tmp_path / "filter.lua"
+    wrapper.write_text(("quarto = { doc = {} }\n" if quarto else "") + f"dofile({str(ROOT / FILTER)!r})\n")
+    src = tmp_path / "in.md"
+    src.write_text(f"Text.\n\n::: {{#tbl-x}}\n```{{=html}}\n{WIDE_GT}\n```\n\nA caption\n:::\n")
+    out = subprocess.run([pypandoc.get_pandoc_path(), str(src), "--from", "markdown", "--to", "typst",
+                          f"--lua-filter={wrapper}"], check=True, capture_output=True, text=True).stdout
+    assert out.count("#page(flipped: true)[") == 1
+    before = out[: out.index("#page(flipped: true)[")]
+    if quarto:       # nothing of the table's own block (`#[` ... `#table(`) is open where the page starts
+        assert "#table(" not in before and "#set table(" not in before
+        assert out.index("#page(flipped: true)[") < out.index("#[")
+    else:
+        assert "#table(" not in before

@@ -130,6 +130,8 @@ def test_plain_quarto_render_writes_every_document_in_every_format_and_the_figur
     root = plain["root"]
     missing = [p.name for p in expected_outputs(root) if not p.exists()]
     assert missing == []
+    extra = {p.name for p in (root / "_output").iterdir()} - {p.name for p in expected_outputs(root)} - {"figures"}
+    assert extra == set()       # nothing Quarto copied beside the finished, self-contained files
     figures = sorted(p.name for p in (root / "_output" / "figures").glob("figure-*"))
     assert figures and any(n.startswith("figure-1-") and n.endswith(".pdf") for n in figures), figures
 

@@ -137,6 +137,8 @@ PITFALLS = {
     # 3b. the steps run through PATH's python, not QUARTO_PYTHON: "No module named 'perinatal_csc'"
     "step through PATH": (lambda c: c["project"].update({"pre-render": "python -m perinatal_csc.render.hooks pre-render"}),
                           "QUARTO_PYTHON"),
+    # 4b. citations set by Typst's own engine under Quarto, not by the CSL
+    "typst citeproc": (lambda c: c["format"]["typst"].pop("citeproc"), "citeproc"),
     # 5. a manuscript project renders the supplement only as an HTML notebook view
     "manuscript type": (lambda c: c["project"].update({"type": "manuscript"}), "project.type"),
 }

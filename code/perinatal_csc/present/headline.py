@@ -144,3 +144,12 @@ def abstract_factors(results: Mapping[str, pd.DataFrame], model: str, direction:
         items.append(sourced(f"{name} (OR {fmt_or(r['or'])}, {fmt_ci(r['ci_low'], r['ci_high'])})",
                              *((f"models_{model}", key, c) for c in ("or", "ci_low", "ci_high"))))
     return as_list_text(items) if items else "no factor"
+
+
+def findings_text(results: Mapping[str, pd.DataFrame], model: str) -> str:
+    """What an adjusted model found, chosen by rule for the Results: 'more likely with …' (the terms whose
+    interval lies wholly above 1) and 'less likely with …' (wholly below), each with its odds ratio and
+    interval; 'not clearly associated with any factor' when no interval excludes 1."""
+    parts = [f"{word} likely with {found}" for word, direction in (("more", "higher"), ("less", "lower"))
+             if (found := abstract_factors(results, model, direction)) != "no factor"]
+    return " and ".join(parts) if parts else "not clearly associated with any factor (every interval included 1)"

@@ -85,9 +85,9 @@ def covariates_text(results: dict[str, pd.DataFrame]) -> str:
         how = _first_clause(str(c.value))
         named = str(c.label).split(" ")[0].lower() in how.lower()
         coding.append(how if named else f"{_lower(c.label)}: {how}")
-    lead = ("Covariates were prespecified: the factors published for this cohort, with maternal age."
-            if facts["strategy"] == "prespecified" else
-            f"Covariates were selected by bivariable screening of prespecified candidates at p < {facts['screen_p']}.")
+    lead = (f"The covariates were {facts['strategy_text']}. {facts['fixed_text']}" if facts["strategy"] == "prespecified"
+            else f"Covariates were selected by bivariable screening of the plan's candidates at p < {facts['screen_p']}. "
+                 f"{facts['fixed_text']}")
     return _prose(f"{lead} {' '.join(sentences)} Covariates were coded as {'; '.join(coding)}.")
 
 

@@ -420,6 +420,18 @@ def _plan(results: dict[str, pd.DataFrame], section: str) -> pd.DataFrame:
     return t[t.section == section]
 
 
+def _fixed_text(fixed_on: str, before: str) -> str:
+    """When the plan was fixed, and whether before the data were analysed, exactly as the plan records it."""
+    on = f" on {fixed_on}" if fixed_on and str(fixed_on) != "nan" else ""
+    if before == "yes":
+        return f"The plan was fixed{on}, before the study data were analysed."
+    if before == "no":
+        return (f"The plan was written{on}, after these data had been analysed for an earlier publication "
+                "[@levertaylor2023]; its models are therefore not pre-specified in the sense of being fixed "
+                "before the data were seen.")
+    return "*[Authors to state in the analysis plan when it was fixed, and whether that was before the data were analysed.]*"
+
+
 def plan_facts(results: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Settings of the analysis plan as text for the Methods, from the ``models_plan`` table."""
     v = _plan(results, "setting").set_index("name")
@@ -430,11 +442,13 @@ def plan_facts(results: dict[str, pd.DataFrame]) -> dict[str, str]:
 
     return {
         "strategy": value["strategy"],
-        "strategy_text": ("a replication of the published model: the factors published for this cohort plus maternal age"
+        "strategy_text": ("those of the published model of this cohort [@levertaylor2023] (the factors it found "
+                          "associated with involvement), plus maternal age"
                           if value["strategy"] == "prespecified" else
-                          f"bivariable screening of candidate covariates at p < {value['screen_p']}, then one "
-                          "multivariable model"),
+                          f"those of the candidates that bivariable screening kept at p < {value['screen_p']}, "
+                          "in one multivariable model"),
         "screen_p": value["screen_p"], "level": f"{float(value['confidence_level']):.0%}",
+        "fixed_text": _fixed_text(value.get("fixed_on", ""), value.get("fixed_before_data", "not stated")),
         "epv_threshold": value["epv_warning_below"], "method_rule": value["method_rule"],
         "m": value["mi_m"], "iterations": value["mi_iterations"], "seed": value["mi_seed"],
         "auxiliary": lower("mi_auxiliary"), "weight_predictors": lower("weight_predictor"),

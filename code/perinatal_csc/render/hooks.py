@@ -65,9 +65,11 @@ def _inline_css(css: str, base: Path) -> str:
 
 
 #: What Quarto puts in the head of any page whose cells show HTML (for interactive "widgets"; the
-#: project's tables and figures are static): require.js and jQuery from a CDN, and their glue.
+#: project's tables and figures are static): require.js and jQuery from a CDN (cdnjs in Quarto 1.7,
+#: jsDelivr in 1.10), and their glue.
 WIDGET_LOADER_RES = (
-    re.compile(r"<script\b[^>]*\bsrc=[\"']https://cdnjs\.cloudflare\.com/ajax/libs/(?:require\.js|jquery)/[^\"']*[\"'][^>]*>\s*</script>\s*", re.I),
+    re.compile(r"<script\b[^>]*\bsrc=[\"']https://(?:cdnjs\.cloudflare\.com/ajax/libs/(?:require\.js|jquery)/"
+               r"|cdn\.jsdelivr\.net/npm/(?:requirejs|jquery)@)[^\"']*[\"'][^>]*>\s*</script>\s*", re.I),
     re.compile(r"<script type=\"application/javascript\">define\('jquery', \[\],function\(\) \{return window\.jQuery;\}\)</script>\s*"),
 )
 
@@ -148,6 +150,29 @@ def export_figures(doc: Document, exports: Path, target: Path, *, by_code: bool 
     return written
 
 
+def _drop_inlined_copies(root: Path, outputs: list[Path]) -> list[Path]:
+    """Remove what Quarto copied beside the outputs and the finished files no longer need: each HTML
+    page's ``<stem>_files`` folder and the project's stylesheets (all inlined or embedded by now)."""
+    out_dir = outputs[0].parent
+    removed = []
+    for stem in {p.stem for p in outputs if p.suffix == ".html"}:
+        folder = out_dir / f"{stem}_files"
+        if folder.is_dir():
+            shutil.rmtree(folder)
+            removed.append(folder)
+    sheets = ((project_config(root).get("format") or {}).get("html") or {}).get("css") or []
+    for css in sheets if isinstance(sheets, list) else [sheets]:
+        copy = out_dir / str(css)
+        if copy.is_file() and copy.resolve() != (root / str(css)).resolve():
+            copy.unlink()
+            removed.append(copy)
+            for parent in copy.parents:
+                if parent == out_dir or not parent.is_dir() or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    return removed
+
+
 def _quarto_outputs() -> list[Path]:
     root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path.cwd())
     listed = os.environ.get("QUARTO_PROJECT_OUTPUT_FILES", "")
@@ -182,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["post-render"]:
         outputs = _quarto_outputs()
         post_render(outputs, read_settings(root))
+        if outputs:
+            _drop_inlined_copies(root, outputs)
         article = documents(project_config(root))[0]
         if any(p.stem == Path(article).stem for p in outputs):
             export_figures(read_document(root / article, root), root / QUARTO_FIGURE_EXPORTS,

@@ -105,6 +105,10 @@ def lint(root: Path) -> list[str]:
                                 "QUARTO_PYTHON, so the step fails where the package is installed only in "
                                 f"QUARTO_PYTHON's environment; run the script '{HOOK_SCRIPT}' (Quarto runs a .py "
                                 "script with QUARTO_PYTHON)")
+    typst = (cfg.get("format") or {}).get("typst")
+    if isinstance(typst, dict) and typst.get("citeproc") is not True:
+        problems.append("format.typst.citeproc is not true: Quarto then leaves citations to Typst, whose "
+                        "bibliography ignores the CSL (Title Case titles, an extra 'Bibliography' heading)")
     ignore = root / ".gitignore"
     if ignore.exists():
         lines = [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()]

@@ -763,6 +763,9 @@ def plan_table(plan: Plan, cb: Codebook) -> pd.DataFrame:
 
     for name, label, value in (
             ("strategy", "Model-building strategy", plan.strategy), ("screen_p", "Screening p threshold", f"{plan.screen_p:g}"),
+            ("fixed_on", "Plan fixed on", plan.fixed_on),
+            ("fixed_before_data", "Plan fixed before the study data were analysed",
+             {True: "yes", False: "no", None: "not stated"}[plan.fixed_before_data]),
             ("confidence_level", "Confidence level", f"{plan.confidence_level:g}"),
             ("epv_warning_below", "Events per variable warning threshold", f"{plan.epv_warning_below:g}"),
             ("method_rule", "Method rule", plan.method_rule), ("mi_m", "Imputations", plan.mi.get("m", 20)),

@@ -67,6 +67,8 @@ class Plan:
     hl_groups: int
     large_n: LargeN = field(default_factory=LargeN)
     linearity_knots: int = 4
+    fixed_on: str = ""                    # when the team fixed the plan
+    fixed_before_data: bool | None = None   # whether that was before the study data were analysed (None: not stated)
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     def reference(self, name: str) -> Any:
@@ -123,6 +125,9 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
     knots = (raw.get("diagnostics") or {}).get("linearity_knots", 4)
     if isinstance(knots, bool) or not isinstance(knots, int) or not 3 <= knots <= 7:
         problems.append(f"diagnostics.linearity_knots must be a whole number from 3 to 7, not {knots!r}")
+    before = raw.get("fixed_before_data")
+    if before is not None and not isinstance(before, bool):
+        problems.append(f"fixed_before_data must be true, false or left empty (not stated), not {before!r}")
     if problems:
         raise PlanError(f"analysis plan {path}:\n  " + "\n  ".join(problems))
     sens = raw.get("sensitivity", {}) or {}
@@ -138,4 +143,4 @@ def load_plan(path: str | Path, codebook: Codebook) -> Plan:
             collapse_min_dyads=None if large.get("collapse_min_dyads") is None else int(large["collapse_min_dyads"]),
             mi_one_step_min_dyads=(None if large.get("mi_one_step_min_dyads") is None
                                    else int(large["mi_one_step_min_dyads"]))),
-        linearity_knots=knots, raw=raw)
+        linearity_knots=knots, fixed_on=str(raw.get("fixed_on") or ""), fixed_before_data=before, raw=raw)

@@ -657,7 +657,7 @@ local function title_page(doc)
   local kw = doc.meta.keywords or doc.meta["title-keywords"]
   return doc:walk({
     Div = function(d)
-      if d.identifier == "keywords" and kw then
+      if d.identifier == "keywords" and kw and not (under_quarto and is_html) then   -- Quarto's HTML title block has them
         local items = {}
         for _, k in ipairs(pandoc.utils.type(kw) == "List" and kw or { kw }) do
           table.insert(items, pandoc.utils.stringify(k))
