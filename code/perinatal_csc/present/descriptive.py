@@ -28,7 +28,7 @@ TEST_COLUMN = "test"
 NOT_KNOWN_TEXT = "Not known"
 SUMMARY_TEXT = {"n_pct": "n (%)", "mean_sd": "mean (SD)", "median_iqr": "median [IQR]"}
 ROUNDING_NOTE = ("Percentages of non-missing values, to 1 decimal place; 'Not known' rows give n only. Means, SDs, "
-                 "medians and quartiles (R type 7) to 1 decimal place; SMD (absolute standardised difference) to 2; "
+                 "medians and quartiles to 1 decimal place; SMD (absolute standardised difference) to 2; "
                  "p to 3 (<0.001 below that, >0.99 above). Tests are two-sided; 'Not known' rows and empty levels "
                  "are left out of tests.")
 Q_NOTE = ("q: Benjamini–Hochberg false discovery rate adjusted p-value over the {k} tests of this table, to 3 "
