@@ -189,5 +189,10 @@ def test_quarto_and_the_built_in_path_count_and_number_alike(driven):
     def numbering(lines):
         return [m.group(0).replace("\u00a0", " ") for x in lines if (m := re.match(r"(Table|Figure)[\s\u00a0]\d+(?=:)", x))]
 
+    def authors(path):
+        return ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in docx_root(path).iter(f"{W}p")
+                if (st := p.find(f"{W}pPr/{W}pStyle")) is not None and st.get(f"{W}val") == "Author"]
+
+    assert authors(driven["quarto_docx"]) == authors(driven["root"] / "_output" / "index.docx") != []
     assert counts(builtin) and counts(under_quarto) == counts(builtin)
     assert numbering(builtin) and numbering(under_quarto) == numbering(builtin)

@@ -676,7 +676,27 @@ local function title_page(doc)
   })
 end
 
+-- Under Quarto, Word's title page (pandoc's "Author" paragraphs) shows names only: give each author
+-- "Name (affiliations)" as the built-in path does.
+local function word_authors(meta)
+  local authors = meta["by-author"]
+  if not (under_quarto and FORMAT:match("docx") and authors) then return end
+  local list = pandoc.List({})
+  for _, a in ipairs(authors) do
+    local name = pandoc.utils.stringify(a.name and (a.name.literal or a.name) or "")
+    local affs = {}
+    for _, x in ipairs(a.affiliations or {}) do
+      local n = pandoc.utils.stringify(x.name or "")
+      if n ~= "" then table.insert(affs, n) end
+    end
+    local text = #affs > 0 and (name .. " (" .. table.concat(affs, "; ") .. ")") or name
+    list:insert(pandoc.MetaInlines({ pandoc.Str(text) }))
+  end
+  meta.author = list
+end
+
 local function finish(doc)
+  word_authors(doc.meta)
   doc = title_page(doc)
   if meta_true(doc.meta.blind) then doc = blind(doc) end
   if is_typst then
@@ -738,8 +758,19 @@ end
 
 -- Pandoc runs these in order; only Quarto has FloatRefTarget nodes (its floats), and `crossref_titles`
 -- reads the document's own caption prefixes before them.
+-- Quarto's callouts (its custom nodes) become the same titled, indented block as on the built-in path.
+local function quarto_callout(c)
+  if is_html then return nil end
+  local out = pandoc.Blocks({})
+  if c.title then out:insert(pandoc.Para({ pandoc.Strong(pandoc.utils.type(c.title) == "Inlines" and c.title
+    or pandoc.utils.blocks_to_inlines(pandoc.Blocks(c.title))) })) end
+  local content = c.content
+  out:extend(pandoc.utils.type(content) == "Block" and { content } or content)
+  return pandoc.BlockQuote(out)
+end
+
 return {
   { Meta = function(meta) crossref_titles(meta) end },
-  { FloatRefTarget = quarto_float },
+  { FloatRefTarget = quarto_float, Callout = quarto_callout },
   { Pandoc = Pandoc },
 }
