@@ -53,15 +53,20 @@ def config_from_environment() -> Config:
 EMPTY_INLINE = "<!-- -->"
 
 
+def _kernel_shell():
+    """The IPython shell this code runs in (a rendering kernel), or None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def prose_as_markdown() -> bool:
     """In an IPython kernel, show every text result as markdown, as the built-in path reads inline
     results: Quarto prints a text result's plain form with markdown escaped (``\\*``, ``\\[@ref]``) and
     leaves the code itself where the text is empty. True when the kernel's formatter was set."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    shell = _kernel_shell()
     if shell is None:
         return False
     shell.display_formatter.formatters["text/markdown"].for_type(str, lambda s: s if s.strip() else EMPTY_INLINE)
@@ -73,11 +78,7 @@ def export_figures_in_kernel(folder: Path) -> bool:
     named by the cell's code (``paths.figure_export_key``: Quarto does not send the label); the post-render
     step numbers those of the ``fig-`` cells into ``_output/figures/`` (the built-in path's kernel does this
     through its own display formatters). True when the kernel's hooks were set."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    shell = _kernel_shell()
     if shell is None:
         return False
     current = {"code": ""}

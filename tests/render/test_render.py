@@ -499,25 +499,31 @@ def test_finished_outputs_are_reused_only_while_nothing_they_depend_on_changed(t
     assert "executing" in messages and "Renamed table" in paths[0].read_text()
 
 
-def test_quarto_gets_one_format_per_call_as_a_project_needs(tmp_path, monkeypatch):
-    """Quarto 1.7 inside a project takes a comma-joined ``--to`` as one unknown format: a stand-in quarto
-    that fails as it does records the calls."""
+def stand_in_quarto(tmp_path: Path, monkeypatch, action: str) -> Path:
+    """A `quarto` on PATH that says it is 1.7.34, records each call's arguments in the returned file and
+    then runs ``action`` (shell); the project lint is skipped (the projects are built-in fixtures)."""
     import os
     import stat
 
-    from perinatal_csc.render.driver import _render_quarto
-
-    root = make_project(tmp_path / "project")
     calls = tmp_path / "calls.txt"
     fake = tmp_path / "bin" / "quarto"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\n"
                     'if [ "$1" = "--version" ]; then echo 1.7.34; exit 0; fi\n'
-                    f'echo "$@" >> "{calls}"\n'
-                    'case "$*" in *"--to "*,*) echo "ERROR: Unknown format" >&2; exit 1;; esac\n')
+                    f'echo "$@" >> "{calls}"\n' + action + "\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr("perinatal_csc.render.driver.lint", lambda root: [])   # a built-in fixture project
+    monkeypatch.setattr("perinatal_csc.render.driver.lint", lambda root: [])
+    return calls
+
+
+def test_quarto_gets_one_format_per_call_as_a_project_needs(tmp_path, monkeypatch):
+    """Quarto 1.7 inside a project takes a comma-joined ``--to`` as one unknown format: a stand-in quarto
+    that fails as it does records the calls."""
+    from perinatal_csc.render.driver import _render_quarto
+
+    root = make_project(tmp_path / "project")
+    calls = stand_in_quarto(tmp_path, monkeypatch, 'case "$*" in *"--to "*,*) echo "ERROR: Unknown format" >&2; exit 1;; esac')
     written = _render_quarto(fixture_config(root), ["html", "docx", "pdf"], root, lambda s: None,
                              {"review": False, "blind": False})
     lines = calls.read_text().splitlines()
@@ -529,22 +535,11 @@ def test_quarto_gets_one_format_per_call_as_a_project_needs(tmp_path, monkeypatc
 def test_an_unchanged_render_with_quarto_reuses_its_outputs_and_a_change_renders_again(tmp_path, monkeypatch):
     """Quarto renders each format in a kernel of its own (about a minute a document): an unchanged
     re-render through perinatal-csc reuses the finished files; a changed source renders anew."""
-    import os
-    import stat
-
     from perinatal_csc.render.driver import _render_quarto
 
     root = make_project(tmp_path / "project")
-    calls = tmp_path / "calls.txt"
-    fake = tmp_path / "bin" / "quarto"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\n"
-                    'if [ "$1" = "--version" ]; then echo 1.7.34; exit 0; fi\n'
-                    f'echo "$@" >> "{calls}"\n'
-                    'ext=$4; [ "$ext" = typst ] && ext=pdf; mkdir -p "$6"; echo "$RANDOM" > "$6/${2%.qmd}.$ext"\n')
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr("perinatal_csc.render.driver.lint", lambda root: [])
+    calls = stand_in_quarto(tmp_path, monkeypatch,
+                            'ext=$4; [ "$ext" = typst ] && ext=pdf; mkdir -p "$6"; echo "$2 $4" > "$6/${2%.qmd}.$ext"')
     mode = {"review": False, "blind": False}
     render = lambda: _render_quarto(fixture_config(root), ["html", "docx"], root, lambda s: None, mode)
     first = render()
