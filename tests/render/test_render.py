@@ -539,9 +539,11 @@ def test_an_unchanged_render_with_quarto_reuses_its_outputs_and_a_change_renders
 
     root = make_project(tmp_path / "project")
     calls = stand_in_quarto(tmp_path, monkeypatch,
+                            '[ -f _crossref.yml ] || echo "labels: {}" > _crossref.yml\n'   # as its pre-render step
                             'ext=$4; [ "$ext" = typst ] && ext=pdf; mkdir -p "$6"; echo "$2 $4" > "$6/${2%.qmd}.$ext"')
     mode = {"review": False, "blind": False}
     render = lambda: _render_quarto(fixture_config(root), ["html", "docx"], root, lambda s: None, mode)
+    (root / "_crossref.yml").unlink(missing_ok=True)     # a fresh clone: Quarto's pre-render step writes it
     first = render()
     assert len(calls.read_text().splitlines()) == 2 and all(p.exists() for p in first)
     assert render() == first and len(calls.read_text().splitlines()) == 2

@@ -412,6 +412,7 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
            **kernel_env(config, root / ".cache" / "render" / "run")}
     prov = write_provenance(config, root, f"Quarto {version}", **mode)
     every = documents(project_config(root))
+    write_label_map(root, every)      # before the keys (it feeds them); the pre-render step writes the same
     written: list[Path] = []
     for name in selected_documents(root, only):
         doc = read_document(root / name, root)
