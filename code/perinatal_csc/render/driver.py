@@ -238,8 +238,7 @@ def _render_document(config: Config, main: Path, wanted: list[str], root: Path, 
         exported = export_figures(doc, build / "figures" / EXPORTS, out_dir / "figures")
         if exported:
             progress(f"wrote {len(exported)} figure files (vector PDF and {EXPORT_DPI} dpi PNG) -> {out_dir / 'figures'}")
-    stamp.write_text(json.dumps({"key": final_key, "files": {str(p): sha256_file(p) for p in final + exported}},
-                                indent=1), encoding="utf-8")
+    write_outputs_stamp(stamp, final_key, final + exported)
     progress(f"{stem}: wrote {', '.join(p.name for p in final)}")
     return final
 
@@ -274,6 +273,12 @@ def outputs_current(stamp: Path, key: str, targets: list[Path]) -> bool:
     if written.get("key") != key or not all(str(t) in files for t in targets):
         return False
     return all(Path(f).exists() and sha256_file(Path(f)) == digest for f, digest in files.items())
+
+
+def write_outputs_stamp(stamp: Path, key: str, files: list[Path]) -> None:
+    """Record that ``files`` (outputs and figure files) are what a render with ``key`` wrote (``outputs_current``)."""
+    stamp.write_text(json.dumps({"key": key, "files": {str(f): sha256_file(f) for f in files}}, indent=1),
+                     encoding="utf-8")
 
 
 def _mkdir(p: Path) -> Path:
@@ -440,7 +445,6 @@ def _render_quarto(config: Config, formats: list[str], root: Path, progress: Pro
                                   f"{p.stderr.strip()[-6000:]}")
         kept = sorted(figures.glob("figure-*")) if figures is not None and figures.exists() else []
         if all(t.exists() for t in targets):
-            stamp.write_text(json.dumps({"key": key, "files": {str(t): sha256_file(t) for t in targets + kept}},
-                                        indent=1), encoding="utf-8")
+            write_outputs_stamp(stamp, key, targets + kept)
         written += targets
     return written
