@@ -37,12 +37,24 @@ def _shown(v):
     return None if v is None or v != v else float(v)
 
 
-def characteristics_systems(full, released):
+def flow_published(flow_released):
+    """(follow-up stage, group) -> the number not followed up as the released participant flow shows it."""
+    out = {}
+    for _, r in flow_released.iterrows():
+        shown = _shown(r["excluded"])
+        if shown is not None:
+            out[str(r["stage"]), str(r["group"])] = shown
+    return out
+
+
+def characteristics_systems(full, released, flow=None):
     """For each population (comparison) and variable of a describe-style table: the true counts, what the
     release shows of each, and the additive relations an attacker knows (levels + implied complement =
     denominator; denominator + "Not known" = dyads eligible = N - not followed up; overall = sum of the
-    groups, plus an unknown remainder when they differ). Yields (name, values, published, relations,
-    labels)."""
+    groups, plus an unknown remainder when they differ). ``flow``: what ``flow_published`` reads from the
+    released participant flow, which gives the number not followed up of a table that hides it. Yields
+    (name, values, published, relations, labels)."""
+    flow = flow or {}
     full = full.reset_index(drop=True).copy()
     released = released.reset_index(drop=True)
     full["group"] = full["group"].astype(str)
@@ -68,6 +80,8 @@ def characteristics_systems(full, released):
             gr = [i for i in rows if full.at[i, "group"] == g]
             first, rfirst = full.loc[gr[0]], released.loc[gr[0]]
             n_na, n_na_shown = first["n_not_applicable"], _shown(rfirst["n_not_applicable"])
+            if n_na_shown is None and part_col is None:
+                n_na_shown = flow.get((str(first["requires"]), g))
             gn_shown = _shown(rfirst["group_n"])
             # dyads eligible = N - not followed up: two published numbers, each rounded on its own
             elig = cell((g, "eligible"), first["group_n"] - n_na, None)

@@ -12,7 +12,7 @@ from perinatal_csc.disclose.release import release
 from perinatal_csc.pipeline import cohort
 from perinatal_csc.stats import describe
 
-from disclosure_attacker import _shown, bounds, characteristics_systems, class_zeros, safe
+from disclosure_attacker import _shown, bounds, characteristics_systems, class_zeros, flow_published, safe
 
 CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs", "table5_subgroups")
 #: (dyads, seed): the default cohort's size under three seeds, and two small cohorts where small cells abound.
@@ -95,8 +95,10 @@ def transitions_system(full, rel):
 
 
 def systems(full_results, released):
+    flow = flow_published(released["flow"])
     for key in CHARACTERISTICS:
-        for name, values, published, relations, labels in characteristics_systems(full_results[key], released[key]):
+        for name, values, published, relations, labels in characteristics_systems(full_results[key], released[key],
+                                                                                  flow):
             yield f"{key}: {name}", values, published, relations, labels
     yield "flow", *flow_system(full_results["flow"], released["flow"])
     yield "table4_transitions", *transitions_system(full_results["table4_transitions"], released["table4_transitions"])

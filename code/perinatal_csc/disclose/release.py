@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -159,13 +159,13 @@ def _num(v) -> float:
 
 
 def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision],
-                     part_column: str | None = None, hidden_na: frozenset = frozenset(),
+                     part_column: str | None = None, flow_na: Mapping[tuple[str, str], bool] | None = None,
                      grids: dict | None = None, links: dict | None = None) -> pd.DataFrame:
     """Tables of n (%), summaries and "Not known" rows by group: one grid per variable and population
     (each comparison of a sub-group table is its own population), shared by a variable and those
     derived from it as a sum of its levels (``links``: derived variable -> (variable, level codes)).
-    ``hidden_na``: (follow-up flag, group) whose count not followed up the participant flow hides, so
-    the table hides it too."""
+    ``flow_na``: (follow-up flag, group) -> whether the participant flow hides the count not followed up
+    (the table then hides it too) or publishes it (the table cannot hide it: an attacker reads it there)."""
     links = links or {}
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
@@ -205,7 +205,7 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
             derived = tuple((by_var[d], codes) for d, (source, codes) in links.items()
                             if source == variable and d in by_var)
             linked = _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
-                                    hidden_na if part is None else frozenset(), derived)
+                                    (flow_na or {}) if part is None else {}, derived)
             if grids is not None and part is None:
                 grids[key, variable] = linked
     return _coarsen_quantiles(key, marks.apply(), t, log)
@@ -257,7 +257,7 @@ class _Part:
 
 
 def _build(grid: Grid, recs: list[dict], rows: list[int], groups: list[str], policy: Policy, marks: _Marks,
-           part_text: str, label_of: dict, hidden_na: frozenset) -> _Part:
+           part_text: str, label_of: dict, flow_na: Mapping[tuple[str, str], bool]) -> _Part:
     """Add one variable of one population to ``grid``: its counts by group, the overall column, the "Not
     known" row, the implied complement of a one-level row, denominators and dyads eligible, with the
     equations between them."""
@@ -275,7 +275,8 @@ def _build(grid: Grid, recs: list[dict], rows: list[int], groups: list[str], pol
         first = recs[gr[0]]
         n_na = int(first["n_not_applicable"])
         elig_value = int(first["group_n"]) - n_na
-        from_flow = (_text(first["requires"]), g) in hidden_na
+        in_flow = flow_na.get((_text(first["requires"]), g))
+        from_flow = in_flow is True
         elig = grid.add(elig_value, f"{label} | {g} | eligible", fixed=not n_na, derived=bool(n_na))
         ids.setdefault(("eligible", ""), {})[g] = elig
         if from_flow:
@@ -283,7 +284,7 @@ def _build(grid: Grid, recs: list[dict], rows: list[int], groups: list[str], pol
                 marks.mark(j, ["n_not_applicable"], SECONDARY, f"{label}: not followed up (hidden in the participant flow)",
                            label_of.get(g, g))
         if n_na:
-            na = grid.add(n_na, f"{label} | {g} | not followed up", secret=from_flow)
+            na = grid.add(n_na, f"{label} | {g} | not followed up", secret=from_flow, fixed=in_flow is False)
             shows[na] = [(j, ["n_not_applicable"]) for j in gr]
             ids.setdefault(("not_applicable", ""), {})[g] = na
             grid.equation([elig, na], grid.add(int(first["group_n"]), f"{label} | {g} | N", fixed=True))
@@ -353,16 +354,18 @@ def _link(grid: Grid, whole: _Part, summed: _Part, codes: tuple[str, ...]) -> No
 
 
 def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
-                   marks: _Marks, part_text: str, label_of: dict, hidden_na: frozenset = frozenset(),
+                   marks: _Marks, part_text: str, label_of: dict,
+                   flow_na: Mapping[tuple[str, str], bool] | None = None,
                    linked: tuple = ()):
     """One variable of one population as one grid (with ``linked``: (rows, level codes) of variables
     derived from it as a sum of its levels, in the same grid), protected. Returns (grid, the first
     variable's cell ids by (row kind, level) and group, the protection outcome)."""
     grid = Grid()
-    first = _build(grid, recs, rows, groups, policy, marks, part_text, label_of, hidden_na)
+    flow_na = flow_na or {}
+    first = _build(grid, recs, rows, groups, policy, marks, part_text, label_of, flow_na)
     parts = [first]
     for other_rows, codes in linked:
-        part = _build(grid, recs, other_rows, groups, policy, marks, part_text, label_of, hidden_na)
+        part = _build(grid, recs, other_rows, groups, policy, marks, part_text, label_of, flow_na)
         _link(grid, first, part, codes)
         parts.append(part)
     fallback = np.zeros(0, dtype=bool)
@@ -830,11 +833,11 @@ def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None
         out.tables = {key: table.copy() for key, table in results.items()}
         return out
     flow = _flow("flow", results["flow"], policy, out.decisions) if "flow" in results else None
-    hidden_na = frozenset() if flow is None else frozenset(
-        (s, str(g)) for s, g, x in zip(flow["stage"], flow["group"], flow["excluded"].astype(object))
-        if x == MARKER and s in FOLLOW_UP_STAGES)
+    flow_na = {} if flow is None else {
+        (s, str(g)): x == MARKER for s, g, x in zip(flow["stage"], flow["group"], flow["excluded"].astype(object))
+        if s in FOLLOW_UP_STAGES}
     grids: dict = {}
-    described = {key: _characteristics(key, results[key], policy, out.decisions, hidden_na=hidden_na, grids=grids,
+    described = {key: _characteristics(key, results[key], policy, out.decisions, flow_na=flow_na, grids=grids,
                                        links=links, part_column=PART_COLUMNS.get(key))
                  for key in (*CHARACTERISTICS, *PART_COLUMNS) if key in results}
     models = _models(results, policy, out.decisions, _model_links(results, grids, policy))
