@@ -14,7 +14,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 def bounds(values, published, relations, cell, *, rounding=0, threshold=0):
     """(min, max) of ``cell``. ``published[i]`` is the number shown (None when suppressed);
-    ``relations`` is a list of (members, total) index lists."""
+    ``relations`` is a list of (members, total) index lists (sum of members == total) and of
+    ("<=", smaller, larger) (sum of smaller <= sum of larger)."""
     found = bounds_or_none(values, published, relations, cell, rounding=rounding, threshold=threshold)
     assert found is not None, "no table fits the published cells"
     return found
@@ -118,6 +119,37 @@ def characteristics_systems(full, released, flow=None):
         yield key, values, published, relations, labels
 
 
+def union_systems(systems, unions, union_code="1", member_code="2"):
+    """Each row counting dyads with any of several variables' level (``unions``: variable -> member
+    variables) merged with its members' systems into one, with what an attacker knows besides: in each
+    group, every member's count <= the union's count <= the sum of the members' counts. ``systems``:
+    name -> (values, published, relations, labels) from ``characteristics_systems``. Yields (name,
+    values, published, relations, labels) for each union."""
+    for union, members in unions.items():
+        if union not in systems:
+            continue
+        values, published, relations, labels = [], [], [], []
+        cell_of = {}
+        for name in (union, *[m for m in members if m in systems]):
+            v, p, r, lab = systems[name]
+            off = len(values)
+            values += v
+            published += p
+            labels += [(name, x) for x in lab]
+            relations += [([m + off for m in mem], tot + off) for mem, tot in r]
+            cell_of.update({(name, x): i + off for i, x in enumerate(lab)})
+        for (name, lab), i in list(cell_of.items()):
+            g, kind = lab
+            if name != union or kind != ("level", union_code):
+                continue
+            cells = [cell_of.get((m, (g, ("level", member_code)))) for m in members]
+            cells = [c for c in cells if c is not None]
+            relations += [("<=", [c], [i]) for c in cells]
+            if len(cells) == len(members):
+                relations.append(("<=", [i], cells))
+        yield union, values, published, relations, labels
+
+
 def bounds_or_none(values, published, relations, cell, *, rounding=0, threshold=0, exact=()):
     """``bounds`` with cells in ``exact`` known exactly even under rounding; None when nothing fits."""
     n = len(values)
@@ -130,16 +162,26 @@ def bounds_or_none(values, published, relations, cell, *, rounding=0, threshold=
             hi[i] = 0 if shown == 0 else shown + rounding // 2
         else:
             lo[i] = hi[i] = shown
-    a = np.zeros((len(relations), n))
-    for k, (members, total) in enumerate(relations):
-        a[k, list(members)] += 1
-        a[k, total] -= 1
+    equal = [r for r in relations if len(r) == 2]
+    below = [r[1:] for r in relations if len(r) == 3]
+    cons = []
+    if equal:
+        a = np.zeros((len(equal), n))
+        for k, (members, total) in enumerate(equal):
+            a[k, list(members)] += 1
+            a[k, total] -= 1
+        cons.append(LinearConstraint(a, 0, 0))
+    if below:
+        b = np.zeros((len(below), n))
+        for k, (smaller, larger) in enumerate(below):
+            b[k, list(smaller)] += 1
+            b[k, list(larger)] -= 1
+        cons.append(LinearConstraint(b, -np.inf, 0))
     out = []
     for sign in (1, -1):
         c = np.zeros(n)
         c[cell] = sign
-        r = milp(c, constraints=[LinearConstraint(a, 0, 0)] if relations else [], integrality=np.ones(n),
-                 bounds=Bounds(lo, hi))
+        r = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(lo, hi))
         if not r.success:
             return None
         out.append(round(sign * r.fun))

@@ -160,7 +160,8 @@ SUMMARY_TABLE = "disclosure_summary"
 def disclose(results: dict[str, pd.DataFrame], config: Config) -> Release:
     """The release of ``results`` under the configuration's disclosure policy; its tables include
     ``disclosure_summary`` (the output request, one row per released output)."""
-    rel = release(results, policy_for(config), links=codebook_links(load_codebook(config.codebook_path)))
+    cb = load_codebook(config.codebook_path)
+    rel = release(results, policy_for(config), links=codebook_links(cb), unions=codebook_unions(cb))
     rel.tables[SUMMARY_TABLE] = rel.summary()
     return rel
 
@@ -168,6 +169,11 @@ def disclose(results: dict[str, pd.DataFrame], config: Config) -> Release:
 def codebook_links(cb) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Derived variable -> (variable, level codes as the tables write them) for every ``sum_of``."""
     return {v.name: (v.sum_of[0], tuple(str(c) for c in v.sum_of[1])) for v in cb if v.sum_of}
+
+
+def codebook_unions(cb) -> dict[str, tuple[str, tuple[str, ...], str]]:
+    """Variable -> (its level code, member variables, their level code) for every ``any_of``."""
+    return {v.name: ("1", v.inputs, str(v.any_of)) for v in cb if v.any_of is not None}
 
 
 def write_release(rel: Release, out_dir: Path, inputs: str | None = None, internal_dir: Path | None = None) -> list[Path]:

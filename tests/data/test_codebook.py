@@ -87,3 +87,21 @@ def test_codebook_frame_has_a_row_per_variable():
     frame = CB.to_frame()
     assert len(frame) == len(CB)
     assert frame.loc[frame.name == "maternal_age", "summary"].item() == "mean (SD)"
+
+
+@pytest.mark.parametrize("entry", [
+    {"type": "integer", "summary": "median_iqr"},
+    {"inputs": ["canm_1y_d01"]},
+    {"any_of": {"level": 2, "extra": 1}},
+    {"any_of": [2]},
+])
+def test_any_of_needs_a_derived_binary_of_two_or_more_inputs(tmp_path, entry):
+    raw = yaml.safe_load((PROJECT_ROOT / "data" / "codebook.yml").read_text())
+    var = next(v for v in raw["variables"] if v.get("any_of"))
+    var.update(entry)
+    if entry.get("type") == "integer":
+        var.pop("levels"), var.pop("reference"), var.pop("combine")
+    path = tmp_path / "codebook.yml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ValueError, match=f"{var['name']}.*any_of"):
+        load_codebook(path)

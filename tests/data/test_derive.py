@@ -52,6 +52,14 @@ EXPECTED = {
     "canm_1y_met": [3, 0, None, 1, None],
     "canm_1y_unmet": [2, 26, None, 0, None],
     "canm_1y_not_known": [0, 0, None, 3, 26],
+    # any unmet need in a group of domains: A's unmet needs are domains 4-5 (daily living); D has only
+    # domain 1 known (met); E none known
+    "canm_1y_any_daily": [1, 1, None, 0, None],
+    "canm_1y_any_health": [0, 1, None, None, None],
+    "canm_1y_any_baby": [0, 1, None, None, None],
+    "canm_1y_any_safety": [0, 1, None, None, None],
+    "canm_1y_any_relationships": [0, 1, None, None, None],
+    "canm_1y_any_practical": [0, 1, None, None, None],
 }
 
 

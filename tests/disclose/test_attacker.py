@@ -7,12 +7,14 @@ import pytest
 import yaml
 
 from perinatal_csc.config import load_config
+from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.disclose.policy import MARKER, PRESETS
 from perinatal_csc.disclose.release import release
-from perinatal_csc.pipeline import cohort
+from perinatal_csc.pipeline import codebook_links, codebook_unions, cohort
 from perinatal_csc.stats import describe
 
-from disclosure_attacker import _shown, bounds, characteristics_systems, class_zeros, flow_published, safe
+from disclosure_attacker import (_shown, bounds, characteristics_systems, class_zeros, flow_published, safe,
+                                union_systems)
 
 CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs", "table5_subgroups")
 #: (dyads, seed): the default cohort's size under three seeds, and two small cohorts where small cells abound.
@@ -37,7 +39,8 @@ def released(results, preset):
     """The release of ``results`` under ``preset``, computed once per seed and preset."""
     key = (id(results), preset)
     if key not in _RELEASES:
-        _RELEASES[key] = release(results, PRESETS[preset]).tables
+        cb = load_codebook()
+        _RELEASES[key] = release(results, PRESETS[preset], links=codebook_links(cb), unions=codebook_unions(cb)).tables
     return _RELEASES[key]
 
 
@@ -94,11 +97,16 @@ def transitions_system(full, rel):
     return values, published, relations, labels
 
 
+UNIONS = {v.name: v.inputs for v in load_codebook() if v.any_of is not None}
+
+
 def systems(full_results, released):
     flow = flow_published(released["flow"])
     for key in CHARACTERISTICS:
-        for name, values, published, relations, labels in characteristics_systems(full_results[key], released[key],
-                                                                                  flow):
+        found = {name: rest for name, *rest in characteristics_systems(full_results[key], released[key], flow)}
+        for name, values, published, relations, labels in union_systems(found, UNIONS):
+            yield f"{key}: {name} with its members", values, published, relations, labels
+        for name, (values, published, relations, labels) in found.items():
             yield f"{key}: {name}", values, published, relations, labels
     yield "flow", *flow_system(full_results["flow"], released["flow"])
     yield "table4_transitions", *transitions_system(full_results["table4_transitions"], released["table4_transitions"])

@@ -92,3 +92,35 @@ def test_the_stage_and_the_independent_attacker_agree_on_every_range(preset):
     out = protect(g, policy)
     ranges = attack(g, out.hidden, policy)
     assert ranges and all(feasible_range(g, out.hidden, policy, i) == r for i, r in ranges.items())
+
+
+def union_grid(*, inequalities: bool) -> Grid:
+    """One domain's unmet need in two groups (3 and 3, overall 6) beside a row counting dyads with an unmet
+    need in any domain of its group (19 in the second group) and the group's other domain (16 there)."""
+    g = Grid()
+    a1, a2, a = g.add(3, "a g1"), g.add(3, "a g2"), g.add(6, "a overall")
+    g.equation([a1, a2], a)
+    b2, u2 = g.add(16, "b g2"), g.add(19, "any g2")
+    if inequalities:
+        g.at_most([a2], [u2])
+        g.at_most([b2], [u2])
+        g.at_most([u2], [a2, b2])
+    return g
+
+
+def test_a_row_counting_any_of_several_domains_is_part_of_the_attack():
+    """19 dyads with either need, 16 with the other, so at least 3 with this one in the second group: with
+    the overall 6 published, the first group's 3 is pinned to 0..3. Without the inequalities the two
+    suppressed group counts look safe; with them, protection hides more."""
+    policy = PRESETS["cohort"]
+    plain = protect(union_grid(inequalities=False), policy)
+    assert list(np.flatnonzero(plain.hidden)) == [0, 1]
+    g = union_grid(inequalities=True)
+    shown = [None if h else v for v, h in zip(g.values, plain.hidden)]
+    relations = [*g.equations, *[("<=", s, l) for s, l in g.inequalities]]
+    assert bounds(g.values, shown, relations, 0) == (0, 3)
+    out = protect(g, policy)
+    assert not out.withheld and out.hidden.sum() > 2
+    shown = [None if h else v for v, h in zip(g.values, out.hidden)]
+    for i in np.flatnonzero(out.primary):
+        assert safe(*bounds(g.values, shown, relations, i), policy.threshold)

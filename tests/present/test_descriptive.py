@@ -100,7 +100,24 @@ def test_figures_and_alt_text_from_the_data(run):
     assert "One year after discharge: " in alt and f"Child Protection Plan n = {n_cpp}" in alt.split("One year")[1]
     same = int((df.loc[both, "csc_status_index"].astype(str) == df.loc[both, "csc_status_1y"].astype(str)).sum())
     assert f"{same} dyads were in the same category" in alt
-    assert "26 CAN-M domains" in pfig.unmet_need_alt(r)
+    unmet = pfig.unmet_need_alt(r)
+    assert "6 groups of CAN-M domains" in unmet
+    # each group of domains counted from the raw ratings: any of its domains rated 2 (unmet need), among
+    # mothers followed up at one year with at least one of them known; the three highest are named
+    cb = load_codebook()
+    for code, label in ((1, "With CSC involvement"), (0, "Without CSC involvement")):
+        pcts = {}
+        for v in cb:
+            if v.any_of is None:
+                continue
+            ratings = df[list(v.inputs)].astype(object)
+            mask = ((df.followed_up_1y == 1).fillna(False) & ratings.notna().any(axis=1)
+                    & (df.csc_any_index == code).fillna(False))
+            pcts[v.short_label.split(" (")[0].lower()] = 100 * (ratings[mask] == 2).any(axis=1).sum() / mask.sum()
+        part = unmet.split(f"{label}: ")[1].split(";")[0]
+        top = sorted(pcts.items(), key=lambda kv: -kv[1])[:3]
+        assert all(f"{name} {pct:.1f}%" in part for name, pct in top), (part, top)
+    assert "Most often unmet: " in unmet
 
 
 def test_letters_follow_first_use_in_every_table(run):

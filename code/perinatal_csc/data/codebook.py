@@ -69,6 +69,7 @@ class Variable:
     definition: str | None = None
     combine: tuple[Combine, ...] = ()
     sum_of: tuple[str, tuple[Any, ...]] | None = None
+    any_of: Any = None
 
     @property
     def table_label(self) -> str:
@@ -209,6 +210,7 @@ def _variable(d: dict, path: Path) -> Variable:
         pattern=d.get("pattern"), derived=d.get("derived"), inputs=tuple(d.get("inputs", ())), note=d.get("note"),
         short_label=d.get("short_label"), definition=d.get("definition"), combine=combine,
         sum_of=_sum_of(d.get("sum_of"), where, d["type"]),
+        any_of=_any_of(d, where),
     )
 
 
@@ -220,6 +222,19 @@ def _sum_of(d: Any, where: str, vtype: str) -> tuple[str, tuple[Any, ...]] | Non
     if vtype != "binary" or not isinstance(d, dict) or set(d) != {"variable", "levels"} or not d["levels"]:
         raise ValueError(f"{where}: sum_of needs a binary variable and a mapping with 'variable' and 'levels'")
     return str(d["variable"]), tuple(d["levels"])
+
+
+def _any_of(d: dict, where: str) -> Any:
+    """``any_of: {level: L}``: a derived binary variable that is 1 where any of its ``inputs`` has level L
+    (a row that counts several sparse categories together; disclosure control must know its members)."""
+    spec = d.get("any_of")
+    if spec is None:
+        return None
+    if (d["type"] != "binary" or not d.get("derived") or len(d.get("inputs") or ()) < 2
+            or not isinstance(spec, dict) or set(spec) != {"level"}):
+        raise ValueError(f"{where}: any_of needs a derived binary variable with two or more inputs and "
+                         "a mapping with 'level'")
+    return spec["level"]
 
 
 def _combine(entries: list, levels: tuple[Level, ...], where: str, vtype: str) -> tuple[Combine, ...]:

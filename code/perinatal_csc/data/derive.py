@@ -93,6 +93,17 @@ def _canm_not_known(df, var, cb):
     return count.mask(no_rating | ~_followed_up(df), pd.NA)
 
 
+def any_of(df: pd.DataFrame, var: Variable, cb: Codebook) -> pd.Series:
+    """1 where any input has the variable's ``any_of`` level, else 0 (an input not known counts as not
+    having it, as in the CAN-M totals); missing where the dyad was not followed up (the ``requires``
+    flag) or no input is known."""
+    inputs = df[list(var.inputs)]
+    missing = inputs.isna().all(axis=1)
+    if var.requires:
+        missing |= ~_followed_up(df, var.requires)
+    return _binary((inputs.astype(object) == var.any_of).any(axis=1), missing)
+
+
 RULES: dict[str, Rule] = {
     "csc_any_index": _csc_any_index,
     "csc_any_1y": _csc_any_1y,
@@ -112,14 +123,14 @@ def derive(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
     """
     cb = codebook or load_codebook()
     todo = cb.derived()
-    unknown = [v.name for v in todo if v.name not in RULES]
+    unknown = [v.name for v in todo if v.name not in RULES and v.any_of is None]
     if unknown:
         raise ValueError(f"codebook derived variables without a rule in derive.py: {unknown}")
     absent = sorted({i for v in todo for i in v.inputs if i not in df.columns})
     if absent:
         raise KeyError(f"derive needs these recorded variables, absent from the cohort: {absent}")
     base = df.drop(columns=[v.name for v in todo if v.name in df.columns])
-    new = {v.name: RULES[v.name](base, v, cb).astype(v.dtype()) for v in todo}
+    new = {v.name: RULES.get(v.name, any_of)(base, v, cb).astype(v.dtype()) for v in todo}
     out = pd.concat([base, pd.DataFrame(new, index=base.index)], axis=1)
     order = [n for n in cb.names if n in out.columns] + [c for c in out.columns if c not in cb]
     out = out[order]

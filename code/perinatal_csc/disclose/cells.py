@@ -2,7 +2,8 @@
 
 A ``Grid`` holds every count published about one population (table cells, the overall column, the
 "Not known" row, column N, implied complements) and the equations an attacker knows
-(``sum(members) == total``). ``protect`` marks the protected counts (primary suppression), then
+(``sum(members) == total``, and inequalities such as a row counting dyads with any of several
+categories). ``protect`` marks the protected counts (primary suppression), then
 hides further counts until an integer program over everything still published cannot narrow any
 protected count to a range that reveals it (secondary suppression).
 
@@ -41,6 +42,7 @@ class Grid:
     exact: list[bool] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
     derived: list[bool] = field(default_factory=list)
+    inequalities: list[tuple[list[int], list[int]]] = field(default_factory=list)
 
     def add(self, value: float, label: str, *, fixed: bool = False, secret: bool = False,
             exact: bool = False, cost: float | None = None, derived: bool = False) -> int:
@@ -60,6 +62,11 @@ class Grid:
 
     def equation(self, members: list[int], total: int) -> None:
         self.equations.append((list(members), total))
+
+    def at_most(self, smaller: list[int], larger: list[int]) -> None:
+        """An inequality an attacker knows: ``sum(smaller) <= sum(larger)`` (e.g. dyads with a need in
+        one domain <= dyads with a need in any domain of its group <= the sum over its domains)."""
+        self.inequalities.append((list(smaller), list(larger)))
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,14 @@ def _program(grid: Grid, hidden: np.ndarray, policy: Policy):
                 a[k, m] += 1
             a[k, total] -= 1
         cons = [LinearConstraint(a, 0, 0)]
+    if grid.inequalities:
+        b = np.zeros((len(grid.inequalities), n))
+        for k, (smaller, larger) in enumerate(grid.inequalities):
+            for m in smaller:
+                b[k, m] += 1
+            for m in larger:
+                b[k, m] -= 1
+        cons.append(LinearConstraint(b, -np.inf, 0))
     return cons, Bounds(lo, hi)
 
 
@@ -237,7 +252,7 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     hidden = primary | secret | np.asarray(grid.derived, dtype=bool)
     if not primary.any():
         return Outcome(hidden, primary, False)
-    if policy.rounding and not grid.equations:
+    if policy.rounding and not grid.equations and not grid.inequalities:
         return Outcome(hidden, primary, False)
     t = policy.threshold
     for _ in range(4 * len(values) + 4):

@@ -96,7 +96,7 @@ def _column_labels(rows) -> list[str]:
 def _html_units(path: Path) -> Iterator[_Unit]:
     from lxml import html as lhtml
 
-    doc = lhtml.fromstring(path.read_bytes())
+    doc = lhtml.fromstring(path.read_text(encoding="utf-8", errors="replace"))   # lxml reads bytes as Latin-1
     for bad in doc.xpath("//script|//style"):
         bad.getparent().remove(bad)
     for k, table in enumerate(doc.xpath("//table"), 1):

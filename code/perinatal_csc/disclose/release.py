@@ -160,13 +160,16 @@ def _num(v) -> float:
 
 def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision],
                      part_column: str | None = None, flow_na: Mapping[tuple[str, str], bool] | None = None,
-                     grids: dict | None = None, links: dict | None = None) -> pd.DataFrame:
+                     grids: dict | None = None, links: dict | None = None,
+                     unions: dict | None = None) -> pd.DataFrame:
     """Tables of n (%), summaries and "Not known" rows by group: one grid per variable and population
     (each comparison of a sub-group table is its own population), shared by a variable and those
-    derived from it as a sum of its levels (``links``: derived variable -> (variable, level codes)).
+    derived from it as a sum of its levels (``links``: derived variable -> (variable, level codes)), and
+    by a row counting dyads with any of several variables' level and those variables (``unions``:
+    variable -> (its level code, member variables, their level code)).
     ``flow_na``: (follow-up flag, group) -> whether the participant flow hides the count not followed up
     (the table then hides it too) or publishes it (the table cannot hide it: an attacker reads it there)."""
-    links = links or {}
+    links, unions = links or {}, unions or {}
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     recs = t.to_dict("records")
@@ -199,13 +202,18 @@ def _characteristics(key: str, t: pd.DataFrame, policy: Policy, log: list[Decisi
         by_var: dict[str, list[int]] = {}
         for i in idx:
             by_var.setdefault(recs[i]["variable"], []).append(i)
+        in_union = {m for u, (_, members, _) in unions.items() if u in by_var for m in members}
         for variable, rows in by_var.items():
-            if variable in links and links[variable][0] in by_var:
+            if variable in links and links[variable][0] in by_var or variable in in_union:
                 continue                            # protected with the variable it is derived from
             derived = tuple((by_var[d], codes) for d, (source, codes) in links.items()
                             if source == variable and d in by_var)
+            union = None
+            if variable in unions:
+                code, members, member_code = unions[variable]
+                union = (code, tuple(by_var[m] for m in members if m in by_var), member_code)
             linked = _variable_grid(recs, rows, groups, policy, marks, part_text, label_of,
-                                    (flow_na or {}) if part is None else {}, derived)
+                                    (flow_na or {}) if part is None else {}, derived, union)
             if grids is not None and part is None:
                 grids[key, variable] = linked
     return _coarsen_quantiles(key, marks.apply(), t, log)
@@ -353,10 +361,22 @@ def _link(grid: Grid, whole: _Part, summed: _Part, codes: tuple[str, ...]) -> No
             grid.equation([other], nk)
 
 
+def _link_union(grid: Grid, union: _Part, members: list[_Part], code: str, member_code: str) -> None:
+    """Inequalities between a row counting dyads with any member's level and the members' rows: in each
+    group, every member's count <= the union's count <= the members' sum."""
+    for g, u in union.ids.get(("level", code), {}).items():
+        cells = [m.ids.get(("level", member_code), {}).get(g) for m in members]
+        cells = [c for c in cells if c is not None]
+        for c in cells:
+            grid.at_most([c], [u])
+        if len(cells) == len(members):
+            grid.at_most([u], cells)
+
+
 def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy: Policy,
                    marks: _Marks, part_text: str, label_of: dict,
                    flow_na: Mapping[tuple[str, str], bool] | None = None,
-                   linked: tuple = ()):
+                   linked: tuple = (), union: tuple | None = None):
     """One variable of one population as one grid (with ``linked``: (rows, level codes) of variables
     derived from it as a sum of its levels, in the same grid), protected. Returns (grid, the first
     variable's cell ids by (row kind, level) and group, the protection outcome)."""
@@ -368,6 +388,11 @@ def _variable_grid(recs: list[dict], rows: list[int], groups: list[str], policy:
         part = _build(grid, recs, other_rows, groups, policy, marks, part_text, label_of, flow_na)
         _link(grid, first, part, codes)
         parts.append(part)
+    if union is not None:
+        code, member_rows, member_code = union
+        members = [_build(grid, recs, r, groups, policy, marks, part_text, label_of, flow_na) for r in member_rows]
+        _link_union(grid, first, members, str(code), str(member_code))
+        parts += members
     fallback = np.zeros(0, dtype=bool)
     if any(recs[i]["group"] == "overall" for i in rows) and groups:
         fallback = np.array([lab.split(" | ")[1] in groups and not f for lab, f in zip(grid.labels, grid.fixed)])
@@ -824,10 +849,13 @@ def _headline_consistent(tables: dict[str, pd.DataFrame], policy: Policy, log: l
 Handler = Callable[[str, pd.DataFrame, Policy, list], pd.DataFrame]
 
 
-def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None = None) -> Release:
+def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None = None,
+            unions: dict | None = None) -> Release:
     """Every result table as it may be released under ``policy``, and the decisions taken. ``links``:
     derived variable -> (variable, level codes) where one is the sum of the other's levels (from the
-    codebook's ``sum_of``), protected together."""
+    codebook's ``sum_of``), protected together; ``unions``: variable -> (its level code, member
+    variables, their level code) where it counts dyads with any member's level (the codebook's
+    ``any_of``), protected with them."""
     out = Release(policy=policy, tables={})
     if not policy.checked:
         out.tables = {key: table.copy() for key, table in results.items()}
@@ -838,7 +866,7 @@ def release(results: dict[str, pd.DataFrame], policy: Policy, links: dict | None
         if s in FOLLOW_UP_STAGES}
     grids: dict = {}
     described = {key: _characteristics(key, results[key], policy, out.decisions, flow_na=flow_na, grids=grids,
-                                       links=links, part_column=PART_COLUMNS.get(key))
+                                       links=links, unions=unions, part_column=PART_COLUMNS.get(key))
                  for key in (*CHARACTERISTICS, *PART_COLUMNS) if key in results}
     models = _models(results, policy, out.decisions, _model_links(results, grids, policy))
     for key, table in results.items():

@@ -20,7 +20,7 @@ from great_tables import GT
 
 from ..stats import compare
 from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, Marks, any_hidden, definition_notes, fmt_count, fmt_n_pct,
-                  fmt_num, fmt_p, hidden, p_text, shown_label, with_mark)
+                  fmt_num, fmt_p, hidden, p_text, series, shown_label, with_mark)
 from .prose import sourced
 from .style import style_table
 
@@ -101,7 +101,9 @@ def _header(first: pd.Series, single_level: bool) -> str:
 
 def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
     """Short labels for sections that are a numbered series of one-level n (%) variables (CAN-M
-    domains): variable -> name; the section heading then carries the level and the summary."""
+    domains), perhaps with rows that count several of them together (their codebook short label):
+    variable -> name; the section heading then carries the level and the summary. A series member
+    that follows such a row is one of its members and is indented under it."""
     out: dict[str, str] = {}
     for section in dict.fromkeys(t["section"]):
         if not isinstance(section, str) or not section:
@@ -112,9 +114,28 @@ def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
             continue
         if set(per_var["summary"]) != {"n_pct"}:
             continue
-        names = short_labels(per_var["label"].tolist())
-        if names:
-            out |= dict(zip(per_var["variable"], names))
+        numbered = [bool(_NUMBERED.match(str(lab))) for lab in per_var["label"]]
+        names = short_labels([lab for lab, m in zip(per_var["label"], numbered) if m])
+        own = [s if isinstance(s, str) and s else None for s in per_var.get("short_label", [None] * len(per_var))]
+        if not names or any(not m and o is None for m, o in zip(numbered, own)):
+            continue
+        it, grouped = iter(names), False
+        for variable, m, o in zip(per_var["variable"], numbered, own):
+            grouped = grouped or not m
+            out[variable] = (INDENT + next(it)) if m and grouped else next(it) if m else o
+    return out
+
+
+def _counted_in_group(t: pd.DataFrame, short: Mapping[str, str]) -> set[str]:
+    """Series members indented under a group row whose counts by group are all suppressed: the main
+    text's table counts them in the group's row only."""
+    out = set()
+    for variable, name in short.items():
+        if not name.startswith(INDENT):
+            continue
+        rows = t[(t["variable"] == variable) & (t["row_type"] == "level") & (t["group"].astype(str) != "overall")]
+        if len(rows) and (rows["n"].astype(object) == MARKER).all():
+            out.add(variable)
     return out
 
 
@@ -152,7 +173,10 @@ def display_frame(t: pd.DataFrame, groups: Sequence[str], *, fold_not_known: boo
     short = _compact_sections(t)
     with_q = "q" in t and t["q"].notna().any()
     n_rows_done: set[tuple] = set()
+    left_out = _counted_in_group(t, short) if fold_not_known else set()
     for variable in dict.fromkeys(t["variable"]):
+        if variable in left_out:
+            continue
         v = t[t["variable"] == variable]
         first = v.iloc[0]
         test = test_name(first["test"])
@@ -191,7 +215,7 @@ def display_frame(t: pd.DataFrame, groups: Sequence[str], *, fold_not_known: boo
                 rows = main[main["level"] == level]
                 lines.append({**base, "characteristic": INDENT + rows["level_label"].iloc[0], **cells(rows), **blank})
         nk = v[v["row_type"] == "not_known"]
-        if len(nk) and not (fold_not_known and variable in short):
+        if len(nk) and not fold_not_known:
             lines.append({**base, "characteristic": INDENT + NOT_KNOWN_TEXT, **cells(nk), **blank})
     return pd.DataFrame(lines), tests
 
@@ -265,14 +289,22 @@ def suppression_notes(*tables: pd.DataFrame) -> list[str]:
 
 
 def not_known_note(t: pd.DataFrame) -> list[str]:
-    """For a table whose numbered series (CAN-M domains) has no "Not known" lines: the number not known
-    in each, among all dyads assessed (the overall column), in one note."""
+    """For a table without "Not known" lines (the main text's): the number not known of each variable, all
+    groups together (the overall column), in a note; each group's count is in the full table."""
     short = _compact_sections(t)
-    nk = t[t["variable"].isin(short) & (t["row_type"] == "not_known") & (t["group"].astype(str) == "overall")]
+    nk = t[(t["row_type"] == "not_known") & (t["group"].astype(str) == "overall")]
     if nk.empty:
         return []
-    parts = "; ".join(f"{short[v]} {fmt_count(n)}" for v, n in zip(nk["variable"], nk["n"]))
-    return [f"Not known (rated 9), all groups, left out of that domain's percentages: {parts}."]
+    series_nk = nk[nk["variable"].isin(short)]
+    other = nk[~nk["variable"].isin(short)]
+    notes = []
+    if len(other):
+        parts = "; ".join(f"{shown_label(r)} {fmt_count(r['n'])}" for _, r in other.iterrows())
+        notes.append(f"Not known, all groups together (each group's count is in the supplementary material): {parts}.")
+    if len(series_nk):
+        parts = "; ".join(f"{short[v].strip()} {fmt_count(n)}" for v, n in zip(series_nk["variable"], series_nk["n"]))
+        notes.append(f"CAN-M domains not known (rated 9), all groups, left out of that domain's percentages: {parts}.")
+    return notes
 
 
 def characteristics_table(t: pd.DataFrame, *, is_synthetic: bool, title: str | None = None,
@@ -308,7 +340,11 @@ def table2(results: Results, *, is_synthetic: bool) -> GT:
     return characteristics_table(results["table2_clinical"], is_synthetic=is_synthetic)
 
 
-TABLE3_NOTES = (CANM_COUNTING_NOTE, "CAN-M domains: unmet need against no need or met need, among domains rated.")
+TABLE3_NOTES = (CANM_COUNTING_NOTE,
+                "CAN-M domains: unmet need against no need or met need, among domains rated; where a domain's "
+                "not-known count would have been small, not known is counted with no unmet need, and the "
+                "percentage is of every dyad followed up. A group's row (any of its domains) counts the dyads "
+                "with an unmet need in at least one of the domains beneath it.")
 
 
 def table3(results: Results, *, is_synthetic: bool) -> GT:
@@ -320,8 +356,21 @@ def table3(results: Results, *, is_synthetic: bool) -> GT:
 def table3_compact(results: Results, *, is_synthetic: bool) -> GT:
     """The same table for the main text: one line per CAN-M domain, the domains' "Not known" counts in a
     note instead of a line each (the full table is :func:`table3`)."""
-    return characteristics_table(results["table3_needs"], is_synthetic=is_synthetic, extra_notes=TABLE3_NOTES,
+    t = results["table3_needs"]
+    return characteristics_table(t, is_synthetic=is_synthetic, extra_notes=(*TABLE3_NOTES, *grouped_domains_note(t)),
                                  fold_not_known=True)
+
+
+def grouped_domains_note(t: pd.DataFrame) -> list[str]:
+    """For the main text's table: the domains counted only in their group's row (their counts by group
+    are suppressed), named, with where each domain's own row is."""
+    short = _compact_sections(t)
+    names = [short[v].strip() for v in dict.fromkeys(t["variable"]) if v in _counted_in_group(t, short)]
+    if not names:
+        return []
+    return [f"CAN-M domains counted only in their group's row here, because their counts by group are "
+            f"suppressed: {series([n.lower() for n in names])}. The supplementary material gives each "
+            "domain's own row."]
 
 
 def _status_unknown_note(t: pd.DataFrame) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .fmt import MARKER, SUPPRESSED_NOTE, fmt_count, hidden
+from .fmt import MARKER, SUPPRESSED_NOTE, fmt_count, hidden, shown_label
 from .prose import sourced
 from .style import HATCHES, PALETTE, SYNTHETIC_NOTE, setup_matplotlib
 
@@ -205,16 +205,22 @@ def csc_status_alt(results: Results) -> str:
 
 
 def _domains(results: Results) -> pd.DataFrame:
+    """The rows the unmet-need figure draws, by CSC group: the groups of CAN-M domains (each counting an
+    unmet need in any of its domains) where the table has them, else each domain; column ``domain``
+    names them and ``level`` is the level shown."""
     t = results["table3_needs"]
-    d = t[(t["level"] == "2") & (t["row_type"] == "level") & (t["group"] != "overall")
-          & t["variable"].str.startswith("canm_1y_d")]
-    d = d.assign(domain=d["label"].str.replace(r"^CAN-M domain \d+: ", "", regex=True)
-                 .str.replace(r" \(one year\)$", "", regex=True))
-    return d
+    rows = t[(t["row_type"] == "level") & (t["group"] != "overall")]
+    groups = rows[rows["variable"].str.startswith("canm_1y_any_") & (rows["level"] == "1")]
+    if len(groups):
+        return groups.assign(domain=[shown_label(r).split(" (")[0] for _, r in groups.iterrows()])
+    d = rows[(rows["level"] == "2") & rows["variable"].str.startswith("canm_1y_d")]
+    return d.assign(domain=d["label"].str.replace(r"^CAN-M domain \d+: ", "", regex=True)
+                    .str.replace(r" \(one year\)$", "", regex=True))
 
 
 def unmet_need_figure(results: Results, *, is_synthetic: bool) -> Figure:
-    """Grouped horizontal bars: % of mothers with an unmet need in each CAN-M domain at one year, by group."""
+    """Grouped horizontal bars: % of mothers with an unmet need in each group of CAN-M domains (or each
+    domain) at one year, by CSC involvement."""
     setup_matplotlib()
     d = _domains(results)
     domains = list(dict.fromkeys(d["domain"]))
@@ -236,7 +242,7 @@ def unmet_need_figure(results: Results, *, is_synthetic: bool) -> Figure:
     ax.set_xlim(0, max(10.0, float(np.nanmax(shown.to_numpy(dtype=float), initial=0)) * 1.05))
     ax.set_yticks(range(len(domains)), domains, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("Mothers with an unmet need at one year (% of those rated in the domain)"
+    ax.set_xlabel("Mothers with an unmet need at one year (% of those assessed)"
                   + (f"; {MARKER} suppressed" if (d["percent"].astype(object) == MARKER).any() else ""))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
     _synthetic(fig, is_synthetic)
@@ -247,18 +253,22 @@ def unmet_need_figure(results: Results, *, is_synthetic: bool) -> Figure:
 def unmet_need_alt(results: Results, top: int = 3) -> str:
     """Alt text for the unmet-need figure: the domains most often unmet in each group, with percentages."""
     d = _domains(results)
+    grouped = bool(d["variable"].str.startswith("canm_1y_any_").any())
     parts = []
     for g in dict.fromkeys(d["group"]):
         sub = d[(d["group"] == g) & (d["percent"].astype(object) != MARKER)]
         sub = sub.assign(percent=sub["percent"].astype(float)).sort_values("percent", ascending=False, kind="stable").head(top)
-        items = ", ".join(f"{dom} " + sourced(f"{pct:.1f}%", ("table3_needs", {"variable": var, "group": g, "level": "2",
-                                                                               "row_type": "level"}, "percent"))
-                          for dom, pct, var in zip(sub["domain"], sub["percent"], sub["variable"])) or "every value suppressed"
+        items = ", ".join(f"{dom.lower() if grouped else dom} "
+                          + sourced(f"{pct:.1f}%", ("table3_needs", {"variable": var, "group": g, "level": lv,
+                                                                    "row_type": "level"}, "percent"))
+                          for dom, pct, var, lv in zip(sub["domain"], sub["percent"], sub["variable"], sub["level"])
+                          ) or "every value suppressed"
         parts.append(f"{d.loc[d['group'] == g, 'group_label'].iloc[0]}: {items}")
-    return ("Horizontal bars of the percentage of mothers with an unmet need in each of the "
-            f"{d['domain'].nunique()} CAN-M domains at one year, by children's social care involvement during the "
-            f"episode. Domains most often unmet: " + "; ".join(parts) + "."
-            + (" Domains with a suppressed value are not ranked." if (d["percent"].astype(object) == MARKER).any() else ""))
+    what = (f"{d['domain'].nunique()} groups of CAN-M domains (an unmet need in any domain of the group)" if grouped
+            else f"{d['domain'].nunique()} CAN-M domains")
+    return (f"Horizontal bars of the percentage of mothers with an unmet need in each of the {what} at one year, by "
+            "children's social care involvement during the episode. Most often unmet: " + "; ".join(parts) + "."
+            + (" Rows with a suppressed value are not ranked." if (d["percent"].astype(object) == MARKER).any() else ""))
 
 
 # ---- participant flow -------------------------------------------------------------------------------

@@ -135,3 +135,11 @@ class Marks:
         from great_tables import html
         return [html(_html.escape(lead, quote=False) + "; ".join(
             f"<sup>{k}</sup> {_html.escape(t, quote=False)}" for t, k in self.letters.items()) + ".")]
+
+
+def series(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

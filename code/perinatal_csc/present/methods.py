@@ -14,6 +14,8 @@ import pandas as pd
 from ..data.codebook import Codebook
 from ..disclose.release import MEAN_FITS_ANY_N, RELEASED_KINDS
 from .models import plan_facts
+from .descriptive import _NUMBERED
+from .fmt import series
 
 
 def _plan(results: dict[str, pd.DataFrame], section: str) -> pd.DataFrame:
@@ -47,12 +49,6 @@ def _names(results: dict[str, pd.DataFrame], section: str) -> str:
     return series([_lower(x) for x in _plan(results, section).label])
 
 
-def series(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def outcomes_text(results: dict[str, pd.DataFrame], codebook: Codebook) -> str:
@@ -142,11 +138,21 @@ def sensitivity_text(results: dict[str, pd.DataFrame]) -> str:
 def _combined(rows: pd.DataFrame) -> str:
     """'ethnicity (“A or B”; “C or D”)': each variable with the combined categories it shows, in order
     (a combination that a later one combined again is named only as the later one)."""
-    parts = []
+    per: dict[tuple, list[str]] = {}
     for label, g in rows.groupby("label", sort=False):
         later = {part for combined in g["combined"] for part in str(combined).split("; ")}
-        shown = [x for x in dict.fromkeys(g["into"]) if x not in later]
-        parts.append(f"{_lower(label)} ({'; '.join(f'“{x}”' for x in shown)})")
+        shown = tuple(x for x in dict.fromkeys(g["into"]) if x not in later)
+        numbered = _NUMBERED.match(str(label))
+        per.setdefault((numbered["stem"], numbered["tail"], shown) if numbered else (shown,), []).append(label)
+    parts = []
+    for key, labels in per.items():
+        what = "; ".join(f"“{x}”" for x in key[-1])
+        if len(key) == 3:
+            names = [_lower(_NUMBERED.match(lab)["name"]) for lab in labels]
+            stem = key[0] + ("s" if len(names) > 1 else "")
+            parts.append(f"{stem} {series(names)} ({what})")
+        else:
+            parts.append(f"{series([_lower(x) for x in labels])} ({'each ' if len(labels) > 1 else ''}{what})")
     return series(parts)
 
 
@@ -210,3 +216,17 @@ def disclosure_text(results: dict[str, pd.DataFrame], policy) -> str:
         text = "; ".join(rules)
         out.append(text[0].upper() + text[1:] + ".")
     return " ".join(out)
+
+
+def domain_groups_text(codebook: Codebook) -> str:
+    """The declared groups of CAN-M domains (``any_of`` variables), for the Methods: 'daily living
+    (accommodation, food …); health (…)'."""
+    parts = []
+    for v in codebook:
+        if v.any_of is None:
+            continue
+        names = [_lower(_NUMBERED.match(codebook[i].label)["name"]) if _NUMBERED.match(codebook[i].label)
+                 else _lower(codebook[i].label) for i in v.inputs]
+        title = v.table_label.split(" (")[0]
+        parts.append(f"{_lower(title)} ({series(names)})")
+    return "; ".join(parts)

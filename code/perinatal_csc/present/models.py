@@ -11,7 +11,7 @@ import pandas as pd
 from great_tables import GT
 
 from .fmt import (DASH, INDENT, MARKER, SUPPRESSED_NOTE, any_hidden, definition_notes, fmt_count, fmt_num, fmt_p, hidden,
-                  p_text, shown_label)
+                  p_text, series, shown_label)
 from .prose import sourced
 from .style import PALETTE, setup_matplotlib, style_table
 
@@ -277,8 +277,6 @@ def _ordinal(x: str) -> str:
     return f"{x}{suffix}"
 
 
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def linearity_frame(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -297,9 +295,9 @@ def linearity_text(results: dict[str, pd.DataFrame]) -> str:
     t = results["models_linearity"]
     if t.empty:
         return ""
-    names = _and([str(x)[0].lower() + str(x)[1:] for x in dict.fromkeys(t.label)])
-    knots = _and(list(dict.fromkeys(
-        f"{fmt_count(k)} knots at the " + _and([_ordinal(q.strip()) for q in str(pc).split(",")]) + " percentiles"
+    names = series([str(x)[0].lower() + str(x)[1:] for x in dict.fromkeys(t.label)])
+    knots = series(list(dict.fromkeys(
+        f"{fmt_count(k)} knots at the " + series([_ordinal(q.strip()) for q in str(pc).split(",")]) + " percentiles"
         for k, pc in zip(t.knots, t.knot_percentiles))))
     firth = (" (a penalised likelihood ratio test where the model was fitted by Firth's method)"
              if (t.method.astype(str) == "Firth penalised likelihood").any() else "")
@@ -313,7 +311,7 @@ def linearity_table(results: dict[str, pd.DataFrame], *, is_synthetic: bool) -> 
     adjusted models? Restricted cubic spline against linear, by the (penalised) likelihood ratio test."""
     t = results["models_linearity"]
     knots = "; ".join(dict.fromkeys(
-        f"{fmt_count(k)} knots at the " + _and([_ordinal(q.strip()) for q in str(pc).split(",")])
+        f"{fmt_count(k)} knots at the " + series([_ordinal(q.strip()) for q in str(pc).split(",")])
         + " percentiles" for k, pc in zip(t.knots, t.knot_percentiles)))
     notes = [("Each adjusted model refitted with the covariate as a restricted cubic spline (Harrell's "
               f"parameterisation; {knots or 'no continuous covariate'} of the covariate among the model's dyads) "

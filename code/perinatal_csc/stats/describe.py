@@ -411,8 +411,21 @@ def table3_needs(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED) ->
     domains = [v.name for v in cb.select(group="canm_domain", timepoint="1y")]
     sections = ({n: SECTION_LABELS["needs"] for n in needs} | {n: SECTION_LABELS["service_use"] for n in service}
                 | {n: SECTION_LABELS["canm_domain"] for n in domains})
-    names = _present(df, [*needs, *service, *domains])
+    ordered = domain_rows(df, cb)
+    sections |= {n: SECTION_LABELS["canm_domain"] for n in ordered}
+    names = _present(df, [*needs, *service, *ordered])
     return _by_csc(df, names, cb, q=True, dichotomous={d: CANM_UNMET for d in domains}, sections=sections, seed=seed)
+
+
+def domain_rows(df: pd.DataFrame, cb: Codebook) -> list[str]:
+    """The one-year CAN-M domains in table order: each declared group of domains (``any_of``, group
+    ``canm_domain_group``) before its domains, then the domains in no group."""
+    domains = [v.name for v in cb.select(group="canm_domain", timepoint="1y")]
+    out: list[str] = []
+    for g in cb.select(group="canm_domain_group", timepoint="1y"):
+        if g.name in df:
+            out += [g.name, *[d for d in domains if d in g.inputs and d not in out]]
+    return out + [d for d in domains if d not in out]
 
 
 def csc_involved(df: pd.DataFrame) -> pd.Series:
