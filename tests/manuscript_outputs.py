@@ -46,7 +46,7 @@ def every_output(r, policy) -> dict[str, str]:
                                   str(pm.plan_facts(r)), pm.plan_markdown(r), pm.level_text(r),
                                   pm.linearity_text(r)]),
         "forest_alt": pm.forest_alt_text(r), "forest": _figure(pm.forest_plot(r, is_synthetic=True)),
-        "disclosure": _html(pa.disclosure_table(r, is_synthetic=True, rule=policy.rule_text())),
+        "disclosure": _html(pa.disclosure_table(r, is_synthetic=True)),
         "plain_summary": pplain.plain_summary(r, is_synthetic=True, checked=policy.checked),
         "plain_numbers": pplain.summary_numbers(r).to_csv(index=False),
     }

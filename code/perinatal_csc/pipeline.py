@@ -105,7 +105,7 @@ def run_analysis(data: pd.DataFrame, config: Config,
                                                          variables=spec.covariates, for_models=True,
                                                          population=complete)
             recodes += more
-    involved = described.loc[describe.csc_involved(described).to_numpy()]
+    involved = described.loc[describe.subgroup_population(described).to_numpy()]
     sub_data, sub_cb, more = combine_for_comparisons(involved, described_cb, policy.threshold, describe.SUBGROUPS,
                                                      variables=describe.SUBGROUP_VARIABLES)
     recodes += more

@@ -168,11 +168,12 @@ def test_compact_table_counts_each_domain_not_known_in_a_note(needs):
     compact, _ = pdx.display_frame(needs, ("1", "0", "overall"), fold_not_known=True)
     nk = full.characteristic == pdx.INDENT + pdx.NOT_KNOWN_TEXT
     assert full[nk].variable.tolist() == ["unmet_change", "dom1", "dom2"]
-    assert compact[compact.characteristic == pdx.INDENT + pdx.NOT_KNOWN_TEXT].variable.tolist() == ["unmet_change"]
-    assert len(full) - len(compact) == 2
+    assert compact[compact.characteristic == pdx.INDENT + pdx.NOT_KNOWN_TEXT].empty     # every Not known in a note
+    assert len(full) - len(compact) == 3
     assert compact[compact.variable == "dom1"].characteristic.tolist() == ["Accommodation"]
     html = pdx.characteristics_table(needs, is_synthetic=False, fold_not_known=True).as_raw_html()
     assert "left out of that domain&#x27;s percentages: Accommodation 8; Food 8." in html
+    assert "Not known, all groups together" in html and "Change in unmet needs 6." in html
     t = needs.astype({"n": object})
     t.loc[(t.variable == "dom2") & (t.row_type == "not_known") & (t.group == "overall"), "n"] = MARKER
     assert f"Food {MARKER}." in pdx.characteristics_table(t, is_synthetic=False, fold_not_known=True).as_raw_html()
@@ -183,7 +184,7 @@ def test_compact_and_full_needs_tables_from_results(needs):
     full = pdx.table3(r, is_synthetic=True).as_raw_html()
     compact = pdx.table3_compact(r, is_synthetic=True).as_raw_html()
     body = lambda html: html.split("<tbody")[1].split("</tbody>")[0].count("<tr")
-    assert body(full) - body(compact) == 2
+    assert body(full) - body(compact) == 3
     assert "Not known (rated 9)" in compact and "Not known (rated 9)" not in full
 
 
@@ -236,3 +237,27 @@ def test_short_labels_are_shown_and_defined_once_in_the_notes(needs):
 def test_codebook_short_labels_reach_the_tables(cb):
     assert cb["deprived"].table_label == "Deprived area (IMD quintiles 1–2)" and "WIMD" in cb["deprived"].definition
     assert cb["nation"].table_label == cb["nation"].label and cb["nation"].definition is None
+
+
+def test_a_group_row_carries_its_suppressed_domains_in_the_main_table(needs):
+    """A row counting dyads with an unmet need in any of a group's domains, before them: the main text's
+    table leaves out a member whose counts by group are suppressed (it is counted in the group's row) and
+    names it in a note; the full table keeps it."""
+    group = _var("grp", "CAN-M unmet need at one year, any domain of the group: basic", "n_pct",
+                 {"1": [_level(8, 25)], "0": [_level(9, 50)], "overall": [_level(17, 75)]},
+                 test=compare.CHISQ, p=0.2, q=0.3, section="Unmet need by domain", requires="followed_up_1y",
+                 not_applicable={"1": 12, "0": 25, "overall": 37})
+    t = pd.concat([needs[~needs.variable.str.startswith("dom")], pd.DataFrame(group).reindex(columns=COLUMNS),
+                   needs[needs.variable.str.startswith("dom")]], ignore_index=True)
+    t["short_label"] = np.where(t.variable == "grp", "Basic (any of its domains)", None)
+    t = t.astype({"n": object, "percent": object})
+    t.loc[(t.variable == "dom2") & (t.group != "overall") & (t.row_type == "level"), ["n", "percent"]] = MARKER
+    full, _ = pdx.display_frame(t, ("1", "0", "overall"))
+    compact, _ = pdx.display_frame(t, ("1", "0", "overall"), fold_not_known=True)
+    assert full[full.variable.isin(["grp", "dom1", "dom2"])].characteristic.tolist() == [
+        "Basic (any of its domains)", "Accommodation", pdx.INDENT + pdx.NOT_KNOWN_TEXT, "Food", pdx.INDENT + pdx.NOT_KNOWN_TEXT]
+    assert "dom2" in set(full.variable) and "dom2" not in set(compact.variable)
+    assert compact[compact.variable.isin(["grp", "dom1"])].characteristic.tolist() == [
+        "Basic (any of its domains)", "Accommodation"]
+    html = pdx.table3_compact({"table3_needs": t}, is_synthetic=False).as_raw_html()
+    assert "counted only in their group&#x27;s row here, because their counts by group are suppressed: food." in html

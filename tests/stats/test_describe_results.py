@@ -168,3 +168,20 @@ def test_table5_rows_against_scipy_on_the_csc_involved(run):
     r = rows[(rows.variable == "maternal_age") & (rows.group == "1")].iloc[0]
     assert r["mean"] == pytest.approx(a.mean()) and r.n == len(a)
     assert r.p == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-10)
+
+
+def test_table5_not_in_care_counts_every_infant_not_in_care_as_the_abstract_does(run):
+    """The sub-group 'infant not in mother's care' holds every such infant of the dyads followed up, with or
+    without CSC involvement (so its N is the abstract's count and no count hides in a difference), against
+    the other CSC-involved dyads."""
+    df, out, _ = run
+    t = out["table5_subgroups"]
+    rows = t[t.comparison == "infant_not_in_care_1y"]
+    yes = int((df.infant_not_in_care_1y == 1).sum())
+    involved = (df.csc_any_index == 1).fillna(False) | (df.csc_any_1y == 1).fillna(False)
+    others = int((involved & (df.infant_not_in_care_1y == 0)).sum())
+    assert rows.group_n[rows.group == "1"].iloc[0] == yes
+    assert rows.group_n[rows.group == "0"].iloc[0] == others
+    population = involved | (df.infant_not_in_care_1y == 1).fillna(False)
+    assert rows.n_involved.iloc[0] == int(population.sum())
+    assert rows.n_status_unknown.iloc[0] == int((population & df.infant_not_in_care_1y.isna()).sum())

@@ -30,14 +30,35 @@ DISCLOSURE_COLUMNS = {"output": "Released output", "suppressed": "Suppressed", "
                       "coarsened": "Quartiles", "rounded": "Rounded", "rules_applied": "Rules applied"}
 
 
-def disclosure_table(results, *, is_synthetic: bool, rule: str) -> GT:
+#: What each released output holds, for readers (the output request names the files).
+OUTPUT_NAMES = {
+    "table1_sociodemographic": "Sociodemographic characteristics", "table2_clinical": "Clinical characteristics",
+    "table3_needs": "Needs, satisfaction and service use", "table4_transitions": "CSC status at the two timepoints",
+    "table4_paired_tests": "Tests of change between the timepoints", "table4_needs_change": "Change in CAN-M needs",
+    "table5_subgroups": "Sub-group comparisons", "flow": "Participant flow", "headline": "Counts quoted in the text",
+    "recodes": "Categories combined", "models_plan": "Analysis plan of the models",
+    "models_episode": "Model of CSC involvement during the episode",
+    "models_one_year": "Model of CSC involvement at one year", "models_summary": "Model fit",
+    "models_exclusions": "Dyads left out of the models", "models_diagnostics": "Model diagnostics",
+    "models_linearity": "Linearity of maternal age", "models_sensitivity": "Sensitivity analyses of the models",
+    "models_level_counts": "Events by category in the models",
+}
+
+
+def output_name(output: str) -> str:
+    """A released output as readers know it ('table3_needs.csv' -> 'Needs, satisfaction and service use')."""
+    key = str(output).rsplit(".", 1)[0]
+    return OUTPUT_NAMES.get(key, key.replace("_", " ").capitalize())
+
+
+def disclosure_table(results, *, is_synthetic: bool) -> GT:
     """The output request as a table: per released output, how many values each disclosure rule
     changed (never the values), from the release's ``disclosure_summary`` table."""
     t = results["disclosure_summary"]
     frame = t[list(DISCLOSURE_COLUMNS)].astype({k: str for k in DISCLOSURE_COLUMNS})
+    frame["output"] = frame["output"].map(output_name)
     gt = GT(frame).cols_label(**DISCLOSURE_COLUMNS)
     return style_table(gt, is_synthetic=is_synthetic, footnotes=[
-        rule,
         "Values changed per output: Suppressed, counts below the threshold and the values that would reveal them "
         "(totals, other cells, the overall column, 'Not known' rows), with one mark and one count for both; Summary, "
         "means, SDs, medians and quartiles from too few dyads; Test, tests, SMDs and q-values of a variable with a "

@@ -22,5 +22,5 @@ def disclosure_statement(policy: Policy) -> str:
     """The disclosure-control rules every output of this run passed, in one or two sentences."""
     if not policy.checked:
         return policy.rule_text()
-    return (f"{policy.rule_text()} Only outputs that passed these rules left the secure environment; "
-            "the audit of every decision is in the supplementary material.")
+    return ("Only outputs that passed the disclosure control described in the Methods left the secure "
+            "environment; the number of values each rule changed in every output is in the supplementary material.")

@@ -72,7 +72,7 @@ def test_name(test: str | None) -> str:
     """The test's name for a table note ('' when no test was done)."""
     if not isinstance(test, str) or not test or test == compare.NOT_TESTED:
         return ""
-    return test
+    return re.sub(r", seed \d+\)", ")", test)      # the seed is a technical detail, not the test's name
 
 
 _NUMBERED = re.compile(r"^(?P<stem>.+?)\s*\d+:\s*(?P<name>.+?)(?P<tail>\s*\([^()]*\))?$")
@@ -103,7 +103,7 @@ def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
     """Short labels for sections that are a numbered series of one-level n (%) variables (CAN-M
     domains), perhaps with rows that count several of them together (their codebook short label):
     variable -> name; the section heading then carries the level and the summary. A series member
-    that follows such a row is one of its members and is indented under it."""
+    that follows such a row is one of its members."""
     out: dict[str, str] = {}
     for section in dict.fromkeys(t["section"]):
         if not isinstance(section, str) or not section:
@@ -119,22 +119,26 @@ def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
         own = [s if isinstance(s, str) and s else None for s in per_var.get("short_label", [None] * len(per_var))]
         if not names or any(not m and o is None for m, o in zip(numbered, own)):
             continue
-        it, grouped = iter(names), False
+        it = iter(names)
         for variable, m, o in zip(per_var["variable"], numbered, own):
-            grouped = grouped or not m
-            out[variable] = (INDENT + next(it)) if m and grouped else next(it) if m else o
+            out[variable] = next(it) if m else o
     return out
 
 
 def _counted_in_group(t: pd.DataFrame, short: Mapping[str, str]) -> set[str]:
-    """Series members indented under a group row whose counts by group are all suppressed: the main
-    text's table counts them in the group's row only."""
-    out = set()
-    for variable, name in short.items():
-        if not name.startswith(INDENT):
+    """Series members that follow a group row (the rows counting several of them together) and whose counts
+    by group are all suppressed: the main text's table counts them in the group's row only."""
+    out, grouped = set(), False
+    for variable in dict.fromkeys(t["variable"]):
+        if variable not in short:
+            grouped = False
+            continue
+        label = t.loc[t["variable"] == variable, "label"].iloc[0]
+        if not _NUMBERED.match(str(label)):
+            grouped = True
             continue
         rows = t[(t["variable"] == variable) & (t["row_type"] == "level") & (t["group"].astype(str) != "overall")]
-        if len(rows) and (rows["n"].astype(object) == MARKER).all():
+        if grouped and len(rows) and (rows["n"].astype(object) == MARKER).all():
             out.add(variable)
     return out
 
@@ -302,8 +306,9 @@ def not_known_note(t: pd.DataFrame) -> list[str]:
         parts = "; ".join(f"{shown_label(r)} {fmt_count(r['n'])}" for _, r in other.iterrows())
         notes.append(f"Not known, all groups together (each group's count is in the supplementary material): {parts}.")
     if len(series_nk):
-        parts = "; ".join(f"{short[v].strip()} {fmt_count(n)}" for v, n in zip(series_nk["variable"], series_nk["n"]))
-        notes.append(f"CAN-M domains not known (rated 9), all groups, left out of that domain's percentages: {parts}.")
+        parts = "; ".join(f"{short[v]} {fmt_count(n)}" for v, n in zip(series_nk["variable"], series_nk["n"]))
+        notes.append(f"Not known (rated 9) in each CAN-M domain, all groups, left out of that domain's percentages: "
+                     f"{parts}.")
     return notes
 
 
@@ -365,7 +370,7 @@ def grouped_domains_note(t: pd.DataFrame) -> list[str]:
     """For the main text's table: the domains counted only in their group's row (their counts by group
     are suppressed), named, with where each domain's own row is."""
     short = _compact_sections(t)
-    names = [short[v].strip() for v in dict.fromkeys(t["variable"]) if v in _counted_in_group(t, short)]
+    names = [short[v] for v in dict.fromkeys(t["variable"]) if v in _counted_in_group(t, short)]
     if not names:
         return []
     return [f"CAN-M domains counted only in their group's row here, because their counts by group are "
@@ -374,7 +379,7 @@ def grouped_domains_note(t: pd.DataFrame) -> list[str]:
 
 
 def _status_unknown_note(t: pd.DataFrame) -> str:
-    """How many CSC-involved dyads each comparison leaves out because their sub-group status is not known."""
+    """How many dyads each comparison leaves out because their sub-group status is not known."""
     per = t.drop_duplicates("comparison")
     parts = [f"{fmt_count(r['n_status_unknown'])} of {fmt_count(r['n_involved'])} for '{r['comparison_label']}'"
              for _, r in per.iterrows()]
@@ -414,8 +419,9 @@ def table5(results: Results, *, is_synthetic: bool) -> GT:
         gt = gt.tab_spanner(label=label, columns=cols)
     notes = [*definition_notes(t), *_test_notes(marks, t), *_q_note(t, "comparison"),
              *_follow_up_note_subgroups(t),
-             "Among dyads with CSC involvement during the episode or at one year whose sub-group status is known; "
-             "Others: the other dyads with CSC involvement.",
+             "Yes: every dyad of the sub-group whose status is known, with or without CSC involvement (an infant "
+             "can live away from the mother by a family arrangement; a Child Protection Plan is CSC involvement). "
+             "Others: the other dyads with CSC involvement during the episode or at one year.",
              _status_unknown_note(t), ROUNDING_NOTE, *suppression_notes(t)]
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
 
@@ -559,10 +565,10 @@ def test_letters_text() -> str:
 
 
 def monte_carlo_text() -> str:
-    """The Monte Carlo settings for the Methods, e.g. '100,000 resampled tables (seed 20230)'."""
-    from ..stats.compare import MC_RESAMPLES, MC_SEED
+    """The Monte Carlo settings for the Methods, e.g. '100,000 resampled tables'."""
+    from ..stats.compare import MC_RESAMPLES
 
-    return f"{MC_RESAMPLES:,} resampled tables (fixed seed {MC_SEED})"
+    return f"{MC_RESAMPLES:,} resampled tables"
 
 
 def how_often(results: Results, table: str, variable: str, *, level: str | None = None, than: str = "those without",

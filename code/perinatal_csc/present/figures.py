@@ -264,9 +264,9 @@ def unmet_need_alt(results: Results, top: int = 3) -> str:
                           for dom, pct, var, lv in zip(sub["domain"], sub["percent"], sub["variable"], sub["level"])
                           ) or "every value suppressed"
         parts.append(f"{d.loc[d['group'] == g, 'group_label'].iloc[0]}: {items}")
-    what = (f"{d['domain'].nunique()} groups of CAN-M domains (an unmet need in any domain of the group)" if grouped
-            else f"{d['domain'].nunique()} CAN-M domains")
-    return (f"Horizontal bars of the percentage of mothers with an unmet need in each of the {what} at one year, by "
+    what = ("group of CAN-M domains (an unmet need in any domain of the group)" if grouped
+            else f"of the {d['domain'].nunique()} CAN-M domains")
+    return (f"Horizontal bars of the percentage of mothers with an unmet need in each {what} at one year, by "
             "children's social care involvement during the episode. Most often unmet: " + "; ".join(parts) + "."
             + (" Rows with a suppressed value are not ranked." if (d["percent"].astype(object) == MARKER).any() else ""))
 

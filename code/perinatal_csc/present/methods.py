@@ -64,6 +64,14 @@ def outcomes_text(results: dict[str, pd.DataFrame], codebook: Codebook) -> str:
     if outcome:
         parts.append("The outcomes of the regression models were " + series(
             [f"{o} (any category other than {_lower(none)})" for o in outcome.values()]) + ".")
+    if "infant_not_in_care_1y" in codebook and "cpp_1y" in codebook:
+        looked_after = [lv.label for lv in status.levels][-1]
+        parts.append(
+            "Two further outcomes at one year were described: a Child Protection Plan (the CSC status category) and "
+            "the infant not living in the mother's care, recorded at follow-up whatever the arrangement. The latter "
+            "is wider than the CSC category "
+            f"“{_lower(looked_after)}”, which counts only placements made by CSC: an infant may also live with "
+            "relatives by a family arrangement.")
     return " ".join(parts)
 
 
@@ -87,10 +95,9 @@ def covariates_text(results: dict[str, pd.DataFrame]) -> str:
     return _prose(f"{lead} {' '.join(sentences)} Covariates were coded as {'; '.join(coding)}.")
 
 
-def models_text(results: dict[str, pd.DataFrame]) -> str:
-    """How the models were fitted: the method rule, interval level and the events-per-variable check."""
-    f = plan_facts(results)
-    rule = {
+def method_rule_text(rule: str) -> str:
+    """How the plan's rule chose between maximum likelihood and Firth's penalised likelihood, as Methods prose."""
+    return {
         "auto": ("Each model was first checked for complete or quasi-complete separation, and its maximum "
                  "likelihood fit for convergence. Where either problem occurred in any model of an outcome, every "
                  "model of that outcome was fitted by Firth's penalised likelihood [@firth1993; @heinze2002], with "
@@ -98,7 +105,13 @@ def models_text(results: dict[str, pd.DataFrame]) -> str:
                  "profile-likelihood confidence intervals and likelihood ratio tests."),
         "firth": "Every model was fitted by Firth's penalised likelihood [@firth1993; @heinze2002].",
         "ml": "Every model was fitted by maximum likelihood with profile-likelihood confidence intervals.",
-    }.get(f["method_rule"], f"Models were fitted by the {f['method_rule']} method.")
+    }.get(rule, f"Models were fitted by the {rule} method.")
+
+
+def models_text(results: dict[str, pd.DataFrame]) -> str:
+    """How the models were fitted: the method rule, interval level and the events-per-variable check."""
+    f = plan_facts(results)
+    rule = method_rule_text(f["method_rule"])
     covs = _plan(results, "covariate")
     adjusted = "; ".join(f"for {_lower(m.label)}, {series([_lower(x) for x in covs[covs.model == m.model].label])}"
                          for m in _plan(results, "model").itertuples())

@@ -40,6 +40,7 @@ class ChecklistItem:
     where: tuple[str, ...]
     note: str = ""
     asterisk: bool = False
+    authors: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,10 @@ def load_checklist(path: str | Path = STROBE_COHORT) -> Checklist:
             raise ChecklistError(f"{where_}: expected a mapping with {', '.join(FIELDS)}, found {rec!r}")
         item = str(rec.get("item", "")).strip()
         where_ = f"{path}: item {item or f'[{i}]'}"
-        missing = [f for f in FIELDS if not rec.get(f)]
+        missing = [f for f in FIELDS if not rec.get(f) and not (f == "where" and rec.get("authors"))]
         if missing:
             raise ChecklistError(f"{where_}: missing {', '.join(missing)}")
-        unknown = set(rec) - {*FIELDS, "note", "asterisk"}
+        unknown = set(rec) - {*FIELDS, "note", "asterisk", "authors"}
         if unknown:
             raise ChecklistError(f"{where_}: unknown field(s) {', '.join(sorted(unknown))}")
         if not ITEM_RE.match(item):
@@ -77,7 +78,8 @@ def load_checklist(path: str | Path = STROBE_COHORT) -> Checklist:
         if item in seen:
             raise ChecklistError(f"{where_}: item {item} appears more than once")
         seen.add(item)
-        labels = rec["where"] if isinstance(rec["where"], list) else [rec["where"]]
+        labels = rec.get("where") or []
+        labels = labels if isinstance(labels, list) else [labels]
         bad = [str(lb) for lb in labels if not LABEL_RE.match(str(lb))]
         if bad:
             raise ChecklistError(f"{where_}: where: {', '.join(bad)} is not a cross-reference label "
@@ -85,7 +87,7 @@ def load_checklist(path: str | Path = STROBE_COHORT) -> Checklist:
         items.append(ChecklistItem(item=item, section=str(rec["section"]), topic=str(rec["topic"]),
                                    recommendation=" ".join(str(rec["recommendation"]).split()),
                                    where=tuple(str(lb) for lb in labels), note=str(rec.get("note") or ""),
-                                   asterisk=bool(rec.get("asterisk"))))
+                                   asterisk=bool(rec.get("asterisk")), authors=str(rec.get("authors") or "")))
     if not items:
         raise ChecklistError(f"{path}: no items")
     return Checklist(guideline=str(raw.get("guideline", "")), name=str(raw.get("checklist", "")),
@@ -101,16 +103,17 @@ def unknown_labels(checklist: Checklist, known: Iterable[str]) -> list[tuple[str
 def checklist_frame(checklist: Checklist, where: Callable[[str], str]) -> pd.DataFrame:
     """One row per item: section, item number, topic (on the first of its lettered items only, as the
     checklist prints it), recommendation and where it is addressed (each label through ``where``, joined by
-    '; ', after the item's note)."""
+    '; ', after the item's note), then what is left for the authors to write."""
     rows = []
     previous = None
     for it in checklist.items:
         places = "; ".join(where(label) for label in it.where)
         topic = "" if (it.section, it.topic) == previous else it.topic
         previous = (it.section, it.topic)
+        parts = [f"{it.note}. {places}" if it.note and places else it.note or places,
+                 f"For the authors: {it.authors}" if it.authors else ""]
         rows.append({"section": it.section, "item": it.item, "topic": topic,
-                     "recommendation": it.recommendation,
-                     "where": f"{it.note}. {places}" if it.note else places})
+                     "recommendation": it.recommendation, "where": "; ".join(p for p in parts if p)})
     return pd.DataFrame(rows)
 
 
@@ -122,5 +125,5 @@ def strobe_table(where: Callable[[str], str], *, path: str | Path = STROBE_COHOR
     gt = (GT(frame, groupname_col="section")
           .cols_label(item="Item", topic="Topic", recommendation="Recommendation", where="Where addressed"))
     return style_table(gt, is_synthetic=is_synthetic, footnotes=[
-        f"{checklist.guideline}: {checklist.name} (von Elm et al., 2007). Recommendations in the checklist's "
-        "wording; where addressed, the part of the main text or of this supplement that reports it."])
+        f"{checklist.guideline}: {checklist.name}. Recommendations in the checklist's wording; where addressed, the "
+        "part of the main text or of this supplement that reports it, and what is left for the authors to write."])

@@ -15,7 +15,7 @@ from ..config import Config
 from ..data.codebook import Codebook
 from ..data.synth import parameter_documentation
 from ..files import read_yaml
-from .fmt import MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count
+from .fmt import MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, series
 from .style import style_table
 
 CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs")
@@ -60,8 +60,12 @@ def missing_table(results: dict[str, pd.DataFrame], codebook: Codebook, *, is_sy
         "are not counted as not known. Percentages are of the dyads the variable applies to.", SUPPRESSED_NOTE])
 
 
+_ACRONYMS = {"csc": "CSC", "mbu": "MBU", "imd": "IMD", "mha": "MHA", "sd": "SD", "icc": "ICC", "smd": "SMD",
+             "gp": "GP", "csq8": "CSQ-8", "canm": "CAN-M", "1y": "at one year", "1m": "at one month"}
+
+
 def _humane(name: str) -> str:
-    text = name.replace("_", " ")
+    text = " ".join(_ACRONYMS.get(w, w) for w in name.split("_"))
     return text[:1].upper() + text[1:]
 
 
@@ -77,11 +81,14 @@ def _value(value: Any) -> str:
     return _humane(str(value)).lower() if isinstance(value, str) and "_" in value else str(value)
 
 
+PUBLISHED = "Reproduces a published figure"
+
+
 def synthetic_parameters_frame(config: Config) -> pd.DataFrame:
     """The synthetic cohort's parameters as a reader sees them: what, value, published or assumed, basis."""
     doc = parameter_documentation(config.synthetic_parameters_path)
     basis = doc.basis.astype(str).map(lambda s: re.sub(r"`([^`]*)`", r"\1", s))
-    return pd.DataFrame({"status": doc.status.map({"published": "Reproduces a published figure",
+    return pd.DataFrame({"status": doc.status.map({"published": PUBLISHED,
                                                    "assumed": "Assumption (no published figure)"}),
                          "parameter": doc.name.map(_humane), "value": doc.value.map(_value), "basis": basis})
 
@@ -109,11 +116,13 @@ def synthetic_parameters_table(config: Config) -> GT:
         gt = GT(f, rowname_col="parameter", groupname_col="status").cols_label(value="Value", basis="Basis and source")
         return style_table(gt, is_synthetic=False)
     f = synthetic_parameters_frame(config)
-    gt = GT(f, rowname_col="parameter", groupname_col="status").cols_label(value="Value", basis="Basis and source")
+    assumed = f[f["status"] != PUBLISHED]
+    f = f[f["status"] == PUBLISHED].drop(columns="status")
+    gt = GT(f, rowname_col="parameter").cols_label(value="Value", basis="Published figure and source")
     return style_table(gt, is_synthetic=True, footnotes=[
-        f"Synthetic cohort of {config.synthetic_n} dyads generated with seed {config.synthetic_seed}. No odds ratios, "
-        "per-group percentages or sub-group counts were published, so every parameter not marked as reproducing a "
-        "published figure is an assumption."])
+        f"Synthetic cohort of {config.synthetic_n} dyads. No odds ratios, per-group percentages or sub-group counts "
+        f"were published, so its other {len(assumed)} parameters are assumptions, each documented with the reason its "
+        f"value is plausible in the project's data documentation: {series([p.lower() for p in assumed['parameter']])}."])
 
 
 def plan_changes(config: Config) -> str:

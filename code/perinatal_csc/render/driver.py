@@ -144,8 +144,8 @@ def _render_builtin(config: Config, formats: list[str], root: Path, use_cache: b
     if root == config.root:
         from ..pipeline import ensure_synthetic
         ensure_synthetic(config, progress)
-    renderer = (f"the perinatal-csc built-in renderer (jupytext + nbclient kernel, pandoc "
-                f"{pypandoc.get_pandoc_version()}, Typst {_typst_version()}), not Quarto")
+    renderer = (f"the project's built-in renderer (pandoc {pypandoc.get_pandoc_version()}, Typst {_typst_version()}), "
+                "not Quarto")
     prov = write_provenance(config, root, renderer, **mode)
     every = documents(project_config(root))
     write_label_map(root, every)

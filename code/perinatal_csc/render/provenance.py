@@ -69,8 +69,8 @@ def provenance(config: Config, root: Path, renderer: str, *, review: bool = Fals
     """What every output states about where it came from (flat keys for `{{< meta >}}`), and the
     render's mode: ``review`` (line numbers, double spacing) and ``blind`` (no authors)."""
     files = data_files(config)
-    digest = ", ".join(f"{f.name} (SHA-256 {sha256_file(f)})" for f in files) or "file not found"
-    data = f"SYNTHETIC cohort: {digest}" if config.is_synthetic else f"REAL data: {digest}"
+    digest = "; ".join(f"SHA-256 {sha256_file(f)}" for f in files) or "not found"
+    data = f"SYNTHETIC cohort ({digest})" if config.is_synthetic else f"REAL data ({digest})"
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return {
         "data-label": "SYNTHETIC" if config.is_synthetic else "REAL",

@@ -11,6 +11,7 @@ spacing. Running it twice gives the same document.
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import tempfile
 import zipfile
@@ -311,6 +312,22 @@ def _without_local_paths(parts: dict[str, bytes]) -> None:
     parts[CUSTOM] = etree.tostring(props, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+CORE = "docProps/core.xml"
+DC = "http://purl.org/dc/elements/1.1/"
+
+
+def _author_property(parts: dict[str, bytes]) -> None:
+    """The document's author property as the authors' names: blank while they are placeholders ("[...]"),
+    without the affiliations the title page gives beside each name."""
+    if CORE not in parts:
+        return
+    core = etree.fromstring(parts[CORE])
+    for creator in core.iter(f"{{{DC}}}creator"):
+        text = creator.text or ""
+        creator.text = "" if "[" in text else re.sub(r"\s*\([^()]*\)", "", text).strip()
+    parts[CORE] = etree.tostring(core, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def _one_paragraph_props(root: etree._Element) -> int:
     """Merge a paragraph's several ``pPr`` (Quarto's float and callout code adds a second one, which
     Word and LibreOffice read differently) into one, later settings winning; returns how many."""
@@ -394,6 +411,7 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
         _keep_together(tbl, caption, notes)
     _furniture(parts, root, notice)
     _without_local_paths(parts)
+    _author_property(parts)
     if review:
         _review(parts, root)
     parts[DOCUMENT] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -367,8 +367,8 @@ SECTION_LABELS = {
     "canm_domain": "Unmet need at one year, by CAN-M domain",
 }
 TABLE3_EXTRA = ("readmitted_1y",)
-SUBGROUPS = {"infant_not_in_care_1y": "Infant not in mother's care at one year (dyads with CSC involvement)",
-             "cpp_1y": "Child Protection Plan at one year (dyads with CSC involvement)"}
+SUBGROUPS = {"infant_not_in_care_1y": "Infant not in mother's care at one year",
+             "cpp_1y": "Child Protection Plan at one year"}
 SUBGROUP_OTHER = "Other dyads with CSC involvement"
 SUBGROUP_VARIABLES = ("maternal_age", "relationship", "deprived", "diagnosis", "prev_psych_admission",
                       "mha_detention", "substance_misuse", "childhood_trauma", "domestic_abuse", "service_type",
@@ -433,24 +433,38 @@ def csc_involved(df: pd.DataFrame) -> pd.Series:
     return ((df[PAIRS_ANY[0]] == 1).fillna(False) | (df[PAIRS_ANY[1]] == 1).fillna(False)).astype(bool)
 
 
+def subgroup_population(df: pd.DataFrame, sub: str | None = None) -> pd.Series:
+    """The dyads of a sub-group comparison (``sub``; else of either): every dyad in the sub-group, with
+    or without CSC involvement (an infant may live away from the mother by a family arrangement), and
+    the other dyads with CSC involvement during the episode or at one year. So the sub-group's size is
+    the count the abstract gives, and no count hides in the difference."""
+    pop = csc_involved(df)
+    for s in [sub] if sub else list(SUBGROUPS):
+        if s in df:
+            pop |= (df[s] == 1).fillna(False).astype(bool)
+    return pop
+
+
 def table5_subgroups(df: pd.DataFrame, cb: Codebook, seed: int = compare.MC_SEED,
                      combined: tuple[pd.DataFrame, Codebook] | None = None) -> pd.DataFrame:
     """Each sub-group with the most serious involvement against the other CSC-involved dyads.
 
-    Among dyads with CSC involvement during the episode or at one year whose sub-group status is
-    known; q-values adjust over the tests of each comparison; column ``comparison`` names the sub-group
-    variable, ``n_involved`` counts the CSC-involved dyads and ``n_status_unknown`` those of them left out
-    because their sub-group status is not known. ``combined``: the CSC-involved dyads and codebook with
-    the sub-group comparisons' own combinations (``recode.combine_for_comparisons``), else ``df``'s."""
-    involved = df.loc[csc_involved(df).to_numpy()]
-    data, codebook = combined if combined is not None else (involved, cb)
+    Among the dyads of each comparison (``subgroup_population``) whose sub-group status is known;
+    q-values adjust over the tests of each comparison; column ``comparison`` names the sub-group
+    variable, ``n_involved`` counts the comparison's dyads and ``n_status_unknown`` those of them left out
+    because their sub-group status is not known. ``combined``: the dyads of either comparison and the
+    codebook with the sub-group comparisons' own combinations (``recode.combine_for_comparisons``), else
+    ``df``'s."""
+    data, codebook = combined if combined is not None else (df.loc[subgroup_population(df).to_numpy()], cb)
     names = _present(df, SUBGROUP_VARIABLES)
     parts = []
     for sub, label in SUBGROUPS.items():
-        s = summarise(data, names, by=sub, codebook=codebook, group_order=[1, 0],
+        population = df.loc[subgroup_population(df, sub).to_numpy()]
+        rows = data.loc[data.index.isin(population.index)]
+        s = summarise(rows, names, by=sub, codebook=codebook, group_order=[1, 0],
                       group_labels={1: label, 0: SUBGROUP_OTHER}, seed=seed).add_overall().add_p().add_smd().add_q()
-        parts.append(s.table.assign(comparison=sub, comparison_label=label, n_involved=len(involved),
-                                    n_status_unknown=int(involved[sub].isna().sum())))
+        parts.append(s.table.assign(comparison=sub, comparison_label=label, n_involved=len(population),
+                                    n_status_unknown=int(population[sub].isna().sum())))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -512,7 +512,7 @@ def linearity_rows(p: Primary, plan: Plan, cb: Codebook) -> list[dict]:
             if plan.method_rule == "ml":
                 rows.append({**base, "method": method, "lr_chi2": np.nan, "df": len(cols), "p": np.nan,
                              "note": "not tested: the spline model is separated or does not converge by maximum "
-                                     "likelihood, and the plan's method rule is ml"})
+                                     "likelihood, and the plan fits every model by maximum likelihood"})
                 continue
             method, note = FIRTH, "the spline model is separated or does not converge by maximum likelihood"
             fit = fit_logit(Xf, yf, firth=True, weights=wf)

@@ -1,0 +1,128 @@
+"""Journal prose: the rendered documents (HTML and Word, every document) read back for software
+vocabulary, which belongs in the project's documentation, not in an article. The reference list is
+left out (software is cited there by its title)."""
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+import docx
+import pytest
+
+#: What a journal reader should never meet, each with why.
+VOCABULARY = {
+    r"\bpresets?\b|\bpolic(?:y|ies) '": "a disclosure preset's name",
+    r"\btype 7\b": "a quantile type of a statistics package",
+    r"\bseeds?\b": "a random seed",
+    r"\b[\w-]+\.(?:csv|py|ya?ml|json|qmd|parquet|sav|dta)\b": "a file name",
+    r"\btests?/": "a path in the code",
+    r"\b\w+(?:\.\w+)+\(": "a function call",
+    r"(?<![\w-])R(?:'s)?(?![\w²-])": "the R language",
+    r"\bautomated checks?\b": "the project's test suite",
+    r"\btypeset": "typesetting",
+    r"\bmethod rule\b": "a setting of the analysis plan",
+    r"\blogistf\b|\bbrglm2?\b|\bnbclient\b|\bjupytext\b|\bwilcox\b": "a software package",
+}
+
+
+def software_vocabulary(text: str) -> list[str]:
+    """Each match of ``VOCABULARY`` in ``text`` with some context and the reason."""
+    found = []
+    for pattern, why in VOCABULARY.items():
+        for m in re.finditer(pattern, text):
+            found.append(f"{why}: ...{text[max(0, m.start() - 50):m.end() + 30]}...")
+    return found
+
+
+def before_references(text: str) -> str:
+    """The text up to the reference list (its last 'References' heading)."""
+    i = text.rfind("References")
+    return text[:i] if i > 0 else text
+
+
+def html_prose(path) -> str:
+    body = re.sub(r"<style.*?</style>|<script.*?</script>|<head.*?</head>", " ", path.read_text(encoding="utf-8"),
+                  flags=re.S)
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def docx_prose(path) -> str:
+    d = docx.Document(str(path))
+    parts = [p.text for p in d.paragraphs]
+    parts += [c.text for t in d.tables for r in t.rows for c in r.cells]
+    return " ".join(parts)
+
+
+QUOTED = ("policy 'cohort'", "(R type 7)", "seed 20230", "before anything was typeset",
+          "the agreement of the estimates with R", "The method rule in the plan was auto",
+          "R's wilcox.test(exact = FALSE)", "verified by automated checks that run with every change to the code",
+          "table1_sociodemographic.csv", "tests/data/test_synth_plausibility.py")
+
+
+@pytest.mark.parametrize("phrase", QUOTED)
+def test_the_check_finds_each_phrase_an_editor_found(phrase):
+    clean = "Groups were compared with Welch's t-test and the Mann–Whitney U test; OR 2.1, R² 0.3."
+    assert not software_vocabulary(clean)
+    assert software_vocabulary(f"{clean} Results were checked ({phrase}).")
+
+
+@pytest.fixture(scope="module", params=["index", "supplement", "summary"])
+def document(request, default_render):
+    return {p.suffix: p for p in default_render["paths"] if p.stem == request.param}
+
+
+def test_rendered_documents_have_no_software_vocabulary(document):
+    found = software_vocabulary(before_references(html_prose(document[".html"])))
+    found += software_vocabulary(before_references(docx_prose(document[".docx"])))
+    assert not found, "\n".join(found[:15])
+
+
+def test_word_names_a_font_every_reviewer_has_and_no_placeholder_author(document):
+    import zipfile
+
+    d = docx.Document(str(document[".docx"]))
+    assert "[" not in (d.core_properties.author or "")
+    with zipfile.ZipFile(document[".docx"]) as z:
+        theme = z.read("word/theme/theme1.xml").decode("utf-8")
+    assert "Aptos" not in theme and 'typeface="Arial"' in theme
+
+
+def test_the_author_property_keeps_names_without_affiliations():
+    from lxml import etree
+
+    from perinatal_csc.render.word import CORE, _author_property
+
+    xml = ('<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+           'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{}</dc:creator></cp:coreProperties>')
+    for given, expected in (("Ann Lee (King's College London); Bo Ng (University of Leeds)", "Ann Lee; Bo Ng"),
+                            ("[Author names to be added by the team] ([Affiliations])", "")):
+        parts = {CORE: xml.format(given).encode()}
+        _author_property(parts)
+        assert (etree.fromstring(parts[CORE])[0].text or "") == expected
+
+
+def _placeholder_free_words(element) -> int:
+    text = re.sub(r"\[[^\]]*(?:[Aa]uthors?|[Tt]o (?:add|write|confirm))[^\]]*\]", " ", element.text_content())
+    return len(re.findall(r"[A-Za-z]{3,}", text))
+
+
+def test_no_strobe_item_points_at_a_place_without_it(default_render):
+    """Every place the STROBE table names for an item holds written text (not an authors' placeholder);
+    what the authors still have to write is listed as theirs."""
+    from lxml import html as lhtml
+
+    from perinatal_csc.present.strobe import load_checklist
+
+    pages = [lhtml.fromstring(p.read_text(encoding="utf-8")) for p in default_render["paths"]
+             if p.suffix == ".html" and p.stem in ("index", "supplement")]
+    problems = []
+    for item in load_checklist().items:
+        for label in item.where:
+            found = [el for page in pages for el in page.xpath(f"//*[@id='{label}']")]
+            if not found:
+                problems.append(f"{item.item}: {label} is not in the documents")
+            elif _placeholder_free_words(found[0]) < 12:
+                problems.append(f"{item.item}: {label} holds no written text")
+    assert not problems, problems
+    key_results = [el for page in pages for el in page.xpath("//*[@id='sec-key-results']")]
+    assert key_results and _placeholder_free_words(key_results[0]) < 12      # the check sees a placeholder
