@@ -126,3 +126,40 @@ def test_no_strobe_item_points_at_a_place_without_it(default_render):
     assert not problems, problems
     key_results = [el for page in pages for el in page.xpath("//*[@id='sec-key-results']")]
     assert key_results and _placeholder_free_words(key_results[0]) < 12      # the check sees a placeholder
+
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def test_captions_become_seq_fields_and_references_ref_fields():
+    """A caption 'Table 2: ...' gets its number from a SEQ field inside a bookmark; 'Table 2' in the text (plain
+    or a link) becomes a REF field to it, showing the same words; a table of another document stays text."""
+    from lxml import etree
+
+    from perinatal_csc.render.word import _numbered_fields
+
+    body = etree.fromstring(
+        f'<w:body xmlns:w="{W}">'
+        '<w:p><w:pPr><w:pStyle w:val="TableCaption"/></w:pPr><w:r><w:t>Table 2: Clinical characteristics</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t>As in Table 2 and Supplementary Table 2.</w:t></w:r>'
+        '<w:hyperlink w:anchor="tbl-x"><w:r><w:rPr><w:rStyle w:val="Hyperlink"/></w:rPr><w:t>Table 2</w:t></w:r>'
+        '</w:hyperlink></w:p></w:body>')
+    assert _numbered_fields(body) == (1, 2)
+    ns = {"w": W}
+    instr = [t.text.strip() for t in body.iterfind(".//w:instrText", ns)]
+    assert instr == ["SEQ Table \\* ARABIC", "REF _RefTable2 \\h", "REF _RefTable2 \\h"]
+    assert body.find(".//w:bookmarkStart", ns).get(f"{{{W}}}name") == "_RefTable2"
+    shown = ["".join(t.text for t in p.iterfind(".//w:t", ns)) for p in body.iterfind("w:p", ns)]
+    assert shown == ["Table 2: Clinical characteristics", "As in Table 2 and Supplementary Table 2.Table 2"]
+
+
+def test_word_captions_and_references_are_fields(document):
+    import zipfile
+
+    xml = zipfile.ZipFile(document[".docx"]).read("word/document.xml").decode("utf-8")
+    captions = re.findall(r'w:name="(_Ref(?:STable|Table|Figure)\d+)"', xml)
+    assert len(captions) >= 3 and len(captions) == len(re.findall(r"SEQ (?:STable|Table|Figure) ", xml))
+    refs = re.findall(r"REF (_Ref\w+) ", xml)
+    assert set(refs) <= set(captions)
+    if document[".docx"].stem == "index":
+        assert refs

@@ -59,3 +59,71 @@ def test_every_added_reference_says_how_it_was_confirmed():
                    "seabold2010statsmodels", "mckinney2010pandas", "hunter2007matplotlib"}:
             continue
         assert "% confirmed:" in prev.strip().splitlines()[-1], key
+
+
+#: What each entry type must give for a reader to find the work (BibTeX field names; "a|b": either).
+REQUIRED = {
+    "article": ("author", "title", "journal", "year", "volume", "pages|eid"),
+    "book": ("author", "title", "publisher", "year"),
+    "techreport": ("author", "title", "institution", "year"),
+    "inproceedings": ("author", "title", "booktitle", "year"),
+}
+#: Words that make an author a body rather than a person: it must be braced whole, or its "and" splits it.
+CORPORATE = re.compile(r"\b(Institute|Institution|Council|Department|Organisation|Organization|Excellence|"
+                       r"Office|Agency|Association|Society|College|Foundation|Centre|Center)\b")
+
+
+def bib_entries(text: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """key -> (entry type, fields), for a bibliography whose fields are 'name = {value}' (braces nested)."""
+    out = {}
+    for m in re.finditer(r"^@(\w+)\{([^,]+),", text, re.M):
+        start, depth, i = m.end(), 1, m.end()
+        while depth and i < len(text):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        body, fields, j = text[start:i - 1], {}, 0
+        for f in re.finditer(r"(\w+)\s*=\s*\{", body):
+            if f.start() < j:
+                continue
+            k, depth = f.end(), 1
+            while depth:
+                depth += {"{": 1, "}": -1}.get(body[k], 0)
+                k += 1
+            fields[f.group(1).lower()] = body[f.end():k - 1]
+            j = k
+        out[m.group(2).strip()] = (m.group(1).lower(), fields)
+    return out
+
+
+def reference_problems(text: str) -> list[str]:
+    """Entries without a field their type requires (unless their note marks it UNCONFIRMED for the authors
+    to check, naming the field), and corporate authors not braced whole."""
+    problems = []
+    for key, (kind, fields) in bib_entries(text).items():
+        note = fields.get("note", "")
+        for need in REQUIRED.get(kind, ()):
+            options = need.split("|")
+            if any(fields.get(o) for o in options):
+                continue
+            if "UNCONFIRMED" in note and any(o.rstrip("s") in note.lower() for o in options):
+                continue
+            problems.append(f"{key}: no {need}")
+        for field in ("author", "editor"):
+            value = fields.get(field, "")
+            if CORPORATE.search(value) and not re.fullmatch(r"\{[^{}]*\}", value.strip()):
+                problems.append(f"{key}: {field} {value!r} is a body and must be braced whole")
+    return problems
+
+
+def test_every_reference_has_the_fields_its_type_needs_and_bodies_are_braced():
+    assert reference_problems((ROOT / "references.bib").read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ("@article{a, author = {Lee, A.}, title = {T}, journal = {J}, year = {2020}, pages = {1--2}}", "a: no volume"),
+    ("@techreport{b, author = {National Institute for Health and Care Excellence}, title = {T}, "
+     "institution = {NICE}, year = {2014}}", "must be braced whole"),
+    ("@book{c, author = {Lee, A.}, title = {T}, year = {2008}}", "c: no publisher"),
+])
+def test_the_reference_check_finds_a_missing_field_and_a_split_body(entry, problem):
+    assert any(problem in p for p in reference_problems(entry))

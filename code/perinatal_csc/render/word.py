@@ -312,6 +312,111 @@ def _without_local_paths(parts: dict[str, bytes]) -> None:
     parts[CUSTOM] = etree.tostring(props, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+#: Caption labels, longest first, and the Word sequence each numbers.
+SEQUENCES = (("Supplementary Table", "STable"), ("Table", "Table"), ("Figure", "Figure"))
+CAPTION_STYLES = ("TableCaption", "ImageCaption")
+_LABEL = "|".join(label for label, _ in SEQUENCES)
+_CAPTION_RE = re.compile(rf"^({_LABEL}) (\d+)(?=\b)")
+_REF_RE = re.compile(rf"\b({_LABEL}) (\d+)\b")
+
+
+def _run(r_pr: etree._Element | None, *, text: str | None = None, fld: str | None = None,
+         instr: str | None = None) -> etree._Element:
+    r = etree.Element(w("r"))
+    if r_pr is not None:
+        r.append(copy.deepcopy(r_pr))
+    if text is not None:
+        t = etree.SubElement(r, w("t"))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    elif fld is not None:
+        etree.SubElement(r, w("fldChar")).set(w("fldCharType"), fld)
+    else:
+        t = etree.SubElement(r, w("instrText"))
+        t.text = instr
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return r
+
+
+def _field(r_pr: etree._Element | None, instr: str, result: str) -> list[etree._Element]:
+    """The runs of a Word field showing ``result`` until Word updates it."""
+    return [_run(r_pr, fld="begin"), _run(r_pr, instr=f" {instr} "), _run(r_pr, fld="separate"),
+            _run(r_pr, text=result), _run(r_pr, fld="end")]
+
+
+def _split_run(r: etree._Element, pieces: list) -> None:
+    """Replace run ``r`` (one text) by ``pieces``: strings (runs with r's properties) and elements."""
+    r_pr = r.find(w("rPr"))
+    parent, at = r.getparent(), r.getparent().index(r)
+    parent.remove(r)
+    for piece in pieces:
+        for el in ([_run(r_pr, text=piece)] if isinstance(piece, str) else [piece]) if piece != "" else []:
+            parent.insert(at, el)
+            at += 1
+
+
+def _single_text(r: etree._Element) -> str | None:
+    """The text of a run that holds one ``w:t`` and nothing else but its properties, else None."""
+    kids = [k for k in r if k.tag != w("rPr")]
+    return kids[0].text or "" if len(kids) == 1 and kids[0].tag == w("t") else None
+
+
+def _numbered_fields(body: etree._Element) -> tuple[int, int]:
+    """Captions numbered by Word SEQ fields inside bookmarks, and each cross-reference to them in the text
+    as a REF field, so that Word renumbers both when a co-author moves a table (fields keep the numbers
+    as their shown result until updated). Returns (captions, references) made fields."""
+    marks, next_id = {}, 9000
+    for p in body.iter(w("p")):
+        if _style(p) not in CAPTION_STYLES:
+            continue
+        for r in p.findall(w("r")):
+            text = _single_text(r)
+            m = _CAPTION_RE.match(text) if text else None
+            if not m:
+                continue
+            label, number = m.group(1), m.group(2)
+            seq = dict(SEQUENCES)[label]
+            name = f"_Ref{seq}{number}"
+            start, end = etree.Element(w("bookmarkStart")), etree.Element(w("bookmarkEnd"))
+            start.set(w("id"), str(next_id)), start.set(w("name"), name), end.set(w("id"), str(next_id))
+            next_id += 1
+            r_pr = r.find(w("rPr"))
+            _split_run(r, [start, f"{label} ", *_field(r_pr, f"SEQ {seq} \\* ARABIC", number), end, text[m.end():]])
+            marks[label, number] = name
+            break
+    refs = 0
+    for p in body.iter(w("p")):
+        if _style(p) in CAPTION_STYLES:
+            continue
+        for r in p.findall(w("r")):
+            text = _single_text(r)
+            if not text or not _REF_RE.search(text):
+                continue
+            pieces, last = [], 0
+            for m in _REF_RE.finditer(text):
+                name = marks.get((m.group(1), m.group(2)))
+                if name is None:
+                    continue
+                pieces += [text[last:m.start()], *_field(r.find(w("rPr")), f"REF {name} \\h", m.group(0))]
+                last, refs = m.end(), refs + 1
+            if pieces:
+                _split_run(r, [*pieces, text[last:]])
+    for link in list(body.iter(w("hyperlink"))):
+        runs = link.findall(w("r"))
+        text = _single_text(runs[0]) if len(runs) == 1 and link.get(w("anchor")) else None
+        m = _REF_RE.fullmatch(text) if text else None
+        name = marks.get((m.group(1), m.group(2))) if m else None
+        if name is None:
+            continue
+        parent, at = link.getparent(), link.getparent().index(link)
+        parent.remove(link)
+        for el in _field(runs[0].find(w("rPr")), f"REF {name} \\h", text):
+            parent.insert(at, el)
+            at += 1
+        refs += 1
+    return len(marks), refs
+
+
 CORE = "docProps/core.xml"
 DC = "http://purl.org/dc/elements/1.1/"
 
@@ -395,6 +500,7 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
             child(body_sect, tag, SECT_ORDER).attrib.update({w(k): v for k, v in values.items()})
     _one_paragraph_props(root)
     _unwrap_floats(body)
+    _numbered_fields(body)
     width = text_width(root)
     for tbl in list(root.iter(w("tbl"))):
         caption, notes = _caption_and_notes(tbl)
