@@ -231,7 +231,8 @@ def test_the_word_finishing_takes_quarto_floats_out_of_their_layout_tables(tmp_p
     root = _docx_xml(docx)
     ns = {"w": W_NS}
     assert root.findall(".//w:tbl//w:tbl", ns) == []
-    caption = next(p for p in root.iter(f"{{{W_NS}}}p") if "".join(p.itertext()) == "Table 1: A caption")
+    caption = next(p for p in root.iter(f"{{{W_NS}}}p")
+                   if "".join(t.text or "" for t in p.iter(f"{{{W_NS}}}t")) == "Table 1: A caption")
     assert caption.getparent().tag == f"{{{W_NS}}}body"
     assert len(caption.findall("w:pPr", ns)) == 1
     style = caption.find("w:pPr/w:pStyle", ns).get(f"{{{W_NS}}}val")

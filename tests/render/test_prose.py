@@ -158,7 +158,8 @@ def test_word_captions_and_references_are_fields(document):
 
     xml = zipfile.ZipFile(document[".docx"]).read("word/document.xml").decode("utf-8")
     captions = re.findall(r'w:name="(_Ref(?:STable|Table|Figure)\d+)"', xml)
-    assert len(captions) >= 3 and len(captions) == len(re.findall(r"SEQ (?:STable|Table|Figure) ", xml))
+    assert len(captions) == len(re.findall(r"SEQ (?:STable|Table|Figure) ", xml))
+    assert len(captions) >= 3 or document[".docx"].stem == "summary"
     refs = re.findall(r"REF (_Ref\w+) ", xml)
     assert set(refs) <= set(captions)
     if document[".docx"].stem == "index":
