@@ -375,3 +375,35 @@ def test_summary_qmd_is_a_thin_document():
     statements = [ln for c in code for ln in c.text.splitlines() if ln.strip() and not ln.startswith(("from ", "import "))]
     assert statements == ["ctx = context()",
                           "print(plain_summary(ctx.results, is_synthetic=ctx.is_synthetic, checked=ctx.policy.checked))"]
+
+
+def needs_table(p: object = 0.01, means: tuple[float, float] = (22.0, 25.0), health: object = 60) -> pd.DataFrame:
+    """Overall rows of three groups of CAN-M domains (of 150 mothers assessed) and the CSQ-8 summaries by group."""
+    rows = [{"variable": v, "row_type": "level", "group": "overall", "level": "1", "n": n, "denominator": 150,
+             "mean": None, "p": 0.5} for v, n in (("canm_1y_any_daily", 45), ("canm_1y_any_health", health),
+                                                  ("canm_1y_any_baby", 20))]
+    rows += [{"variable": "csq8_total", "row_type": "summary", "group": g, "level": None, "n": 70, "denominator": None,
+              "mean": m, "p": p} for g, m in (("1", means[0]), ("0", means[1]))]
+    return pd.DataFrame(rows).astype({"n": object, "mean": object, "p": object})
+
+
+@pytest.mark.parametrize("p, means, health, needs, satisfied", [
+    # 60/150 = 0.40 = 2/5, the largest of 45, 60 and 20: health is named
+    (0.01, (22.0, 25.0), 60, "about 2 in 5 of the mothers had a need for help with their physical or mental health",
+     "were less happy with their mental health care than other mothers"),
+    (0.01, (26.0, 25.0), 60, "their physical or mental health", "were more happy"),
+    (0.4, (22.0, 25.0), 60, "their physical or mental health", "were about as happy"),
+    # health suppressed: the largest released is daily living, 45/150 = 0.30 = 3/10; no test, no sentence
+    ("*", (22.0, 25.0), "*", "about 3 in 10 of the mothers had a need for help with everyday living", None),
+])
+def test_needs_and_satisfaction_in_words_from_released_rows_only(p, means, health, needs, satisfied):
+    results = {**fixture_results(), "table3_needs": needs_table(p, means, health)}
+    text = as_text(plain_summary(results, is_synthetic=False))
+    assert needs in text
+    if satisfied:
+        assert satisfied in text
+    else:
+        assert "happy with their mental health care" not in text
+    sources = summary_numbers(results)
+    assert set(stated_numbers(text)) - {"all", "none"} <= set(sources["text"])
+    assert plain_language_problems(text) == []

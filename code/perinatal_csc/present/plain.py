@@ -222,6 +222,59 @@ def _findings(h: Headline) -> list[str]:
     return [f"- {s}" for s in out] + [""]
 
 
+#: The groups of CAN-M domains (codebook ``any_of`` variables) in plain words: "a need for help with ...".
+PLAIN_AREAS: dict[str, str] = {
+    "canm_1y_any_daily": "everyday living, such as food, the home or things to do in the day",
+    "canm_1y_any_health": "their physical or mental health",
+    "canm_1y_any_safety": "safety, alcohol or drugs",
+    "canm_1y_any_relationships": "friends and relationships",
+    "canm_1y_any_practical": "money, benefits, transport or learning",
+    "canm_1y_any_baby": "pregnancy, the baby or other children",
+}
+#: Below this p-value the summary says that satisfaction differed; above it, that it was about the same.
+DIFFERENCE_P = 0.05
+
+
+def _most_unmet(results: Mapping[str, pd.DataFrame]) -> tuple[str, str, str] | None:
+    """(variable, natural frequency, plain area) of the group of needs most often unmet at one year among all
+    mothers assessed, from released counts only; None without such rows."""
+    t = results.get("table3_needs")
+    if t is None or "variable" not in t:
+        return None
+    rows = t[t["variable"].astype(str).isin(PLAIN_AREAS) & (t["row_type"] == "level")
+             & (t["group"].astype(str) == "overall")]
+    best = None
+    for _, r in rows.iterrows():
+        share = natural_frequency(r["n"], r["denominator"])
+        if share and (best is None or int(r["n"]) / int(r["denominator"]) > best[0]):
+            best = (int(r["n"]) / int(r["denominator"]), r["variable"], share)
+    return None if best is None else (best[1], best[2], PLAIN_AREAS[best[1]])
+
+
+def _needs_and_satisfaction(results: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Two findings on the study's first aim, in words: the need most often unmet a year later (a natural
+    frequency), and whether mothers with children's social care involvement were less or more satisfied
+    with their care (said only where the test found a difference, p below ``DIFFERENCE_P``)."""
+    out = []
+    most = _most_unmet(results)
+    if most:
+        out.append(f"A year after her care ended, {most[1]} of the mothers had a need for help with {most[2]} "
+                   "that was not being met. This was the kind of need most often not met.")
+    t = results.get("table3_needs")
+    if t is not None and "variable" in t:
+        csq = t[(t["variable"] == "csq8_total") & (t["row_type"] == "summary")]
+        csq = csq.set_index(csq["group"].astype(str))
+        if {"1", "0"} <= set(csq.index) and not any_hidden(csq.at["1", "mean"], csq.at["0", "mean"], csq.at["1", "p"]):
+            if float(csq.at["1", "p"]) < DIFFERENCE_P:
+                how = "less" if float(csq.at["1", "mean"]) < float(csq.at["0", "mean"]) else "more"
+                out.append(f"Mothers whose family had children's social care involvement were {how} happy with "
+                           "their mental health care than other mothers.")
+            else:
+                out.append("Mothers whose family had children's social care involvement were about as happy with "
+                           "their mental health care as other mothers.")
+    return [f"- {s}" for s in out] + ([""] if out else [])
+
+
 HEADLINE_MEASURES = ("csc_index", "csc_1y", "not_in_care_1y", "cpp_1y")
 
 
@@ -250,6 +303,9 @@ def summary_numbers(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             share = natural_frequency(r["n"], r["denominator"])
             if share and str(r["level"]) in CARE_SETTINGS:
                 rows.append((share, "table2_clinical", f"service_type {r['level']} overall", "n, denominator"))
+    most = _most_unmet(results)
+    if most:
+        rows.append((most[1], "table3_needs", f"{most[0]} overall", "n, denominator"))
     return pd.DataFrame(rows, columns=["text", "table", "row", "columns"])
 
 
@@ -281,7 +337,7 @@ def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, ch
         who += [" ".join(settings), ""]
     people = _section("Who took part?", who, **kw)
 
-    found = _findings(h)
+    found = _findings(h) + _needs_and_satisfaction(results)
     for key, when in (("models_episode", "during the mother's urgent care"), ("models_one_year", "a year later")):
         lines = factor_lines(results.get(key), when)
         if lines:
@@ -299,5 +355,7 @@ def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, ch
         "from both services, and to plan that help together.", "",
         "The numbers in this summary are rounded to make them easy to read. The full report gives more detail, "
         "and says how we worked the numbers out.", "",
+        "This work was paid for by What Works for Children's Social Care, now called Foundations. The bigger "
+        "study it comes from was paid for by the National Institute for Health and Care Research.", "",
     ], **kw)
     return "\n".join([notice, about, people, findings, meaning])
