@@ -392,7 +392,7 @@ def needs_table(p: object = 0.01, means: tuple[float, float] = (22.0, 25.0), hea
     (0.01, (22.0, 25.0), 60, "about 2 in 5 of the mothers had a need for help with their physical or mental health",
      "were less happy with their mental health care than other mothers"),
     (0.01, (26.0, 25.0), 60, "their physical or mental health", "were more happy"),
-    (0.4, (22.0, 25.0), 60, "their physical or mental health", "were about as happy"),
+    (0.4, (22.0, 25.0), 60, "their physical or mental health", "We did not find a clear difference in how happy"),
     # health suppressed: the largest released is daily living, 45/150 = 0.30 = 3/10; no test, no sentence
     ("*", (22.0, 25.0), "*", "about 3 in 10 of the mothers had a need for help with everyday living", None),
 ])
@@ -403,7 +403,7 @@ def test_needs_and_satisfaction_in_words_from_released_rows_only(p, means, healt
     if satisfied:
         assert satisfied in text
     else:
-        assert "happy with their mental health care" not in text
+        assert "happy" not in text
     sources = summary_numbers(results)
     assert set(stated_numbers(text)) - {"all", "none"} <= set(sources["text"])
     assert plain_language_problems(text) == []

@@ -270,8 +270,8 @@ def _needs_and_satisfaction(results: Mapping[str, pd.DataFrame]) -> list[str]:
                 out.append(f"Mothers whose family had children's social care involvement were {how} happy with "
                            "their mental health care than other mothers.")
             else:
-                out.append("Mothers whose family had children's social care involvement were about as happy with "
-                           "their mental health care as other mothers.")
+                out.append("We did not find a clear difference in how happy mothers were with their mental health "
+                           "care, whether or not children's social care was involved.")
     return [f"- {s}" for s in out] + ([""] if out else [])
 
 
