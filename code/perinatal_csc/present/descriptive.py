@@ -125,17 +125,21 @@ def _compact_sections(t: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def group_rows(t: pd.DataFrame, short: Mapping[str, str] | None = None) -> list[str]:
+    """The variables of a numbered series' section that count several of its members together (their label
+    is not one of the series'), in table order."""
+    short = _compact_sections(t) if short is None else short
+    labels = t.drop_duplicates("variable").set_index("variable")["label"]
+    return [v for v in labels.index if v in short and not _NUMBERED.match(str(labels[v]))]
+
+
 def _counted_in_group(t: pd.DataFrame, short: Mapping[str, str]) -> set[str]:
     """Series members that follow a group row (the rows counting several of them together) and whose counts
     by group are all suppressed: the main text's table counts them in the group's row only."""
-    out, grouped = set(), False
+    out, grouped, groups = set(), False, set(group_rows(t, short))
     for variable in dict.fromkeys(t["variable"]):
-        if variable not in short:
-            grouped = False
-            continue
-        label = t.loc[t["variable"] == variable, "label"].iloc[0]
-        if not _NUMBERED.match(str(label)):
-            grouped = True
+        if variable not in short or variable in groups:
+            grouped = variable in groups
             continue
         rows = t[(t["variable"] == variable) & (t["row_type"] == "level") & (t["group"].astype(str) != "overall")]
         if grouped and len(rows) and (rows["n"].astype(object) == MARKER).all():

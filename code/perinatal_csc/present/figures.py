@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .descriptive import group_rows
 from .fmt import MARKER, SUPPRESSED_NOTE, fmt_count, hidden, shown_label
 from .prose import sourced
 from .style import HATCHES, PALETTE, SYNTHETIC_NOTE, setup_matplotlib
@@ -210,7 +211,7 @@ def _domains(results: Results) -> pd.DataFrame:
     names them and ``level`` is the level shown."""
     t = results["table3_needs"]
     rows = t[(t["row_type"] == "level") & (t["group"] != "overall")]
-    groups = rows[rows["variable"].str.startswith("canm_1y_any_") & (rows["level"] == "1")]
+    groups = rows[rows["variable"].isin(group_rows(t))]
     if len(groups):
         return groups.assign(domain=[shown_label(r).split(" (")[0] for _, r in groups.iterrows()])
     d = rows[(rows["level"] == "2") & rows["variable"].str.startswith("canm_1y_d")]
@@ -253,7 +254,7 @@ def unmet_need_figure(results: Results, *, is_synthetic: bool) -> Figure:
 def unmet_need_alt(results: Results, top: int = 3) -> str:
     """Alt text for the unmet-need figure: the domains most often unmet in each group, with percentages."""
     d = _domains(results)
-    grouped = bool(d["variable"].str.startswith("canm_1y_any_").any())
+    grouped = not d["variable"].str.startswith("canm_1y_d").any()
     parts = []
     for g in dict.fromkeys(d["group"]):
         sub = d[(d["group"] == g) & (d["percent"].astype(object) != MARKER)]

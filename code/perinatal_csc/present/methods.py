@@ -238,8 +238,8 @@ def domain_groups_text(codebook: Codebook) -> str:
     for v in codebook:
         if v.any_of is None:
             continue
-        names = [_lower(_NUMBERED.match(codebook[i].label)["name"]) if _NUMBERED.match(codebook[i].label)
-                 else _lower(codebook[i].label) for i in v.inputs]
+        matches = [(_NUMBERED.match(codebook[i].label), codebook[i].label) for i in v.inputs]
+        names = [_lower(m["name"] if m else label) for m, label in matches]
         title = v.table_label.split(" (")[0]
         parts.append(f"{_lower(title)} ({series(names)})")
     return "; ".join(parts)

@@ -231,7 +231,7 @@ PLAIN_AREAS: dict[str, str] = {
     "canm_1y_any_practical": "money, benefits, transport or learning",
     "canm_1y_any_baby": "pregnancy, the baby or other children",
 }
-#: Below this p-value the summary says that satisfaction differed; above it, that it was about the same.
+#: Below this p-value the summary says that satisfaction differed; above it, that no clear difference was found.
 DIFFERENCE_P = 0.05
 
 
