@@ -380,16 +380,24 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
     written = {fmt: out for fmt, (_, out) in jobs.items()}
     post_render([written[f] for f in ("docx", "html") if f in written], settings)
     if "pdf" in written:
-        written["pdf"] = _typst_pdf(written["pdf"], build)
+        written["pdf"] = _typst_pdf(written["pdf"], build, pdf_standards(doc))
     return written
 
 
-def _typst_pdf(typ: Path, build: Path) -> Path:
+def pdf_standards(doc: Document) -> list[str]:
+    """The PDF standards the Typst PDF is made to (``format.typst.pdf-standard``, as Quarto 1.9 reads it),
+    e.g. ``ua-1``: tagged PDF/UA-1, which Typst checks as it writes (alternative text, title, language)."""
+    value = _format_options(doc, "pdf").get("pdf-standard")
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+
+
+def _typst_pdf(typ: Path, build: Path, standards: list[str] | None = None) -> Path:
     import typst
 
     pdf = typ.with_suffix(".pdf")
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(build), ignore_system_fonts=True)
+        typst.compile(str(typ), output=str(pdf), root=str(build), ignore_system_fonts=True,
+                      **({"pdf_standards": standards} if standards else {}))
     except Exception as e:  # typst raises its own TypstError with the compiler's diagnostics
         detail = getattr(e, "diagnostic", "") or str(e)
         raise RenderError(f"Typst could not compile {typ}:\n{detail}") from None

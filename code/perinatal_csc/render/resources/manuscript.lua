@@ -538,10 +538,115 @@ local function meta_true(v)
   return t == "true" or t == "yes" or t == "1"
 end
 
+-- Accessible PDF (PDF/UA-1, see `pdf-standard` in _quarto.yml). Typst requires the first heading to be
+-- of level 1, but the documents' sections are level 2 (the title is level 1 in HTML and Word): in Typst
+-- every heading moves up by the same amount, and `heading_looks` gives the moved headings the size and
+-- spacing Typst gives their original level, so the PDF looks as before.
+local function heading_shift(doc)
+  local top = nil
+  doc:walk({
+    Header = function(h)
+      if not top or h.level < top then top = h.level end
+    end,
+  })
+  return top and top > 1 and top - 1 or 0
+end
+
+local function shift_headings(doc, shift)
+  if shift < 1 then return doc end
+  return doc:walk({
+    Header = function(h)
+      h.level = h.level - shift
+      return h
+    end,
+  })
+end
+
+-- Typst's own heading look (its heading show-set rule): text 1.4 times the body size at level 1, 1.2 at
+-- level 2, 1 below; space above 1.8 (level 1) or 1.44 body ems, below 0.75, given in the heading's ems.
+local function typst_heading_look(level)
+  local scale = level == 1 and 1.4 or level == 2 and 1.2 or 1.0
+  local above = level == 1 and 1.8 or 1.44
+  return scale, above / scale, 0.75 / scale
+end
+
+local function heading_looks(shift)
+  local rules = {}
+  if shift < 1 then return rules end
+  for level = 1, 2 do
+    local scale, above, below = typst_heading_look(level + shift)
+    local own = typst_heading_look(level)
+    if scale ~= own then
+      -- a text size in em is relative to the size Typst's own rule has already set (`own`)
+      table.insert(rules, string.format(
+        "#show heading.where(level: %d): set text(size: %.6gem)\n#show heading.where(level: %d): set block(above: %.6gem, below: %.6gem)",
+        level, scale / own, level, above, below))
+    end
+  end
+  return rules
+end
+
+-- A figure's text description (the cell's fig-alt, which HTML shows as the image's alt) reaches the PDF:
+-- pandoc's Typst writer drops an image's description, so the built-in path writes the image itself;
+-- under Quarto (which writes `image.attributes.alt`, 1.9 and later) the attribute is set when missing.
+local function typst_string(s)
+  return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " "):gsub("\r", "") .. '"'
+end
+
+local function image_alt(img)
+  local alt = img.attributes["fig-alt"] or img.attributes["alt"]
+  if not alt or alt == "" then alt = pandoc.utils.stringify(img.caption) end
+  return alt
+end
+
+local TYPST_LENGTH = "^%d*%.?%d+%s*[%a%%]+$"
+
+local function typst_image(img)
+  local args = { typst_string(img.src) }
+  for _, k in ipairs({ "width", "height" }) do
+    local v = img.attributes[k]
+    if v then
+      if not v:match(TYPST_LENGTH) then return nil end
+      table.insert(args, k .. ": " .. v)
+    end
+  end
+  local alt = image_alt(img)
+  if alt ~= "" then table.insert(args, "alt: " .. typst_string(alt)) end
+  return "image(" .. table.concat(args, ", ") .. ")"
+end
+
+local function typst_images(doc)
+  if under_quarto then
+    return doc:walk({
+      Image = function(img)
+        if not img.attributes["alt"] and image_alt(img) ~= "" then
+          img.attributes["alt"] = image_alt(img)
+          return img
+        end
+      end,
+    })
+  end
+  local function alone(b)
+    if #b.content == 1 and b.content[1].t == "Image" then
+      local code = typst_image(b.content[1])
+      if code then return pandoc.RawBlock("typst", "#" .. code) end
+    end
+  end
+  return doc:walk({
+    Plain = alone,
+    Para = alone,
+  }):walk({
+    Image = function(img)
+      local code = typst_image(img)
+      if code then return pandoc.RawInline("typst", "#box(" .. code .. ")") end
+    end,
+  })
+end
+
 -- Typst set-up shared by both renderers, added to header-includes: table text and rules, captions
 -- that stick to their tables, unjustified lists, the data notice as a running header, and in review
 -- mode line numbers and double spacing.
-local function typst_setup(meta)
+local function typst_setup(meta, heading_shift)
   local notice = meta["data-notice"] and pandoc.utils.stringify(meta["data-notice"]) or ""
   notice = notice:gsub("[%[%]#\\]", "")
   local rules = {
@@ -569,6 +674,7 @@ local function typst_setup(meta)
     table.insert(rules, '#set par.line(numbering: n => text(size: 7pt, fill: luma(90))[#n], numbering-scope: "document")')
     table.insert(rules, "#set par(leading: 1.45em, spacing: 2em)")
   end
+  for _, r in ipairs(heading_looks(heading_shift or 0)) do table.insert(rules, r) end
   return table.concat(rules, "\n")
 end
 
@@ -700,12 +806,14 @@ local function finish(doc)
   doc = title_page(doc)
   if meta_true(doc.meta.blind) then doc = blind(doc) end
   if is_typst then
+    local shift = heading_shift(doc)
+    doc = typst_images(shift_headings(doc, shift))
     local includes = doc.meta["header-includes"]
     local list = pandoc.List({})
     if includes then
       if pandoc.utils.type(includes) == "List" then list:extend(includes) else list:insert(includes) end
     end
-    list:insert(pandoc.MetaBlocks({ pandoc.RawBlock("typst", typst_setup(doc.meta)) }))
+    list:insert(pandoc.MetaBlocks({ pandoc.RawBlock("typst", typst_setup(doc.meta, shift)) }))
     doc.meta["header-includes"] = list
   end
   return doc
