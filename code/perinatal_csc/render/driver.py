@@ -355,7 +355,9 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
         if fmt == "html":
             out = src.with_suffix(".html")
             css = _resolve(root, opts.get("css")) or [RESOURCES / "manuscript.css"]
-            args = ["--to", "html5", "--embed-resources", "--section-divs"] + [f"--css={c}" for c in css]
+            # pandoc's page with WCAG landmarks (header, nav, main); Quarto's own page has them
+            args = ["--to", "html5", "--embed-resources", "--section-divs", f"--template={RESOURCES / 'manuscript.html'}"]
+            args += [f"--css={c}" for c in css]
             if opts.get("toc", True):
                 args.append("--toc")
         elif fmt == "docx":
