@@ -593,10 +593,13 @@ local function typst_string(s)
   return '"' .. s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " "):gsub("\r", "") .. '"'
 end
 
+-- The built-in path's HTML shows the image's description (its inlines, typographic quotes and all);
+-- Quarto's shows the cell's fig-alt.
 local function image_alt(img)
-  local alt = img.attributes["fig-alt"] or img.attributes["alt"]
-  if not alt or alt == "" then alt = pandoc.utils.stringify(img.caption) end
-  return alt
+  local own = pandoc.utils.stringify(img.caption)
+  local given = img.attributes["fig-alt"] or img.attributes["alt"] or ""
+  if under_quarto then return given ~= "" and given or own end
+  return own ~= "" and own or given
 end
 
 local TYPST_LENGTH = "^%d*%.?%d+%s*[%a%%]+$"
