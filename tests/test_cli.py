@@ -85,7 +85,7 @@ def test_report_names_its_cohort_and_prints_each_stage_with_its_result(tmp_path,
     assert lines[0] == f"report on the SYNTHETIC cohort {tmp_path / 'cohort.csv'} (n=278, seed=2023, as configured)"
     stage = [line for line in lines if line[:2] in ("1/", "2/", "3/")]
     n_tables = len(list((tmp_path / "_results" / "synthetic").glob("*.csv")))
-    assert stage[0].startswith("1/3 validated 278 dyads, 0 warnings (")
+    assert stage[0].startswith("1/3 validated 279 dyads (278 analysed), 0 warnings (")
     assert stage[1].startswith(f"2/3 analysed: {n_tables} result tables in {tmp_path / '_results' / 'synthetic'}/ (")
     assert stage[2].startswith(f"3/3 rendered {tmp_path / '_output' / 'index.html'}, ")
     assert all(line.endswith(" s)") for line in stage)

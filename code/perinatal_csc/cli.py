@@ -221,7 +221,7 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: 
       perinatal-csc report
       perinatal-csc report --data data/real/export.sav --mapping data/real/mapping.yml
     """
-    from .data.load import load_cohort
+    from .data.load import analysed, load_cohort
     from .pipeline import ensure_synthetic
 
     cfg = _config(config_path, data, mapping)
@@ -231,7 +231,8 @@ def report(ctx: click.Context, data: Path | None, mapping: Path | None, review: 
     loaded = load_cohort(cfg.data_path, cfg.mapping_path, codebook_path=cfg.codebook_path,
                          analysis_plan_path=cfg.analysis_plan_path)
     k = len(loaded.warnings)
-    click.echo(f"1/3 validated {len(loaded.data)} dyads, {k} warning{'s' if k != 1 else ''} "
+    n_analysed = int(analysed(loaded.data).sum())
+    click.echo(f"1/3 validated {len(loaded.data)} dyads ({n_analysed} analysed), {k} warning{'s' if k != 1 else ''} "
                f"({time.perf_counter() - t0:.1f} s)" + "".join(f"\n    warning: {w}" for w in loaded.warnings))
     t0 = time.perf_counter()
     tables = ctx.invoke(analyse, data=data, mapping=mapping, out=None, force=False, config_path=config_path)

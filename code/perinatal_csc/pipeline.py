@@ -24,7 +24,7 @@ from .config import Config
 from .files import read_stamp
 from .data.codebook import load_codebook
 from .data.derive import derive
-from .data.load import load_cohort
+from .data.load import analysed, load_cohort
 from .data.synth import generate, recognise, write_cohort
 from .disclose.policy import MARKER, policy_for
 from .disclose.release import Release, release
@@ -92,10 +92,12 @@ def cohort(config: Config, progress: Callable[[str], None] = lambda s: None) -> 
 
 def run_analysis(data: pd.DataFrame, config: Config,
                  progress: Callable[[str], None] = lambda s: None) -> dict[str, pd.DataFrame]:
-    """Every analysis stage's tidy tables, by name, on the data with the codebook's pre-specified
-    combinations applied where a category would be a small count under the disclosure policy
-    (``recodes``: what was combined)."""
+    """Every analysis stage's tidy tables, by name, on the analysed dyads of ``data`` (the parent
+    cohort: ``flow.analysed``) with the codebook's pre-specified combinations applied where a category
+    would be a small count under the disclosure policy (``recodes``: what was combined); the
+    participant flow counts the parent cohort."""
     policy, cb = policy_for(config), load_codebook(config.codebook_path)
+    parent, data = data, data.loc[analysed(data)]
     described, described_cb, recodes = combine_sparse(data, cb, policy.threshold)
     modelled, modelled_cb = data, cb
     if policy.min_level_events:
@@ -110,7 +112,7 @@ def run_analysis(data: pd.DataFrame, config: Config,
                                                      variables=describe.SUBGROUP_VARIABLES)
     recodes += more
     inputs = {"describe": (described, described_cb), "models": (modelled, modelled_cb)}
-    options = {"describe": {"subgroups": (sub_data, sub_cb)}}
+    options = {"describe": {"subgroups": (sub_data, sub_cb), "parent": parent}}
     out: dict[str, pd.DataFrame] = {RECODES: recode_table(recodes)}
     for name, stage in ANALYSIS_STAGES:
         progress(f"analysis: {name}")

@@ -43,7 +43,7 @@ def _missing(raw_col: pd.Series, name: str) -> pd.Series:
 
 def test_synthetic_csv_loads_and_matches_an_independent_reading(base, raw):
     d = base.data
-    assert len(d) == len(raw) == 278
+    assert len(d) == len(raw) == 279
     assert list(d.columns) == [v["name"] for v in RECORDED if v["name"] in raw.columns]
     for name in d.columns:
         v, r = BY_NAME[name], raw[name]
@@ -140,7 +140,7 @@ def test_cli_synth_then_validate_then_four_problems(tmp_path, capsys):
     main(["synth", "--n", "278", "--seed", "1", "--out", str(a)])
     main(["validate", str(a)])
     out = capsys.readouterr().out
-    assert "validated 278 dyads" in out
+    assert "validated 279 dyads (one row per mother's index episode; 278 analysed, with CSC status during the episode known)" in out
     df = pd.read_csv(a, dtype=str, keep_default_na=False)
     df.loc[10, "dyad_id"] = df.loc[3, "dyad_id"]
     df.loc[20, "service_type"] = "day_hospital"

@@ -199,7 +199,10 @@ def test_load_parameters_returns_the_file_values():
 @pytest.mark.parametrize("seed", [1, 2, 3, 2023])
 def test_published_size_conforms_to_the_codebook(seed):
     df = generate(P["cohort_size"], seed)
-    assert len(df) == P["cohort_size"]
+    assert len(df) == P["parent_cohort"]["parent"]
+    assert df["csc_status_index"].notna().sum() == P["cohort_size"] == P["parent_cohort"]["analysed"]
+    assert df["csc_status_index"].isna().to_numpy()[P["cohort_size"]:].all()
+    assert df["mother_id"].is_unique and df["dyad_id"].is_unique
     assert codebook_problems(df) == []
 
 
@@ -229,7 +232,7 @@ def test_identifiers_are_unmistakably_synthetic(large_raw):
     welsh = set(large_raw.loc[large_raw["nation"] == "wales", "site"])
     assert welsh == set(P["welsh_sites"])
     small = generate(278, 1)
-    assert small["dyad_id"].iloc[0] == "SYN1-0001" and small["dyad_id"].iloc[-1] == "SYN1-0278"
+    assert small["dyad_id"].iloc[0] == "SYN1-0001" and small["dyad_id"].iloc[-1] == "SYN1-0279"
 
 
 def test_dtypes_are_export_like(large_raw):
@@ -247,17 +250,20 @@ def test_dtypes_are_export_like(large_raw):
 @pytest.mark.parametrize("seed", [1, 7, 42, 2023, 99999])
 def test_exactly_99_of_278_involved_during_the_episode_for_every_seed(seed):
     df = generate(278, seed)
-    assert df["csc_status_index"].notna().all()
-    assert int((df["csc_status_index"] != "none").sum()) == P["csc_index_involved"]["count"]
+    analysed = df["csc_status_index"].notna()
+    assert analysed.sum() == 278 and len(df) == 279
+    assert int((df.loc[analysed, "csc_status_index"] != "none").sum()) == P["csc_index_involved"]["count"]
 
 
 @settings(derandomize=True, deadline=None, max_examples=40)
 @given(n=hs.integers(min_value=10, max_value=3000), seed=hs.integers(min_value=0, max_value=2**32 - 1))
 def test_exact_counts_scale_with_n_for_any_seed(n, seed):
-    df = generate(n, seed)
-    csc = P["csc_index_involved"]
-    assert len(df) == n
-    assert codebook_problems(df) == []
+    whole = generate(n, seed)
+    csc, parent = P["csc_index_involved"], P["parent_cohort"]
+    assert len(whole) == n + round(n * (parent["parent"] - parent["analysed"]) / parent["analysed"])
+    assert codebook_problems(whole) == []
+    assert whole["csc_status_index"].isna().sum() == len(whole) - n
+    df = whole.iloc[:n]
     assert df["csc_status_index"].notna().all()
     assert int((df["csc_status_index"] != "none").sum()) == round(n * csc["count"] / csc["of"])
     counts = df["service_type"].value_counts()

@@ -168,7 +168,7 @@ def test_flow_figure_counts_equal_the_flow_table(run):
     known_1y = df.csc_status_1y.notna()
     assert texts["flow-box-analysed_1y-0-main"].endswith(f"n = {int(((df.csc_any_index == 0) & fu & known_1y).sum())}")
     alt = pfig.flow_alt(r)
-    assert f"{len(df)} dyads in the cohort" in alt and f"followed up at one year n = {int((with_ & fu).sum())}" in alt
+    assert f"{len(df)} dyads in the parent cohort" in alt and f"followed up at one year n = {int((with_ & fu).sum())}" in alt
 
 
 def test_alluvial_flow_widths_equal_transition_counts(run):

@@ -33,6 +33,12 @@ _MAGIC = {b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"PK\x03\x04": "
           b"<stata_dta>": "a Stata .dta file", b"{\\rtf": "an RTF document", b"PAR1": "a Parquet file"}
 
 
+def analysed(cohort: pd.DataFrame) -> np.ndarray:
+    """The dyads of the parent cohort that every analysis counts: those whose CSC status during the
+    acute episode is known (the participant flow's first exclusion)."""
+    return cohort["csc_status_index"].notna().to_numpy()
+
+
 @dataclass
 class LoadResult:
     """The validated cohort (one row per dyad), the files read and per-variable completeness."""
@@ -46,8 +52,10 @@ class LoadResult:
     def summary_text(self) -> str:
         """A short plain-text summary: rows, warnings, index infants of multiple births, notes, completeness."""
         df = self.data
-        lines = [f"validated {len(df)} dyads (one row per mother's index episode) from "
-                 + ", ".join(p.name for p in self.files)
+        n_analysed = int(analysed(df).sum()) if "csc_status_index" in df else len(df)
+        lines = [f"validated {len(df)} dyads (one row per mother's index episode"
+                 + (f"; {n_analysed} analysed, with CSC status during the episode known" if n_analysed < len(df) else "")
+                 + ") from " + ", ".join(p.name for p in self.files)
                  + f"; {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"]
         lines.extend(f"warning: {w}" for w in self.warnings)
         if "multiple_birth" in df:

@@ -116,7 +116,7 @@ def _documented_parameters(params_path: str | Path | None) -> dict[str, dict[str
 
 
 _REQUIRED = (
-    "cohort_size", "csc_index_involved", "service_type_counts", "readmission_1y", "n_sites", "associations_index",
+    "cohort_size", "parent_cohort", "csc_index_involved", "service_type_counts", "readmission_1y", "n_sites", "associations_index",
     "associations_1y", "welsh_sites", "site_size_concentration", "site_icc_csc_index", "site_effect_1y_scale",
     "adversity_loadings", "maternal_age", "imd_quintile_shares", "prevalence", "ethnicity_shares",
     "relationship_shares", "education_shares", "employment_shares", "housing_shares", "infant_age_weeks",
@@ -190,7 +190,8 @@ def _int_items(mean: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------- the model
 def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.DataFrame:
-    """A SYNTHETIC export-like cohort of ``n`` dyads: every recorded codebook variable, in codebook order.
+    """A SYNTHETIC export-like parent cohort of ``n`` analysed dyads and ``not_analysed(n)`` more whose CSC
+    status during the episode was not recorded: every recorded codebook variable, in codebook order.
 
     Values are codebook codes; missing values are NA, except unrated one-year CAN-M domains, which carry
     the export's 'not known' code 9.
@@ -203,15 +204,36 @@ def generate(n: int, seed: int, params_path: str | Path | None = None) -> pd.Dat
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UserError(f"synthetic cohort seed must be a non-negative whole number, got {seed!r}")
     p = load_parameters(params_path)
-    rng = np.random.default_rng(seed)
-    x: dict[str, Any] = {"seed": int(seed)}
+    analysed = _columns(p, n, seed, first_id=1)
+    extra = not_analysed(n, p)
+    if not extra:
+        return _frame(analysed)
+    more = _columns(p, extra, seed, first_id=n + 1)
+    more["csc_status_index"] = np.full(extra, None, dtype=object)
+    above = 10 ** max(4, len(str(10 * n)))             # past every analysed mother's number
+    more["mother_id"] = f"SYN{seed}-M-" + pd.Series(np.arange(above, above + extra)).astype(str)
+    return pd.concat([_frame(analysed), _frame(more)], ignore_index=True)
+
+
+def not_analysed(n: int, p: dict[str, Any] | None = None) -> int:
+    """The dyads of the parent cohort beside ``n`` analysed ones whose CSC status during the episode was
+    not recorded (``parent_cohort``: 279 for 278, rounded at any size)."""
+    pc = (p or load_parameters())["parent_cohort"]
+    return round(n * (pc["parent"] - pc["analysed"]) / pc["analysed"])
+
+
+def _columns(p: dict[str, Any], n: int, seed: int, first_id: int) -> dict[str, Any]:
+    """The columns of ``n`` dyads drawn from the generating model (ids from ``first_id``); a second
+    draw (the dyads not analysed) uses its own generator, so the analysed dyads' bytes do not depend on it."""
+    rng = np.random.default_rng(seed if first_id == 1 else [seed, first_id])
+    x: dict[str, Any] = {"seed": int(seed), "first_id": first_id}
     for step in (_sites, _mother, _family, _clinical_history, _csc_index, _index_measures, _readmission,
                  _loss_to_follow_up, _csc_one_year, _one_month_measures, _one_year_needs, _service_use,
                  _missingness):
         step(p, n, rng, x)
     c = _baseline_columns(n, rng, x)
     _follow_up_columns(c, x)
-    return _frame(c)
+    return c
 
 
 def _sites(p: dict[str, Any], n: int, rng: np.random.Generator, x: dict[str, Any]) -> None:
@@ -496,10 +518,10 @@ def _baseline_columns(n: int, rng: np.random.Generator, x: dict[str, Any]) -> di
     synthetic by regenerating it (``recognise``)."""
     masks = x["masks"]
     c: dict[str, Any] = {}
-    width = max(4, len(str(n)))
+    width = max(4, len(str(n + x["first_id"] - 1)))
     m_width = max(4, len(str(10 * n)))
     mother_num = rng.choice(10**m_width - 10 ** (m_width - 1), size=n, replace=False) + 10 ** (m_width - 1)
-    c["dyad_id"] = f"SYN{x['seed']}-" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
+    c["dyad_id"] = f"SYN{x['seed']}-" + pd.Series(np.arange(x["first_id"], x["first_id"] + n)).astype(str).str.zfill(width)
     c["mother_id"] = f"SYN{x['seed']}-M-" + pd.Series(mother_num).astype(str)
     c["site"] = x["site_codes"][x["site"]]
     c["nation"] = np.where(x["welsh"][x["site"]], "wales", "england")
@@ -615,15 +637,22 @@ def recognise(path: str | Path, params_path: str | Path | None = None) -> tuple[
     if found is None:
         return None
     seed = int(found)
+    try:
+        p = load_parameters(params_path)
+    except UserError:
+        return None
+    analysed = [k for k in range(max(1, n - n // 100 - 2), n + 1) if k + not_analysed(k, p) == n]
+    if len(analysed) != 1:
+        return None
     tmp = Path(tempfile.mkdtemp(prefix="perinatal-csc-recognise-"))
     try:
-        fresh = write_cohort(generate(n, seed, params_path), tmp / "cohort.csv")
+        fresh = write_cohort(generate(analysed[0], seed, params_path), tmp / "cohort.csv")
         same = hashlib.sha256(fresh.read_bytes()).digest() == hashlib.sha256(path.read_bytes()).digest()
     except UserError:
         return None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return (n, seed) if same else None
+    return (analysed[0], seed) if same else None
 
 
 def write_cohort(df: pd.DataFrame, path: str | Path) -> Path:

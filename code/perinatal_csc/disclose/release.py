@@ -468,16 +468,21 @@ def _mark_small_class_zeros(grid: Grid, ids: dict, groups: list[str], policy: Po
 
 # ---- participant flow, headline numbers, transitions, paired tests ------------------------------------
 
+ANALYSED_STAGE = "analysed_episode"
+
+
 def _flow(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.DataFrame:
     """The participant flow: each stage's n and exclusions by group, linked to its parent stage and to
-    the overall column."""
+    the overall column. The dyads analysed are the N of every table, so they stay published: a small
+    exclusion from the parent cohort hides the parent cohort's size with it."""
     t = t.reset_index(drop=True)
     marks = _Marks(key, t, log)
     grid = Grid()
     n_cell, x_cell, shows = {}, {}, {}
     for i, r in t.iterrows():
         s, g = r["stage"], str(r["group"])
-        n_cell[s, g] = grid.add(r["n"], f"{r['stage_label']} | {r['group_label']}", fixed=s == "cohort")
+        n_cell[s, g] = grid.add(r["n"], f"{r['stage_label']} | {r['group_label']}",
+                                fixed=(s, g) == (ANALYSED_STAGE, "overall"))
         shows[n_cell[s, g]] = (i, ["n", "percent"])
         x_cell[s, g] = grid.add(r["excluded"], f"{r['stage_label']} | {r['group_label']} | not included")
         shows[x_cell[s, g]] = (i, ["excluded"])
@@ -489,7 +494,8 @@ def _flow(key: str, t: pd.DataFrame, policy: Policy, log: list[Decision]) -> pd.
     for s in dict.fromkeys(t["stage"]):
         if (s, "overall") in n_cell and all((s, g) in n_cell for g in groups) and groups:
             grid.equation([n_cell[s, g] for g in groups], n_cell[s, "overall"])
-            grid.equation([x_cell[s, g] for g in groups], x_cell[s, "overall"])
+            if s != ANALYSED_STAGE:           # the dyads not analysed belong to no group
+                grid.equation([x_cell[s, g] for g in groups], x_cell[s, "overall"])
     outcome = protect(grid, policy)
     hidden_n = set()
     for c in np.flatnonzero(outcome.hidden):
@@ -811,7 +817,8 @@ def _reveals(grid: Grid, ids: dict, outcome, rows: pd.DataFrame, policy: Policy)
 
 FOLLOW_UP_STAGES = ("followed_up_1m", "followed_up_1y")
 #: Where each headline count is also published: the flow (stage, group) or a characteristics variable.
-HEADLINE_SOURCES = {"csc_index": ("flow", "analysed_episode", "1"), "followed_1y": ("flow", "followed_up_1y", "overall"),
+HEADLINE_SOURCES = {"parent": ("flow", "cohort", "overall"), "dyads": ("flow", ANALYSED_STAGE, "overall"),
+                    "csc_index": ("flow", ANALYSED_STAGE, "1"), "followed_1y": ("flow", "followed_up_1y", "overall"),
                     "csc_1y": ("variable", "csc_any_1y"), "not_in_care_1y": ("variable", "infant_not_in_care_1y"),
                     "cpp_1y": ("variable", "cpp_1y")}
 CHARACTERISTICS = ("table1_sociodemographic", "table2_clinical", "table3_needs")

@@ -539,6 +539,17 @@ def flow_n(results: Results, stage: str, group: str = "overall", *, percent: boo
                    ("flow", key, "n"), *([("flow", key, "percent")] if percent else []))
 
 
+def analysed_of_parent(results: Results) -> str:
+    """'Of the parent cohort's 279 dyads, 278 were analysed for the acute episode', or without the
+    parent cohort's size where disclosure control hides it (a small exclusion)."""
+    f = results["flow"]
+    parent = f[(f["stage"] == "cohort") & (f["group"] == "overall")]["n"].iloc[0]
+    n = flow_n(results, "analysed_episode")
+    if hidden(parent):
+        return f"From the parent cohort, {n} dyads were analysed for the acute episode"
+    return f"Of the parent cohort's {flow_n(results, 'cohort')} dyads, {n} were analysed for the acute episode"
+
+
 def p_value(results: Results, table: str, variable: str) -> str:
     """The p-value of a variable's test in a table, formatted for the text ('p = 0.012' / 'p < 0.001' / 'p > 0.99')."""
     t = results[table]

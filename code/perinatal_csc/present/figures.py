@@ -384,9 +384,9 @@ def flow_alt(results: Results) -> str:
         return sourced(fmt_count(_flow_row(results, stage, group)[column]), ("flow", {"stage": stage, "group": group}, column))
 
     analysed = _flow_row(results, "analysed_episode")
-    parts = [f"Flow diagram. {c('cohort', 'overall', 'n')} dyads in the cohort; {c('analysed_episode', 'overall', 'excluded')} "
-             f"dyads not analysed ({analysed['reason']}); {c('analysed_episode', 'overall', 'n')} dyads analysed for the "
-             "acute episode."]
+    parts = [f"Flow diagram. {c('cohort', 'overall', 'n')} dyads in the parent cohort; not analysed ({analysed['reason']}): "
+             f"n = {c('analysed_episode', 'overall', 'excluded')}; {c('analysed_episode', 'overall', 'n')} dyads analysed for "
+             "the acute episode."]
     for g in FLOW_GROUP_X:
         grp = _flow_row(results, "analysed_episode", g)
         parts.append(f"{grp['group_label']}: n = {c('analysed_episode', g, 'n')}; followed up at one month n = "

@@ -584,11 +584,13 @@ def needs_change(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
 
 
 def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = None,
-            subgroups: tuple[pd.DataFrame, Codebook] | None = None) -> dict[str, pd.DataFrame]:
+            subgroups: tuple[pd.DataFrame, Codebook] | None = None,
+            parent: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every descriptive table of the manuscript, by stable name (written to CSV by ``analyse``).
     Monte Carlo p-values use ``compare.MC_RESAMPLES`` and ``compare.MC_SEED``, as the Methods state.
     ``codebook``: the codebook with combined categories (``recode.combine_sparse``), else the configured one.
-    ``subgroups``: the sub-group comparisons' data and codebook with their own combinations."""
+    ``subgroups``: the sub-group comparisons' data and codebook with their own combinations.
+    ``parent``: the parent cohort of the analysed dyads, which the flow starts from (else ``cohort``)."""
     from .flow import headline_counts, participant_flow
 
     cb = codebook or load_codebook(config.codebook_path)
@@ -603,6 +605,6 @@ def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = No
         "table4_paired_tests": paired_tests(cohort, cb, change),
         "table4_needs_change": change,
         "table5_subgroups": table5_subgroups(cohort, cb, combined=subgroups),
-        "flow": participant_flow(cohort),
-        "headline": headline_counts(cohort),
+        "flow": participant_flow(cohort if parent is None else parent),
+        "headline": headline_counts(cohort, parent),
     }

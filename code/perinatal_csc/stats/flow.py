@@ -1,7 +1,7 @@
 """Participant flow: every record from the cohort to the groups analysed, with reasons for leaving.
 
 Stages (each one's ``n + excluded`` equals its parent's ``n``):
-cohort -> analysed for the episode (CSC status during the episode known) -> followed up at one month
+parent cohort -> analysed (CSC status during the episode known) -> followed up at one month
 and, separately, followed up at one year -> analysed at one year (CSC status at one year known).
 Rows for the two episode groups (with / without CSC involvement) split the analysed dyads; there,
 ``percent`` is of all analysed dyads; elsewhere it is of the parent stage in the same group.
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..data.load import analysed
 
 FLOW_COLUMNS = ["stage", "stage_label", "parent", "group", "group_label", "n", "excluded", "reason", "parent_n", "percent"]
 
@@ -24,15 +26,15 @@ def _flag(df: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def participant_flow(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The flow table: one row per stage and group (overall, with, without CSC involvement)."""
+    """The flow table of the parent cohort: one row per stage and group (overall, with, without CSC involvement)."""
     n_all = len(cohort)
-    known = cohort["csc_status_index"].notna().to_numpy()
+    known = analysed(cohort)
     csc = cohort["csc_any_index"]
     with_ = (csc == 1).fillna(False).to_numpy(dtype=bool) & known
     without = (csc == 0).fillna(False).to_numpy(dtype=bool) & known
     fu1m, fu1y = _flag(cohort, "followed_up_1m"), _flag(cohort, "followed_up_1y")
     known_1y = cohort["csc_status_1y"].notna().to_numpy() if "csc_status_1y" in cohort else np.zeros(n_all, bool)
-    rows = [("cohort", "Dyads in the cohort", "", "overall", "Overall", n_all, 0, "")]
+    rows = [("cohort", "Dyads in the parent cohort", "", "overall", "Overall", n_all, 0, "")]
     for key, label, mask in (("overall", "Overall", known), ("1", WITH, with_), ("0", WITHOUT, without)):
         base = int(mask.sum())
         a1m, a1y = int((mask & fu1m).sum()), int((mask & fu1y).sum())
@@ -74,17 +76,20 @@ def _yes_among(cohort: pd.DataFrame, name: str, population: np.ndarray) -> tuple
     return int(((col == 1).fillna(False).to_numpy(dtype=bool) & known).sum()), int(known.sum())
 
 
-def headline_counts(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The counts the abstract and the plain-English summary quote, one row per measure.
+def headline_counts(cohort: pd.DataFrame, parent: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The counts the abstract and the plain-English summary quote, one row per measure, of the analysed
+    ``cohort``; ``parent``: the parent cohort it comes from (the cohort itself when not given).
 
     Percentages are of ``denominator``: the dyads in ``population`` with the measure known (for
-    the cohort and the number of organisations there is no denominator)."""
+    the cohorts and the number of organisations there is no denominator)."""
     n_all = len(cohort)
+    n_parent = n_all if parent is None else len(parent)
     everyone = np.ones(n_all, dtype=bool)
     followed = _flag(cohort, "followed_up_1y")
     csc_index, analysed = _yes_among(cohort, "csc_any_index", everyone)
     rows = [
-        ("dyads", "Dyads in the cohort", "cohort", n_all, pd.NA),
+        ("parent", "Dyads in the parent cohort", "parent cohort", n_parent, pd.NA),
+        ("dyads", "Dyads analysed", "cohort", n_all, pd.NA),
         ("sites", "NHS organisations", "cohort", int(cohort["site"].nunique()) if "site" in cohort else 0, pd.NA),
         ("csc_index", "CSC involvement during the acute episode", "cohort", csc_index, analysed),
         ("followed_1y", "Followed up at one year", "cohort", int(followed.sum()), n_all),
