@@ -10,6 +10,7 @@ from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.paths import PROJECT_ROOT
 from perinatal_csc.stats.plan import load_plan
 from perinatal_csc.present import models as pm
+import pandas as pd
 from simulated_cohort import simulate_cohort
 
 
@@ -200,3 +201,14 @@ def test_linearity_sentence_for_the_methods_follows_the_results():
     assert pm.linearity_text({"models_linearity": ml}).endswith(
         "(3 knots at the 10th, 50th and 90th percentiles) and comparing the two fits by a likelihood ratio test.")
     assert pm.linearity_text({"models_linearity": ml.iloc[:0]}) == ""
+
+
+@pytest.mark.parametrize("before, claims", [("yes", True), ("no", False), ("not stated", False)])
+def test_the_abstract_claims_a_plan_fixed_before_the_data_only_when_the_plan_says_so(before, claims):
+    from perinatal_csc.present.models import plan_strength
+
+    plan = pd.DataFrame({"section": ["setting"], "name": ["fixed_before_data"], "value": [before],
+                         "label": ["Plan fixed before the study data were analysed"]})
+    text = plan_strength({"models_plan": plan})
+    assert ("before the study data were analysed" in text) is claims
+    assert text.startswith("Covariates") and text.endswith("re-run.")

@@ -430,6 +430,15 @@ def _fixed_text(fixed_on: str, before: str) -> str:
     return "*[Authors to state in the analysis plan when it was fixed, and whether that was before the data were analysed.]*"
 
 
+def plan_strength(results: dict[str, pd.DataFrame]) -> str:
+    """The abstract's strength on the analysis plan: 'fixed ... before the study data were analysed' only
+    when the plan records that it was."""
+    before = _plan(results, "setting").set_index("name").value.get("fixed_before_data", "not stated")
+    when = " before the study data were analysed" if before == "yes" else ""
+    return (f"Covariates, their coding and every statistical method were fixed in an analysis plan{when}, and "
+            "every number is computed from the data by code that can be re-run.")
+
+
 def plan_facts(results: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Settings of the analysis plan as text for the Methods, from the ``models_plan`` table."""
     v = _plan(results, "setting").set_index("name")
