@@ -9,7 +9,6 @@ environment (PERINATAL_CSC_CONFIG, PERINATAL_CSC_DATA, PERINATAL_CSC_MAPPING).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
@@ -146,3 +145,17 @@ def xref(label: str, root: Path | None = None, *, within: str | None = None) -> 
     if within and entry.get("document") == "index" and within != "index":
         return f"Main text, {text}"
     return text
+
+
+def supplement_tables(root: Path | None = None) -> str:
+    """The supplementary material's tables as a Markdown list, 'Supplementary Table N: caption', from the
+    label map the pre-render step writes (the funder's report points to them by number)."""
+    import yaml
+
+    path = Path(root or Path.cwd()) / CROSSREF_FILE
+    if not path.exists():
+        raise UserError(f"{path} not found: the pre-render step writes it (perinatal-csc render does)")
+    labels = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rows = sorted((int(e["number"]), str(e["text"]), str(e.get("title") or "").rstrip("."))
+                  for e in labels.values() if e.get("document") == "supplement" and e.get("kind") == "tbl")
+    return "\n".join(f"- {text}: {title}" for _, text, title in rows) + "\n"

@@ -59,10 +59,19 @@ def model_table(rows: list[tuple[str, str, str]], reference: list[tuple[str, str
     return pd.DataFrame(recs).astype({"direction": object})
 
 
+def transitions_table(**totals: object) -> pd.DataFrame:
+    """Row totals of the episode-by-one-year CSC status table (one row per episode status, group 'none')."""
+    counts = {"none": 100, "assessment": 20, "child_in_need": 16, "child_protection_plan": 10, "looked_after": 4,
+              **totals}
+    return pd.DataFrame({"variable": "csc_status_index", "level": list(counts), "group": "none",
+                         "denominator": list(counts.values())})
+
+
 def fixture_results(**headline_counts) -> dict[str, pd.DataFrame]:
     return {
         "headline": headline_table(**headline_counts),
         "table2_clinical": clinical_table(),
+        "table4_transitions": transitions_table(),
         "models_episode": model_table(
             [("deprived", "1", "higher"), ("diagnosis", "personality_disorder", "higher"),
              ("diagnosis", "bipolar", "lower"), ("maternal_age", None, "lower"), ("domestic_abuse", "1", "")],
@@ -170,7 +179,7 @@ def test_a_count_the_release_suppresses_is_never_stated():
     text = as_text(plain_summary(released, is_synthetic=False))
     # 3/150 = 0.020 would read "about 1 in 50" (|ln(50 * 0.02)| = 0); 147/149 = 0.987 would read "nearly all"
     assert plain_language_problems(text, protected=(r"1 in 50", r"nearly all")) == []
-    standalone = re.findall(r"\d+", re.sub(r"\d+ in \d+", "", text))
+    standalone = re.findall(r"\d+", re.sub(r"\d+ in \d+", "", findings_part(text)))
     assert sorted(set(standalone)) == ["200", "30"]                  # the cohort and its sites, nothing else
     assert "We looked at how many babies were not living in their mother's care. " + PRIVACY in text
     assert "We looked at how many babies had a Child Protection Plan. " + PRIVACY in text
@@ -202,7 +211,7 @@ def test_every_preset_hides_what_it_protects(preset):
     expected_hidden = {"none": set(), "cohort": {"not_in_care_1y", "cpp_1y"}, "nhs": {"not_in_care_1y", "cpp_1y"},
                        "tre": {"csc_1y", "not_in_care_1y", "cpp_1y"}}[preset]
     assert {m for m, s in PRIVACY_SENTENCES.items() if s in text} == expected_hidden
-    standalone = set(re.findall(r"\d+", re.sub(r"\d+ in \d+", "", text)))
+    standalone = set(re.findall(r"\d+", re.sub(r"\d+ in \d+", "", findings_part(text))))
     assert standalone == {"200", "30"}
     assert ("Outputs not checked" in text) == (not policy.checked)
 
@@ -252,9 +261,14 @@ def stated_numbers(text: str) -> list[str]:
     return [m.group(0).lower() for m in NUMBER_RE.finditer(text)]
 
 
+def findings_part(text: str) -> str:
+    """The summary before its list of where to find help (phone numbers, not findings)."""
+    return text.split("Where to find help")[0]
+
+
 def test_every_number_the_summary_states_has_one_source(summary_text):
     sources = summary_numbers(fixture_results())
-    numbers = [n for n in stated_numbers(summary_text) if n not in ("all", "none")]
+    numbers = [n for n in stated_numbers(findings_part(summary_text)) if n not in ("all", "none")]
     assert numbers and set(numbers) <= set(sources["text"]), set(numbers) - set(sources["text"])
     row = sources.set_index("row")
     assert row.at["csc_index", "text"] == "about 1 in 3" and row.at["dyads", "text"] == "200"
@@ -345,9 +359,9 @@ def sections(md: str) -> list[str]:
 
 def test_synthetic_runs_label_every_section_that_gives_numbers():
     md = plain_summary(fixture_results(), is_synthetic=True)
-    assert len(sections(md)) == 4
+    assert len(sections(md)) == 5
     for s in sections(md):
-        if not s.startswith("What was this study about?"):
+        if not s.startswith(("What was this study about?", "Where to find help")):
             assert "SYNTHETIC data: illustrative only, not study findings." in s, s[:60]
     assert md.index("SYNTHETIC") < md.index("## ")                   # and the page opens with it
     assert "SYNTHETIC" not in plain_summary(fixture_results(), is_synthetic=False)
@@ -355,7 +369,7 @@ def test_synthetic_runs_label_every_section_that_gives_numbers():
 
 def test_unchecked_outputs_warn_in_every_section():
     md = plain_summary(fixture_results(), is_synthetic=False, checked=False)
-    assert all("## Outputs not checked" in s for s in sections(md)) and len(sections(md)) == 4
+    assert all("## Outputs not checked" in s for s in sections(md)) and len(sections(md)) == 5
 
 
 # ---- the document --------------------------------------------------------------------------------------------
@@ -366,7 +380,7 @@ def test_summary_qmd_is_a_thin_document():
     path = PROJECT_ROOT / "summary.qmd"
     front, body = split_front_matter(path.read_text(encoding="utf-8"), path)
     assert front["lang"] == "en-GB" and front["title"]
-    assert set(front["format"]) == {"html", "docx"}
+    assert set(front["format"]) == {"html", "docx", "typst"}
     chunks = chunks_of(path, body)
     code = [c for c in chunks if c.kind == "code"]
     assert [c for c in chunks if c.kind == "markdown" and c.text.strip()] == []   # no prose outside the function
@@ -405,5 +419,23 @@ def test_needs_and_satisfaction_in_words_from_released_rows_only(p, means, healt
     else:
         assert "happy" not in text
     sources = summary_numbers(results)
-    assert set(stated_numbers(text)) - {"all", "none"} <= set(sources["text"])
+    assert set(stated_numbers(findings_part(text))) - {"all", "none"} <= set(sources["text"])
     assert plain_language_problems(text) == []
+
+
+def test_what_involvement_meant_is_counted_from_the_released_row_totals():
+    """Support (assessment 20 + child in need 16) among all involvement (20 + 16 + 10 + 4 = 50): 0.72,
+    nearest simple fraction 7 in 10; said only while every total is released."""
+    text = as_text(plain_summary(fixture_results(), is_synthetic=False))
+    assert "For about 7 in 10 of them, it meant a check on how the family was doing" in text
+    row = summary_numbers(fixture_results()).set_index("table").loc["table4_transitions"]
+    assert row["text"] == "about 7 in 10"
+    hidden_total = {**fixture_results(), "table4_transitions": transitions_table(looked_after="*")}
+    text = as_text(plain_summary(hidden_total, is_synthetic=False))
+    assert "it meant a check" not in text and "table4_transitions" not in set(summary_numbers(hidden_total)["table"])
+
+
+def test_the_summary_says_where_to_find_help():
+    text = as_text(plain_summary(fixture_results(), is_synthetic=False))
+    help_part = text.split("Where to find help")[1]
+    assert "NHS 111" in help_part and "116 123" in help_part and "999" in help_part

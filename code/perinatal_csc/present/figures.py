@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .descriptive import group_rows
-from .fmt import MARKER, SUPPRESSED_NOTE, fmt_count, hidden, shown_label
+from .fmt import MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, fmt_num, hidden, shown_label
 from .prose import sourced
 from .style import HATCHES, PALETTE, SYNTHETIC_NOTE, setup_matplotlib
 
@@ -270,6 +270,71 @@ def unmet_need_alt(results: Results, top: int = 3) -> str:
     return (f"Horizontal bars of the percentage of mothers with an unmet need in each {what} at one year, by "
             "children's social care involvement during the episode. Most often unmet: " + "; ".join(parts) + "."
             + (" Rows with a suppressed value are not ranked." if (d["percent"].astype(object) == MARKER).any() else ""))
+
+
+# ---- service contacts over the year (the funder's report) -----------------------------------------------
+
+SERVICES = ("su_gp", "su_health_visitor", "su_pmht", "su_cmht", "su_social_worker", "su_crisis")
+
+
+def _service_rows(results: Results) -> pd.DataFrame:
+    t = results["table3_needs"]
+    rows = t[t["variable"].isin(SERVICES) & (t["row_type"] == "summary") & (t["group"].astype(str) != "overall")]
+    return rows.assign(service=rows["label"].str.replace(" contacts over the year", "", regex=False))
+
+
+def service_use_figure(results: Results, *, is_synthetic: bool) -> Figure:
+    """Median (dot) and interquartile range (line) of contacts with each service over the year after
+    discharge, by CSC involvement during the episode."""
+    setup_matplotlib()
+    d = _service_rows(results)
+    services = list(dict.fromkeys(d["service"]))
+    groups = list(dict.fromkeys(d["group"].astype(str)))
+    fig = Figure(figsize=(6.5, 0.42 * len(services) + 1.3))
+    ax = fig.add_subplot()
+    markers = ("o", "s")
+    for k, g in enumerate(groups):
+        sub = d[d["group"].astype(str) == g].set_index("service").reindex(services)
+        y = np.arange(len(services)) + (k - (len(groups) - 1) / 2) * 0.28
+        for yi, (_, r) in zip(y, sub.iterrows()):
+            if any_hidden(r["median"], r["q1"], r["q3"]):
+                ax.text(0.2, yi, MARKER, va="center", fontsize=7)
+                continue
+            ax.plot([float(r["q1"]), float(r["q3"])], [yi, yi], color=PALETTE[k], linewidth=2,
+                    linestyle="-" if k == 0 else (0, (3, 1)))
+            ax.plot(float(r["median"]), yi, marker=markers[k % 2], color=PALETTE[k], markersize=6,
+                    markeredgecolor="black", markeredgewidth=0.4)
+        ax.plot([], [], marker=markers[k % 2], color=PALETTE[k], label=sub["group_label"].iloc[0],
+                linestyle="-" if k == 0 else (0, (3, 1)))
+    ax.set_yticks(range(len(services)), services, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Contacts over the year after discharge: median (dot) and middle half of families (line)")
+    ax.set_xlim(left=0)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
+    _synthetic(fig, is_synthetic)
+    fig.tight_layout(rect=(0, 0.04 if is_synthetic else 0, 1, 1))
+    return fig
+
+
+def service_use_alt(results: Results) -> str:
+    """Text description of the service-use figure: each service's median and interquartile range by group."""
+    d = _service_rows(results)
+    parts = []
+    for g in dict.fromkeys(d["group"].astype(str)):
+        sub = d[d["group"].astype(str) == g]
+        items = []
+        for _, r in sub.iterrows():
+            if any_hidden(r["median"], r["q1"], r["q3"]):
+                items.append(f"{r['service']} withheld")
+                continue
+            key = {"variable": r["variable"], "group": g, "row_type": "summary"}
+            items.append(f"{r['service']} " + sourced(
+                f"{fmt_num(r['median'], 1)} ({fmt_num(r['q1'], 1)} to {fmt_num(r['q3'], 1)})",
+                *(("table3_needs", key, c) for c in ("median", "q1", "q3"))))
+        parts.append(f"{sub['group_label'].iloc[0]}: " + "; ".join(items))
+    return ("Dots and lines of the number of contacts with each service over the year after discharge, by "
+            "children's social care involvement during the episode: median (interquartile range). "
+            + ". ".join(parts) + ".")
 
 
 # ---- participant flow -------------------------------------------------------------------------------

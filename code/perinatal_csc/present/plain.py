@@ -235,7 +235,7 @@ PLAIN_AREAS: dict[str, str] = {
 DIFFERENCE_P = 0.05
 
 
-def _most_unmet(results: Mapping[str, pd.DataFrame]) -> tuple[str, str, str] | None:
+def most_unmet(results: Mapping[str, pd.DataFrame]) -> tuple[str, str, str] | None:
     """(variable, natural frequency, plain area) of the group of needs most often unmet at one year among all
     mothers assessed, from released counts only; None without such rows."""
     t = results.get("table3_needs")
@@ -256,7 +256,7 @@ def _needs_and_satisfaction(results: Mapping[str, pd.DataFrame]) -> list[str]:
     frequency), and whether mothers with children's social care involvement were less or more satisfied
     with their care (said only where the test found a difference, p below ``DIFFERENCE_P``)."""
     out = []
-    most = _most_unmet(results)
+    most = most_unmet(results)
     if most:
         out.append(f"A year after her care ended, {most[1]} of the mothers had a need for help with {most[2]} "
                    "that was not being met. This was the kind of need most often not met.")
@@ -273,6 +273,60 @@ def _needs_and_satisfaction(results: Mapping[str, pd.DataFrame]) -> list[str]:
                 out.append("We did not find a clear difference in how happy mothers were with their mental health "
                            "care, whether or not children's social care was involved.")
     return [f"- {s}" for s in out] + ([""] if out else [])
+
+
+#: Where families can find help (docs/REPORT.md: where each was checked; the team checks them before publishing).
+SUPPORT_LINES = [
+    "If you are worried about your mental health, talk to your GP, midwife or health visitor.", "",
+    "- If you need urgent help with your mental health in England, call NHS 111 and choose option 2. Wales "
+    "has a similar NHS 111 service.",
+    "- If a life is at risk, call 999 or go to A&E.",
+    "- You can talk to Samaritans at any time, for free, on 116 123.",
+    "- Family Rights Group gives free advice to families about children's social care (frg.org.uk).", "",
+]
+
+#: CSC status during the episode that means an assessment, early help or support, not statutory protection.
+SUPPORT_LEVELS = ("assessment", "child_in_need")
+INVOLVED_LEVELS = (*SUPPORT_LEVELS, "child_protection_plan", "looked_after")
+
+
+def involvement_kinds(results: Mapping[str, pd.DataFrame]) -> dict[str, tuple[int, str]] | None:
+    """Each kind of CSC involvement during the episode -> (dyads, the transitions row's group), among the
+    dyads followed up with status known at both times (the row totals of ``table4_transitions``, released
+    counts); None when a total is hidden or the table is absent."""
+    t = results.get("table4_transitions")
+    if t is None or "variable" not in t:
+        return None
+    rows = t[t["variable"] == "csc_status_index"]
+    out = {}
+    for level in INVOLVED_LEVELS:
+        r = rows[rows["level"].astype(str) == level]
+        if r.empty or hidden(r["denominator"].iloc[0]):
+            return None
+        out[level] = (int(r["denominator"].iloc[0]), str(r["group"].iloc[0]))
+    return out
+
+
+def _support_share(results: Mapping[str, pd.DataFrame]) -> str | None:
+    """The natural frequency of support (an assessment, early help or child in need) among the kinds of
+    involvement during the episode; None when a count is hidden."""
+    kinds = involvement_kinds(results)
+    if kinds is None:
+        return None
+    support = sum(n for lev, (n, _) in kinds.items() if lev in SUPPORT_LEVELS)
+    return natural_frequency(support, sum(n for n, _ in kinds.values()))
+
+
+def _help_for_the_family(results: Mapping[str, pd.DataFrame]) -> list[str]:
+    """What involvement meant, in plain words, when the released counts say it: for how many of the families
+    it was help (a check, early help or support) rather than a Child Protection Plan or care away from the mother."""
+    share = _support_share(results)
+    if share is None:
+        return []
+    return ["Children's social care being involved does not always mean worry about the baby's safety. We "
+            "heard a year later from some of the families it was involved with during the mother's care. For "
+            f"{share} of them, it meant a check on how the family was doing, early help or support. It did not "
+            "mean a Child Protection Plan or the baby living away from the mother.", ""]
 
 
 HEADLINE_MEASURES = ("csc_index", "csc_1y", "not_in_care_1y", "cpp_1y")
@@ -303,9 +357,12 @@ def summary_numbers(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             share = natural_frequency(r["n"], r["denominator"])
             if share and str(r["level"]) in CARE_SETTINGS:
                 rows.append((share, "table2_clinical", f"service_type {r['level']} overall", "n, denominator"))
-    most = _most_unmet(results)
+    most = most_unmet(results)
     if most:
         rows.append((most[1], "table3_needs", f"{most[0]} overall", "n, denominator"))
+    share = _support_share(results)
+    if share:
+        rows.append((share, "table4_transitions", "csc_status_index " + ", ".join(INVOLVED_LEVELS), "denominator"))
     return pd.DataFrame(rows, columns=["text", "table", "row", "columns"])
 
 
@@ -346,8 +403,7 @@ def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, ch
     findings = _section("What did we find?", found, **kw)
 
     meaning = _section("What does this mean for families and practitioners?", [
-        "When children's social care is involved, it often means help for the family. It does not only mean "
-        "worry about the baby's safety.", "",
+        *_help_for_the_family(results),
         "These findings describe the families who took part. They cannot tell what will happen to any one "
         "family.", "",
         "Mothers and families can ask their care team what help there is for them and their baby. Mental "
@@ -358,4 +414,5 @@ def plain_summary(results: Mapping[str, pd.DataFrame], *, is_synthetic: bool, ch
         "This work was paid for by What Works for Children's Social Care, now called Foundations. The bigger "
         "study it comes from was paid for by the National Institute for Health and Care Research.", "",
     ], **kw)
-    return "\n".join([notice, about, people, findings, meaning])
+    support = _section("Where to find help", SUPPORT_LINES, **kw, numbers=False)
+    return "\n".join([notice, about, people, findings, meaning, support])

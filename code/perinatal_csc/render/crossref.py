@@ -31,17 +31,26 @@ def _labels_of(path: Path, root: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     parents: dict[int, str] = {}
     in_cell = False
+    entry: dict[str, Any] | None = None
+    cap: str | None = None
     for _, text in expand_includes(path, path.parent, root):
         for line in text.splitlines():
             if FENCE_RE.match(line):
                 in_cell = bool(CELL_RE.match(line)) if not in_cell else False
+                entry, cap = None, None
                 continue
             if in_cell:
                 m = OPTION_RE.match(line)
-                if m and m.group(1).strip().startswith("label:"):
-                    label = m.group(1).split(":", 1)[1].strip().strip("\"'")
+                option = m.group(1).strip() if m else ""
+                if option.startswith("label:"):
+                    label = option.split(":", 1)[1].strip().strip("\"'")
                     if label.split("-")[0] in KINDS:
-                        out.append({"label": label, "kind": label.split("-")[0]})
+                        entry = {"label": label, "kind": label.split("-")[0], **({"title": cap} if cap else {})}
+                        out.append(entry)
+                elif option.startswith(("tbl-cap:", "fig-cap:")):
+                    cap = option.split(":", 1)[1].strip().strip("\"'")
+                    if entry is not None:
+                        entry["title"] = cap
                 continue
             h = HEADING_RE.match(line) or PLAIN_HEADING_RE.match(line)
             if not h:

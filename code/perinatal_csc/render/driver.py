@@ -363,10 +363,10 @@ def _run_pandoc(pandoc: str, src: Path, build: Path, formats: list[str], doc: Do
         elif fmt == "docx":
             out = src.with_suffix(".docx")
             ref = _resolve(root, opts.get("reference-doc")) or [RESOURCES / "reference.docx"]
-            args = ["--to", "docx", f"--reference-doc={ref[0]}"]
+            args = ["--to", "docx", f"--reference-doc={ref[0]}"] + (["--toc"] if opts.get("toc") else [])
         else:
             out = src.with_suffix(".typ")
-            args = ["--to", "typst"]
+            args = ["--to", "typst"] + (["--toc"] if opts.get("toc") else [])
         jobs[fmt] = (common + args + tail + ["--output", str(out)], out)
     procs = {fmt: subprocess.Popen(cmd, cwd=build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for fmt, (cmd, _) in jobs.items()}

@@ -170,7 +170,7 @@ def read_document(main: Path, root: Path) -> Document:
                               "(the pre-render step writes it)")
         meta.update(read_yaml(path))
     meta.update({k: v for k, v in front.items() if k not in ("execute", "format")})
-    meta["format"] = {**(project.get("format") or {}), **(front.get("format") or {})}
+    meta["format"] = _merged_formats(project.get("format") or {}, front.get("format") or {})
     sources = sorted({main, *(s for s, _ in segments)})
     return Document(path=main, metadata=meta, execute=execute, chunks=chunks, sources=sources, front=front)
 
@@ -194,4 +194,15 @@ def flatten(meta: dict[str, Any], prefix: str = "") -> dict[str, str]:
             out.update(flatten(v, key + "."))
         elif not isinstance(v, list):
             out[key] = "" if v is None else str(v)
+    return out
+
+
+def _merged_formats(project: dict, front: dict) -> dict:
+    """The formats of a document as Quarto merges them: the front matter's options of a format on top of the
+    project's (``typst: {toc: true}`` keeps the project's margins and PDF standard)."""
+    out = dict(project)
+    for fmt, opts in front.items():
+        base = project.get(fmt)
+        out[fmt] = {**base, **opts} if isinstance(base, dict) and isinstance(opts, dict) else (
+            base if opts in (None, "default") and isinstance(base, dict) else opts)
     return out
