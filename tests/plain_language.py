@@ -72,7 +72,7 @@ def plain_language_problems(text: str, *, protected: tuple[str, ...] = (), max_g
 
 def rendered_text(path: Path) -> str:
     """The text a reader sees in a rendered summary (.html: the body without scripts and styles; .docx: the
-    paragraphs, tables included), one block per line, for ``plain_language_problems``."""
+    paragraphs, tables included; .pdf: each page's text), one block per line, for ``plain_language_problems``."""
     path = Path(path)
     if path.suffix == ".docx":
         import docx
@@ -90,7 +90,11 @@ def rendered_text(path: Path) -> str:
             if el.tag in ("p", "li", "h1", "h2", "h3", "h4", "div", "td", "th", "caption", "header"):
                 el.tail = (el.tail or "") + "\n"
         return re.sub(r"\n\s*\n+", "\n\n", root.text_content()).strip()
-    raise ValueError(f"{path}: expected a rendered .html or .docx file")
+    if path.suffix == ".pdf":
+        import pypdf
+
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(str(path)).pages)
+    raise ValueError(f"{path}: expected a rendered .html, .docx or .pdf file")
 
 
 def as_text(markdown: str) -> str:

@@ -852,7 +852,7 @@ def test_the_plain_summary_is_its_own_document_at_reading_grade_8_without_statis
     from plain_language import plain_language_problems, rendered_text
 
     paths = {p.suffix[1:]: p for p in default_render["paths"] if p.stem == "summary"}
-    assert set(paths) == {"html", "docx"}
+    assert set(paths) == {"html", "docx", "pdf"}
     for fmt, path in paths.items():
         text = rendered_text(path)
         assert "SYNTHETIC" in text and len(text.split()) > 150, fmt
