@@ -236,3 +236,13 @@ def test_direction_in_the_text_matches_the_raw_data(run):
     p1, p0 = (100 * known.loc[known.csc_any_index == g, "deprived"].astype(float).mean() for g in (1, 0))
     word = "more" if round(p1, 1) > round(p0, 1) else "less" if round(p1, 1) < round(p0, 1) else "as"
     assert pdx.how_often(r, "table1_sociodemographic", "deprived").startswith(word)
+
+
+@pytest.mark.parametrize("label, short", [
+    ("Looked after or placed away from mother by CSC", "Looked after"),
+    ("Assessment or early help", "Assessment or early help"),      # 24 characters: short enough
+    ("A very long header without the word that splits it", "A very long header without the word that splits it")])
+def test_long_column_headers_are_shortened_at_their_first_or(label, short):
+    from perinatal_csc.present.descriptive import short_column_label
+
+    assert short_column_label(label) == short

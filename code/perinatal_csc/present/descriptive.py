@@ -449,6 +449,17 @@ def _paired_note(row: pd.Series) -> str:
             + (f" ({row['note']})" if isinstance(row["note"], str) and row["note"] else "") + ".")
 
 
+#: A column header longer than this is shortened (its full wording goes to the table's notes).
+SHORT_HEADER = 25
+
+
+def short_column_label(label: str) -> str:
+    """A column header short enough not to stack over many lines: the label up to its first ' or ' when it
+    is longer than ``SHORT_HEADER`` characters ('Looked after or placed away from mother by CSC' ->
+    'Looked after'), else the label itself."""
+    return label.split(" or ", 1)[0] if len(label) > SHORT_HEADER and " or " in label else label
+
+
 def table4_transitions(results: Results, *, is_synthetic: bool) -> GT:
     """Table 4a: CSC status during the episode (rows) by CSC status at one year (columns), n (row %)."""
     t = results["table4_transitions"]
@@ -458,11 +469,13 @@ def table4_transitions(results: Results, *, is_synthetic: bool) -> GT:
     totals = t.drop_duplicates("level").set_index("level")["denominator"]
     frame["Total"] = [fmt_count(totals[lv]) for lv in frame.index.get_level_values("level")]
     frame = frame.reset_index().drop(columns="level")
-    labels = dict(zip(t["group"], t["group_label"]))
+    full = dict(zip(t["group"], t["group_label"]))
+    labels = {g: short_column_label(lab) for g, lab in full.items()}
     gt = GT(frame, rowname_col="level_label").tab_stubhead(label="During the acute episode")
     gt = gt.cols_label(**labels).tab_spanner(label="At one year after discharge", columns=list(labels))
     tests = results["table4_paired_tests"]
-    notes = [_paired_note(r) for _, r in tests[tests["variable"].isin(["csc_status", "csc_any"])].iterrows()]
+    notes = [f"{labels[g]}: {full[g][0].lower() + full[g][1:]}." for g in full if labels[g] != full[g]]
+    notes += [_paired_note(r) for _, r in tests[tests["variable"].isin(["csc_status", "csc_any"])].iterrows()]
     notes.append(f"Dyads followed up at one year with CSC status known at both timepoints: N = {fmt_count(t['n_pairs'].iloc[0])}. "
                  "Cells: n (% of the row).")
     notes += suppression_notes(t, tests)

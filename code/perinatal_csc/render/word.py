@@ -186,12 +186,16 @@ def _caption_and_notes(tbl: etree._Element) -> tuple[etree._Element | None, list
     return caption, notes
 
 
+#: A table starts with at least this many of its rows on its first page (never a caption and header alone).
+KEEP_ROWS = 3
+
+
 def _keep_together(tbl: etree._Element, caption: etree._Element | None, notes: list[etree._Element]) -> None:
-    """Caption with the header and first row; last row with the notes; the notes with each other."""
+    """Caption with the header and the first ``KEEP_ROWS`` rows; last row with the notes; the notes with each other."""
     rows = tbl.findall(w("tr"))
     header = [r for r in rows if r.find(f"{w('trPr')}/{w('tblHeader')}") is not None]
-    keep = ([caption] if caption is not None else []) + [p for r in header + rows[len(header):len(header) + 1]
-                                                         for p in r.iter(w("p"))]
+    first = rows[len(header):len(header) + KEEP_ROWS - 1]
+    keep = ([caption] if caption is not None else []) + [p for r in header + first for p in r.iter(w("p"))]
     if notes:
         keep += [p for p in rows[-1].iter(w("p"))] + notes[:-1]
     for p in keep:

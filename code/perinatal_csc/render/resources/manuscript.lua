@@ -321,6 +321,19 @@ end
 -- Under Quarto a short table's float is kept whole by a rule set around it (see quarto_tables).
 local UNBROKEN_MARK = "// perinatal-csc: keep this table's float whole"
 
+-- Rows that a page break must not separate: one full-width cell holding a table of those rows with the
+-- same column widths, followed by ``after`` (the notes), so Typst moves them as one unbreakable row.
+local KEEP_ROWS = 3
+
+local function kept_together(rows, colspecs, ncols, after)
+  local inner = pandoc.Table({ long = {} }, colspecs, pandoc.TableHead(),
+    { { attr = pandoc.Attr(), body = rows, head = pandoc.List(), row_head_columns = 0 } }, pandoc.TableFoot(), pandoc.Attr())
+  local content = pandoc.Blocks({ pandoc.RawBlock("typst", "#set table(stroke: none)"), inner })
+  content:extend(after)
+  return pandoc.Row({ pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
+    pandoc.Attr("", {}, { ["typst:inset"] = "0pt" })) })
+end
+
 local function typst_table(tbl, id, cap_inlines, notes, number)
   local ncols = #tbl.colspecs
   local limit = ncols >= WIDE_COLUMNS and UNBROKEN_LINES_LANDSCAPE or UNBROKEN_LINES
@@ -340,15 +353,33 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
     heads = heads + 1
   end
   local first = (id ~= "" and number) and 1 or 0
+  local rows = tbl.bodies[#tbl.bodies].body
+  local merged_last = false
+  if not unbroken and #tbl.bodies == 1 and #rows > KEEP_ROWS + 1 then
+    -- a table that breaks starts with at least KEEP_ROWS rows on its first page (never a caption, header
+    -- and one row at a page foot), and its last row stays with its notes (never a continuation of notes alone)
+    local head = pandoc.List()
+    for _ = 1, KEEP_ROWS do head:insert(rows:remove(1)) end
+    rows:insert(1, kept_together(head, tbl.colspecs, ncols, pandoc.Blocks({})))
+    merged_last = #notes > 0
+  end
   local nbody = #body_rows(tbl)
   if #notes > 0 then
     local content = pandoc.Blocks({ pandoc.RawBlock("typst", "#set text(size: 7.5pt)\n#set par(justify: false, spacing: 0.5em)") })
     content:extend(notes)
-    local cell = pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
-      pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 5pt, bottom: 0pt)" }))
-    tbl.bodies[#tbl.bodies].body:insert(pandoc.Row({ cell }))
+    if merged_last then
+      local last = rows:remove(#rows)
+      local after = pandoc.Blocks({ pandoc.RawBlock("typst", "#block(above: 0pt, below: 5pt, line(length: 100%, stroke: 0.6pt))") })
+      after:extend(content)
+      rows:insert(kept_together(pandoc.List({ last }), tbl.colspecs, ncols, after))
+      nbody = nbody - 1
+    else
+      local cell = pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
+        pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 5pt, bottom: 0pt)" }))
+      rows:insert(pandoc.Row({ cell }))
+    end
   end
-  local notes_y = heads + nbody
+  local notes_y = merged_last and -1 or heads + nbody
   local rules = { "#[" }
   if under_quarto and id ~= "" and number then table.insert(rules, "#metadata(none) <" .. id .. "-start>") end
   local landscape = ncols >= WIDE_COLUMNS and not under_quarto   -- under Quarto: around its float instead
