@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from perinatal_csc.config import load_config
+from perinatal_csc.data.load import analysed
 from perinatal_csc.data.codebook import load_codebook
 from perinatal_csc.disclose.policy import MARKER, PRESETS
 from perinatal_csc.disclose.release import release
@@ -29,7 +30,8 @@ def results(request, tmp_path_factory):
     cfg_path.write_text(yaml.safe_dump({"data": {"source": "synthetic", "synthetic": {
         "path": str(tmp / "cohort.csv"), "n": n, "seed": seed}}}))
     cfg = load_config(cfg_path)
-    return describe.results(cohort(cfg), cfg)
+    parent = cohort(cfg)
+    return describe.results(parent.loc[analysed(parent)], cfg, parent=parent)
 
 
 _RELEASES: dict = {}
@@ -65,7 +67,14 @@ def flow_system(full, rel):
     for s in dict.fromkeys(full["stage"]):
         for field in ("n", "excluded"):
             if (s, "overall", field) in cell and all((s, g, field) in cell for g in groups):
-                relations.append(([cell[s, g, field] for g in groups], cell[s, "overall", field]))
+                members = [cell[s, g, field] for g in groups]
+                rest = values[cell[s, "overall", field]] - sum(values[m] for m in members)
+                if rest:            # dyads of no group (not analysed): a count the attacker does not see
+                    members.append(len(values))
+                    values.append(rest)
+                    published.append(None)
+                    labels.append((s, "outside the groups", field))
+                relations.append((members, cell[s, "overall", field]))
     return values, published, relations, labels
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from perinatal_csc.cli import main
 from perinatal_csc.config import load_config
+from perinatal_csc.data.load import analysed
 from perinatal_csc.disclose.check import counts_in, scan
 from perinatal_csc.disclose.policy import MARKER, PRESETS
 from perinatal_csc.disclose.release import release
@@ -90,7 +91,8 @@ def default_results(tmp_path_factory):
     cfg_path = tmp / "project.yml"
     cfg_path.write_text(yaml.safe_dump({"data": {"source": "synthetic", "synthetic": {"path": str(tmp / "c.csv")}}}))
     cfg = load_config(cfg_path)
-    return describe.results(cohort(cfg), cfg)
+    parent = cohort(cfg)
+    return describe.results(parent.loc[analysed(parent)], cfg, parent=parent)
 
 
 TABLES = {"table1_sociodemographic": pdx.table1, "table2_clinical": pdx.table2, "table3_needs": pdx.table3,

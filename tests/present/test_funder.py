@@ -95,3 +95,13 @@ def test_the_glossary_lists_every_term_of_its_file():
     md = funder.glossary_markdown()
     terms = [t["term"] for t in read_yaml(funder.GLOSSARY, "glossary")["terms"]]
     assert [line for line in md.splitlines() if line and not line.startswith(":")] == terms
+
+
+def test_the_executive_summary_words_the_findings_its_own_way_and_says_when_numbers_are_held_back():
+    text = funder.summary_paragraph(results())
+    assert "involved with about 1 in 3 families (70 of 196, 35.7%)" in text
+    assert "For about 7 in 10 of the families with involvement" in text
+    assert not any(f.text in text for f in funder.key_findings(results()) if f.key in ("episode", "one_year"))
+    held = funder.summary_paragraph(results(cpp_1y=("*", 149)))
+    assert "Some numbers are not given here." in held and "of 149" not in held
+    assert "Some numbers are not given here." not in text

@@ -13,6 +13,7 @@ from perinatal_csc.config import load_config
 from perinatal_csc.disclose.check import scan
 from perinatal_csc.disclose.policy import MARKER, PRESETS
 from perinatal_csc.disclose.release import release
+from perinatal_csc.present.descriptive import short_column_label
 from perinatal_csc.pipeline import (cohort, disclose, inputs_fingerprint, run_analysis, write_release,
                                    write_results)
 from perinatal_csc.render.driver import render
@@ -54,8 +55,8 @@ def protected_cells(u):
                 if g == "overall":
                     continue
                 column = "Yes" if g == "1" else "Others"
-            else:
-                column = full["group_label"].iat[i]
+            else:           # as the table heads the column (a long label shortened, its wording in a note)
+                column = short_column_label(full["group_label"].iat[i]) if key == "table4_transitions" else full["group_label"].iat[i]
             level = full["level_label"].iat[i] if isinstance(full["level_label"].iat[i], str) else ""
             label = full["short_label"].iat[i] if "short_label" in full else full["label"].iat[i]
             out.append((key, label, level, column, int(v)))

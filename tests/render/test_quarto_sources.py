@@ -62,13 +62,27 @@ def test_only_documented_cell_options_and_shortcodes(path):
     assert set(SHORTCODE.findall(text)) <= {"include", "meta"}, path.name
 
 
-def test_every_include_exists_and_every_chapter_is_included_once():
-    included = []
-    for path in SOURCES:
-        for target in re.findall(r"\{\{<\s*include\s+(\S+)\s*>\}\}", path.read_text()):
-            assert (ROOT / target).exists(), target
-            included.append((ROOT / target).resolve())
-    assert sorted(included) == sorted(p.resolve() for p in SOURCES[len(DOCUMENTS):])
+INCLUDE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
+
+
+def included_by(path: Path) -> list[Path]:
+    """Every file ``path`` includes, directly or through another include, once per include directive."""
+    out = []
+    for target in INCLUDE.findall(path.read_text()):
+        assert (ROOT / target).exists(), target
+        out += [(ROOT / target).resolve(), *included_by(ROOT / target)]
+    return out
+
+
+def test_every_include_exists_and_every_chapter_is_included_once_in_a_document():
+    """Every chapter is used, and no document holds one twice (a shared part, such as the relation to the
+    published paper, may serve several documents)."""
+    used = set()
+    for doc in DOCUMENTS:
+        mine = included_by(doc)
+        assert len(mine) == len(set(mine)), doc.name
+        used |= set(mine)
+    assert used == {p.resolve() for p in SOURCES[len(DOCUMENTS):]}
 
 
 def test_labels_are_unique_and_cross_references_have_targets_in_their_own_document():
@@ -84,10 +98,16 @@ def test_labels_are_unique_and_cross_references_have_targets_in_their_own_docume
 
 def test_every_cross_document_reference_names_a_label_of_the_project():
     labels = label_map(ROOT, [p.name for p in DOCUMENTS])
-    used = {m for p in SOURCES for m in re.findall(r"xref\(\"([\w-]+)\"\)", p.read_text())}
+    def used_in(paths) -> set[str]:
+        return {m for p in paths for m in re.findall(r"xref\(\"([\w-]+)\"", p.read_text())}
+
+    used = used_in(SOURCES)
     assert used and used <= set(labels), used - set(labels)
     in_supplement = {k for k, v in labels.items() if v["document"] == "supplement"}
-    assert used <= in_supplement, "the manuscript refers to its own labels with @, not xref()"
+    manuscript = [ROOT / "index.qmd", *(p for p in SOURCES[len(DOCUMENTS):] if not p.name.startswith("_supplement"))]
+    assert used_in(manuscript) <= in_supplement, "the manuscript refers to its own labels with @, not xref()"
+    for doc in DOCUMENTS:
+        assert all(labels[m]["document"] != doc.stem for m in used_in([doc])), f"{doc.name} names its own label with xref()"
     assert labels["tbl-s-codebook"]["text"].startswith("Supplementary Table ")
     assert labels["sec-bias"]["text"] == "Methods: Bias"
 
@@ -108,7 +128,7 @@ def test_the_project_has_none_of_the_known_quarto_pitfalls():
 
 
 def _copy_project(tmp_path: Path) -> Path:
-    for name in ("_quarto.yml", "index.qmd", "supplement.qmd", "summary.qmd", "authors.yml", "references.bib"):
+    for name in ("_quarto.yml", *(d.name for d in DOCUMENTS), "authors.yml", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "chapters", tmp_path / "chapters")
     shutil.copytree(ROOT / "csl", tmp_path / "csl")

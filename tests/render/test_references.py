@@ -44,7 +44,9 @@ def test_each_named_method_is_cited_where_it_is_named(method):
 
 
 def test_the_study_sources_are_cited_in_the_introduction():
-    intro = (ROOT / "chapters" / "_introduction.qmd").read_text(encoding="utf-8")
+    from perinatal_csc.render.qmd import expand_includes
+
+    intro = "\n".join(t for _, t in expand_includes(ROOT / "chapters" / "_introduction.qmd", ROOT, ROOT))
     for key in ("trevillion2019esmi", "howard2022esmi", "levertaylor2023"):
         assert f"@{key}" in intro and key in bib_keys()
 

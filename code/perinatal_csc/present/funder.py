@@ -18,7 +18,7 @@ from ..files import read_yaml
 from ..paths import PROJECT_ROOT
 from .fmt import any_hidden, fmt_count, fmt_num, hidden, p_text
 from .headline import findings_text
-from .plain import SUPPORT_LEVELS, involvement_kinds, most_unmet, natural_frequency
+from .plain import SUPPORT_LEVELS, involvement_kinds, most_unmet, natural_frequency, support_share
 from .prose import sourced
 
 Results = Mapping[str, pd.DataFrame]
@@ -210,12 +210,29 @@ def _series(items: list[str]) -> str:
 
 
 def summary_paragraph(results: Results) -> str:
-    """The executive summary's findings: the key findings as prose, then the factors linked with
+    """The executive summary's findings as prose, in its own words (the key findings list them one by one):
+    involvement and what it meant, the year after, needs and satisfaction, and the factors linked with
     involvement, named without numbers (the Findings give the odds ratios)."""
+    paras, held = [], False
+    episode = _headline_share(results, "csc_index", "families")
+    first = [f"During the mother's acute psychiatric care, children's social care was involved with {episode}."
+             if episode else ""]
+    share = support_share(results)
+    if share:
+        first.append(f"For {share} of the families with involvement whom we followed up, it meant an assessment, "
+                     "early help or support, not a Child Protection Plan or care away from the mother.")
+    paras.append(" ".join(x for x in first if x))
+    held = held or not episode
+    year = {m: _headline_share(results, m) for m in ("csc_1y", "cpp_1y", "not_in_care_1y")}
+    clauses = [f"{year['csc_1y']} had children's social care involvement" if year["csc_1y"] else "",
+               f"{year['cpp_1y']} had a baby with a Child Protection Plan" if year["cpp_1y"] else "",
+               f"{year['not_in_care_1y']} had a baby not living in the mother's care" if year["not_in_care_1y"] else ""]
+    shown = [c for c in clauses if c]
+    held = held or len(shown) < len(clauses)
+    if shown:
+        paras.append("Of the families followed up a year after discharge, " + _series(shown) + ".")
     found = {f.key: f.text for f in key_findings(results)}
-    paras = [" ".join(found[k] for k in ("episode", "meaning") if k in found),
-             " ".join(found[k] for k in ("one_year", "cpp", "care") if k in found),
-             " ".join(found[k] for k in ("needs", "satisfaction") if k in found)]
+    paras.append(" ".join(found[k] for k in ("needs", "satisfaction") if k in found))
     links = []
     for model, when in (("episode", "during the mother's care"), ("one_year", "a year after discharge")):
         names = _factor_names(results, model)
@@ -223,6 +240,8 @@ def summary_paragraph(results: Results) -> str:
             links.append(f"Involvement {when} was more likely with {_series(names)}.")
     if links:
         paras.append(" ".join(links) + " These are links, not causes.")
+    if held:
+        paras.append(f"Some numbers are not given here. {HELD_BACK}")
     return "\n\n".join(p for p in paras if p) + "\n"
 
 

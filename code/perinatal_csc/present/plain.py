@@ -307,7 +307,7 @@ def involvement_kinds(results: Mapping[str, pd.DataFrame]) -> dict[str, tuple[in
     return out
 
 
-def _support_share(results: Mapping[str, pd.DataFrame]) -> str | None:
+def support_share(results: Mapping[str, pd.DataFrame]) -> str | None:
     """The natural frequency of support (an assessment, early help or child in need) among the kinds of
     involvement during the episode; None when a count is hidden."""
     kinds = involvement_kinds(results)
@@ -320,7 +320,7 @@ def _support_share(results: Mapping[str, pd.DataFrame]) -> str | None:
 def _help_for_the_family(results: Mapping[str, pd.DataFrame]) -> list[str]:
     """What involvement meant, in plain words, when the released counts say it: for how many of the families
     it was help (a check, early help or support) rather than a Child Protection Plan or care away from the mother."""
-    share = _support_share(results)
+    share = support_share(results)
     if share is None:
         return []
     return ["Children's social care being involved does not always mean worry about the baby's safety. We "
@@ -360,7 +360,7 @@ def summary_numbers(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     most = most_unmet(results)
     if most:
         rows.append((most[1], "table3_needs", f"{most[0]} overall", "n, denominator"))
-    share = _support_share(results)
+    share = support_share(results)
     if share:
         rows.append((share, "table4_transitions", "csc_status_index " + ", ".join(INVOLVED_LEVELS), "denominator"))
     return pd.DataFrame(rows, columns=["text", "table", "row", "columns"])

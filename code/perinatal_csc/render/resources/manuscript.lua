@@ -325,12 +325,19 @@ local UNBROKEN_MARK = "// perinatal-csc: keep this table's float whole"
 -- same column widths, followed by ``after`` (the notes), so Typst moves them as one unbreakable row.
 local KEEP_ROWS = 3
 
-local function kept_together(rows, colspecs, ncols, after)
-  local inner = pandoc.Table({ long = {} }, colspecs, pandoc.TableHead(),
+local function kept_together(rows, tbl, after)
+  -- the inner table has an empty header row of zero height: a tagged table needs header cells (PDF/UA),
+  -- and the rows' own headings are the outer table's, which the page shows
+  local cells = pandoc.List()
+  for _ = 1, #tbl.colspecs do
+    cells:insert(pandoc.Cell({}, pandoc.AlignLeft, 1, 1, pandoc.Attr("", {}, { ["typst:inset"] = "0pt" })))
+  end
+  local inner = pandoc.Table({ long = {} }, tbl.colspecs, pandoc.TableHead({ pandoc.Row(cells) }),
     { { attr = pandoc.Attr(), body = rows, head = pandoc.List(), row_head_columns = 0 } }, pandoc.TableFoot(), pandoc.Attr())
-  local content = pandoc.Blocks({ pandoc.RawBlock("typst", "#set table(stroke: none)"), inner })
-  content:extend(after)
-  return pandoc.Row({ pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
+  local content = pandoc.Blocks({ pandoc.RawBlock("typst", "#set table(stroke: none)\n#set table.hline(stroke: none)\n" ..
+    "#show table.cell: set align(top)"), inner })
+  content:extend(after or {})
+  return pandoc.Row({ pandoc.Cell(content, pandoc.AlignLeft, 1, #tbl.colspecs,
     pandoc.Attr("", {}, { ["typst:inset"] = "0pt" })) })
 end
 
@@ -354,38 +361,34 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
   end
   local first = (id ~= "" and number) and 1 or 0
   local rows = tbl.bodies[#tbl.bodies].body
-  local merged_last = false
   if not unbroken and #tbl.bodies == 1 and #rows > KEEP_ROWS + 1 then
-    -- a table that breaks starts with at least KEEP_ROWS rows on its first page (never a caption, header
-    -- and one row at a page foot), and its last row stays with its notes (never a continuation of notes alone)
-    local head = pandoc.List()
-    for _ = 1, KEEP_ROWS do head:insert(rows:remove(1)) end
-    rows:insert(1, kept_together(head, tbl.colspecs, ncols, pandoc.Blocks({})))
-    merged_last = #notes > 0
+    -- a table that breaks starts with at least KEEP_ROWS rows on its first page: never a caption and
+    -- header with one row at a page foot
+    local first_rows = pandoc.List()
+    for _ = 1, KEEP_ROWS do first_rows:insert(rows:remove(1)) end
+    rows:insert(1, kept_together(first_rows, tbl))
   end
   local nbody = #body_rows(tbl)
   if #notes > 0 then
     local content = pandoc.Blocks({ pandoc.RawBlock("typst", "#set text(size: 7.5pt)\n#set par(justify: false, spacing: 0.5em)") })
     content:extend(notes)
-    if merged_last then
-      local last = rows:remove(#rows)
+    if not unbroken and #tbl.bodies == 1 and #rows > 1 then
+      -- the last row and the notes are one unbreakable row, so no page a table continues onto shows its
+      -- header and notes alone (Typst's footer does not prevent that)
       local after = pandoc.Blocks({ pandoc.RawBlock("typst", "#block(above: 0pt, below: 5pt, line(length: 100%, stroke: 0.6pt))") })
       after:extend(content)
-      rows:insert(kept_together(pandoc.List({ last }), tbl.colspecs, ncols, after))
-      nbody = nbody - 1
+      rows:insert(kept_together(pandoc.List({ rows:remove(#rows) }), tbl, after))
     else
       local cell = pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
-        pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 5pt, bottom: 0pt)" }))
+        pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 5pt, bottom: 0pt)", ["typst:stroke"] = "(top: 0.6pt)" }))
       rows:insert(pandoc.Row({ cell }))
     end
   end
-  local notes_y = merged_last and -1 or heads + nbody
   local rules = { "#[" }
   if under_quarto and id ~= "" and number then table.insert(rules, "#metadata(none) <" .. id .. "-start>") end
   local landscape = ncols >= WIDE_COLUMNS and not under_quarto   -- under Quarto: around its float instead
   if landscape then table.insert(rules, "#page(flipped: true)[") end
-  table.insert(rules, "#set table(stroke: (x, y) => if y == " .. first .. " { (top: 0.8pt) } else if y == " ..
-    notes_y .. " { (top: 0.6pt) })")
+  table.insert(rules, "#set table(stroke: (x, y) => if y == " .. first .. " { (top: 0.8pt) })")
   for y = first, heads - 1 do
     table.insert(rules, "#show table.cell.where(y: " .. y .. "): set align(bottom)")
   end
