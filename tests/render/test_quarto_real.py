@@ -170,7 +170,7 @@ def test_quarto_word_has_no_layout_tables_and_a_landscape_section(plain, doc):
         assert bad not in text
 
 
-@pytest.mark.parametrize("doc", ["index", "supplement", "summary"])
+@pytest.mark.parametrize("doc", ["index", "supplement", "summary", "report"])
 def test_quarto_html_is_one_file(plain, doc):
     html = (plain["root"] / "_output" / f"{doc}.html").read_text(encoding="utf-8")
     refs = re.findall(r"<(?:script|img|link)\b[^>]*\b(?:src|href)=[\"']([^\"'#]+)[\"']", html)
