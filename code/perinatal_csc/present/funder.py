@@ -1,7 +1,7 @@
 """The funder's final report (``report.qmd``): its computed sections as Markdown, from the released tables.
 
 Practitioners read the key findings first, so each finding is one short sentence with a natural frequency
-("about 1 in 3 families") and the count behind it ("99 of 278 families, 35.6%"). Every number passes
+and the count behind it ("about 1 in 3 families (99 of 278, 35.6%)"). Every number passes
 through :func:`~perinatal_csc.present.prose.sourced` with the released cells it shows, as the manuscript's
 prose does, so the same read-back checks it. A count that disclosure control hides is never stated, nor
 a natural frequency worked out from it: the sentence says that the number is held back.
@@ -27,6 +27,7 @@ STATUS_WORDS = {"assessment": "assessment or early help", "child_in_need": "chil
                 "child_protection_plan": "Child Protection Plan", "looked_after": "looked after or living away from the mother"}
 GLOSSARY = PROJECT_ROOT / "data" / "reporting" / "glossary.yml"
 HELD_BACK = "The number is held back to protect the privacy of the families who took part."
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -56,22 +57,16 @@ def _headline_share(results: Results, measure: str, noun: str = "") -> str | Non
                   ("n", "denominator", "percent"), noun)
 
 
-def _cap(text: str) -> str:
-    return text[0].upper() + text[1:]
-
-
 def support_meaning(results: Results) -> str | None:
     """What CSC involvement during the episode usually meant (``plain.involvement_kinds``): the share of
     families whose involvement was an assessment, early help or support as a child in need rather than a
     Child Protection Plan or care away from the mother, with the count of each kind. None when hidden."""
     kinds = involvement_kinds(results)
-    if kinds is None:
+    nf = support_share(results)
+    if kinds is None or nf is None:
         return None
     support = sum(n for lev, (n, _) in kinds.items() if lev in SUPPORT_LEVELS)
     involved = sum(n for n, _ in kinds.values())
-    nf = natural_frequency(support, involved)
-    if nf is None:
-        return None
     parts = [sourced(f"{STATUS_WORDS[lev]} {n}",
                      ("table4_transitions", {"variable": "csc_status_index", "level": lev, "group": grp}, "denominator"))
              for lev, (n, grp) in kinds.items()]
