@@ -355,7 +355,7 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
     local label = "#context { if here().page() > locate(<" .. start .. ">).page() [#emph[" .. KIND.tbl .. " " .. shown ..
       " (continued)]] }"
     local cell = pandoc.Cell({ pandoc.Plain({ pandoc.RawInline("typst", label) }) }, pandoc.AlignLeft, 1, ncols,
-      pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 0pt, bottom: 3pt)", ["typst:stroke"] = "none" }))
+      pandoc.Attr("", {}, { { "typst:inset", "(x: 0pt, top: 0pt, bottom: 3pt)" }, { "typst:stroke", "none" } }))
     tbl.head.rows:insert(1, pandoc.Row({ cell }))
     heads = heads + 1
   end
@@ -380,7 +380,7 @@ local function typst_table(tbl, id, cap_inlines, notes, number)
       rows:insert(kept_together(pandoc.List({ rows:remove(#rows) }), tbl, after))
     else
       local cell = pandoc.Cell(content, pandoc.AlignLeft, 1, ncols,
-        pandoc.Attr("", {}, { ["typst:inset"] = "(x: 0pt, top: 5pt, bottom: 0pt)", ["typst:stroke"] = "(top: 0.6pt)" }))
+        pandoc.Attr("", {}, { { "typst:inset", "(x: 0pt, top: 5pt, bottom: 0pt)" }, { "typst:stroke", "(top: 0.6pt)" } }))
       rows:insert(pandoc.Row({ cell }))
     end
   end
