@@ -18,7 +18,8 @@ from ..files import read_yaml
 from ..paths import PROJECT_ROOT
 from .fmt import any_hidden, fmt_count, fmt_num, hidden, p_text
 from .headline import findings_text
-from .plain import SUPPORT_LEVELS, involvement_kinds, most_unmet, natural_frequency, support_share
+from .plain import (DIFFERENCE_P, SUPPORT_LEVELS, involvement_kinds, most_unmet, natural_frequency, satisfaction,
+                    support_share)
 from .prose import sourced
 
 Results = Mapping[str, pd.DataFrame]
@@ -77,22 +78,19 @@ def support_meaning(results: Results) -> str | None:
 
 
 def _satisfaction(results: Results) -> str | None:
-    t = results.get("table3_needs")
-    if t is None or "variable" not in t:
+    found = satisfaction(results)
+    if found is None:
         return None
-    csq = t[(t["variable"] == "csq8_total") & (t["row_type"] == "summary")]
-    csq = csq.set_index(csq["group"].astype(str))
-    if not {"1", "0"} <= set(csq.index) or any_hidden(csq.at["1", "mean"], csq.at["0", "mean"], csq.at["1", "p"]):
-        return None
-    m1, m0, p = float(csq.at["1", "mean"]), float(csq.at["0", "mean"]), float(csq.at["1", "p"])
+    m1, m0, p = found
+    means = {"1": m1, "0": m0}
 
     def mean(g: str) -> str:
-        return sourced(fmt_num(csq.at[g, "mean"], 1),
+        return sourced(fmt_num(means[g], 1),
                        ("table3_needs", {"variable": "csq8_total", "group": g, "row_type": "summary"}, "mean"))
 
     scores = (f"average score {mean('1')} against {mean('0')} out of 32; "
               + sourced(p_text(p), ("table3_needs", {"variable": "csq8_total", "group": "overall", "row_type": "summary"}, "p")))
-    if p < 0.05:
+    if p < DIFFERENCE_P:
         how = "less" if m1 < m0 else "more"
         return (f"One month after discharge, mothers with children's social care involvement were {how} satisfied "
                 f"with their mental health care than other mothers ({scores}).")
@@ -262,7 +260,7 @@ def change_paragraph(results: Results) -> str:
     pairs = sourced(fmt_count(rows["n_pairs"].iloc[0]), ("table4_paired_tests", key, "n_pairs"))
     p = float(rows["p"].iloc[0])
     test = sourced(p_text(p), ("table4_paired_tests", key, "p"))
-    verdict = ("the share of families with involvement changed clearly" if p < 0.05 else
+    verdict = ("the share of families with involvement changed clearly" if p < DIFFERENCE_P else
                "involvement started for some families and ended for others, but the share of families with "
                "involvement did not change clearly")
     return (f"We could compare the two times for {pairs} families. Over the year, {verdict} ({test}). The figure "

@@ -251,6 +251,19 @@ def most_unmet(results: Mapping[str, pd.DataFrame]) -> tuple[str, str, str] | No
     return None if best is None else (best[1], best[2], PLAIN_AREAS[best[1]])
 
 
+def satisfaction(results: Mapping[str, pd.DataFrame]) -> tuple[float, float, float] | None:
+    """(mean CSQ-8 with CSC involvement, mean without, p of their test) from the released ``table3_needs``;
+    None when the rows are absent or any of the three is suppressed."""
+    t = results.get("table3_needs")
+    if t is None or "variable" not in t:
+        return None
+    csq = t[(t["variable"] == "csq8_total") & (t["row_type"] == "summary")]
+    csq = csq.set_index(csq["group"].astype(str))
+    if not {"1", "0"} <= set(csq.index) or any_hidden(csq.at["1", "mean"], csq.at["0", "mean"], csq.at["1", "p"]):
+        return None
+    return float(csq.at["1", "mean"]), float(csq.at["0", "mean"]), float(csq.at["1", "p"])
+
+
 def _needs_and_satisfaction(results: Mapping[str, pd.DataFrame]) -> list[str]:
     """Two findings on the study's first aim, in words: the need most often unmet a year later (a natural
     frequency), and whether mothers with children's social care involvement were less or more satisfied
@@ -260,18 +273,16 @@ def _needs_and_satisfaction(results: Mapping[str, pd.DataFrame]) -> list[str]:
     if most:
         out.append(f"A year after her care ended, {most[1]} of the mothers had a need for help with {most[2]} "
                    "that was not being met. This was the kind of need most often not met.")
-    t = results.get("table3_needs")
-    if t is not None and "variable" in t:
-        csq = t[(t["variable"] == "csq8_total") & (t["row_type"] == "summary")]
-        csq = csq.set_index(csq["group"].astype(str))
-        if {"1", "0"} <= set(csq.index) and not any_hidden(csq.at["1", "mean"], csq.at["0", "mean"], csq.at["1", "p"]):
-            if float(csq.at["1", "p"]) < DIFFERENCE_P:
-                how = "less" if float(csq.at["1", "mean"]) < float(csq.at["0", "mean"]) else "more"
-                out.append(f"Mothers whose family had children's social care involvement were {how} happy with "
-                           "their mental health care than other mothers.")
-            else:
-                out.append("We did not find a clear difference in how happy mothers were with their mental health "
-                           "care, whether or not children's social care was involved.")
+    csq = satisfaction(results)
+    if csq is not None:
+        with_csc, without, p = csq
+        if p < DIFFERENCE_P:
+            how = "less" if with_csc < without else "more"
+            out.append(f"Mothers whose family had children's social care involvement were {how} happy with "
+                       "their mental health care than other mothers.")
+        else:
+            out.append("We did not find a clear difference in how happy mothers were with their mental health "
+                       "care, whether or not children's social care was involved.")
     return [f"- {s}" for s in out] + ([""] if out else [])
 
 
