@@ -1,6 +1,7 @@
 """Descriptive tables and figures: cells are the tidy numbers, formatted by the stated rounding rules."""
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -81,6 +82,21 @@ def test_transition_note_reports_paired_tests(run):
     t = r["table4_paired_tests"].set_index("variable")
     assert "Stuart–Maxwell" in html and "Exact McNemar" in html
     assert f"p = {pdx.fmt_p(t.at['csc_status', 'p'])}" in html
+
+
+def test_table4_reconciles_looked_after_with_not_in_the_mothers_care(run):
+    """Table 4's last one-year column (CSC placements, status known at both timepoints) and the abstract's
+    infants not in the mother's care (any arrangement, followed up) are counted from the raw data here."""
+    df, r = run
+    both = df.csc_status_index.notna() & df.csc_status_1y.notna()
+    looked_after = int((df.loc[both, "csc_status_1y"] == "looked_after").sum())
+    followed = df.infant_not_in_care_1y.notna()
+    away = int((df.loc[followed, "infant_not_in_care_1y"] == 1).sum())
+    note = pdx.care_reconciliation_note(r)
+    assert f"(column total {looked_after})" in note and "only placements made by CSC" in note
+    assert f"by any arrangement, including with relatives by a family arrangement: {away} of the {int(followed.sum())}" in note
+    assert note in html.unescape(pdx.table4_transitions(r, is_synthetic=True).as_raw_html())
+    assert pdx.care_reconciliation_note({k: v for k, v in r.items() if k != "headline"}) == ""
 
 
 def test_prose_helpers(run):

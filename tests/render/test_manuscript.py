@@ -542,7 +542,8 @@ def test_each_count_has_one_definition_in_the_release_and_the_documents(manuscri
     """The abstract's counts are the flow's and the sub-group table's: the dyads analysed and with CSC
     involvement are the flow's, the dyads followed up at one year too, and the infants not in the mother's
     care (or with a Child Protection Plan) at one year are Table 9's sub-groups, in the release and in the
-    rendered abstract and Table 9 header; the sites the abstract names are the Methods' sites."""
+    rendered abstract and Table 9 header, and Table 4's note sets them beside its looked-after column; the
+    sites the abstract names are the Methods' sites."""
     read = {k: pd.read_csv(manuscript["csv"][k], dtype=str, keep_default_na=False) for k in ("headline", "flow", "table5_subgroups")}
     head = read["headline"].set_index("measure")["n"]
     flow = read["flow"].set_index(["stage", "group"])["n"]
@@ -558,6 +559,12 @@ def test_each_count_has_one_definition_in_the_release_and_the_documents(manuscri
     assert f"recruited from {head['sites']} NHS organisations" in manuscript["html_text"]
     assert f"Yes, N = {sub_n['infant_not_in_care_1y']}" in manuscript["html_text"]
     assert f"Yes, N = {sub_n['cpp_1y']}" in manuscript["html_text"]
+    t4 = pd.read_csv(manuscript["csv"]["table4_transitions"], dtype=str, keep_default_na=False)
+    placed = t4[t4["row_type"] == "total"].iloc[-1]
+    assert placed["group"] == "looked_after"
+    assert (f"(column total {placed['n']}) counts only placements made by CSC" in manuscript["html_text"]
+            and f"by a family arrangement: {head['not_in_care_1y']} of the {head['followed_1y']} dyads followed up"
+            in manuscript["html_text"]), "Table 4 does not reconcile its looked-after column with the abstract"
 
 
 @slow

@@ -478,8 +478,26 @@ def table4_transitions(results: Results, *, is_synthetic: bool) -> GT:
     notes += [_paired_note(r) for _, r in tests[tests["variable"].isin(["csc_status", "csc_any"])].iterrows()]
     notes.append(f"Dyads followed up at one year with CSC status known at both timepoints: N = {fmt_count(t['n_pairs'].iloc[0])}. "
                  "Cells: n (% of the row).")
+    notes += [n for n in [care_reconciliation_note(results)] if n]
     notes += suppression_notes(t, tests)
     return style_table(gt, is_synthetic=is_synthetic, footnotes=notes)
+
+
+def care_reconciliation_note(results: Results) -> str:
+    """Why Table 4's last one-year column and the abstract's 'not living in the mother's care' differ: the
+    CSC category counts placements made by CSC among dyads with status known at both timepoints, the
+    headline any arrangement among dyads followed up. Empty when the run has no such headline."""
+    head = results.get("headline")
+    if head is None or "not_in_care_1y" not in set(head["measure"]):
+        return ""
+    t = results["table4_transitions"]
+    last = t[t["row_type"] == "total"].iloc[-1]
+    h = head.set_index("measure").loc["not_in_care_1y"]
+    return (f"{short_column_label(last['group_label'])} at one year (column total {fmt_count(last['n'])}) counts only placements made "
+            "by CSC, among dyads with CSC status known at both timepoints. The abstract and the sub-group table "
+            "count infants not living in the mother's care at one year by any arrangement, including with "
+            f"relatives by a family arrangement: {fmt_count(h['n'])} of the {fmt_count(h['denominator'])} dyads "
+            "followed up.")
 
 
 def table4_needs(results: Results, *, is_synthetic: bool) -> GT:
