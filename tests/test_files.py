@@ -28,3 +28,21 @@ def test_empty_file_reads_as_empty_mapping(tmp_path):
     p = tmp_path / "empty.yml"
     p.write_text("")
     assert read_yaml(p, "thing") == {}
+
+
+@pytest.mark.parametrize("value", ["42", 0, -3, 4.5, True])
+def test_study_organisations_must_be_a_whole_number(tmp_path, value):
+    p = tmp_path / "project.yml"
+    p.write_text(f"study:\n  organisations: {value!r}\n" if isinstance(value, str) else
+                 f"study:\n  organisations: {str(value).lower()}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="study.organisations must be a whole number") as e:
+        load_config(p)
+    assert str(p) in str(e.value)
+
+
+def test_study_organisations_is_read_and_may_be_left_out(tmp_path):
+    p = tmp_path / "project.yml"
+    p.write_text("study:\n  organisations: 42\n", encoding="utf-8")
+    assert load_config(p).organisations == 42
+    p.write_text("data:\n  source: synthetic\n", encoding="utf-8")
+    assert load_config(p).organisations is None

@@ -36,6 +36,11 @@ class Config:
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def organisations(self) -> int | None:
+        """NHS organisations that took part in the parent study (``study.organisations``), or None."""
+        return (self.raw.get("study") or {}).get("organisations")
+
+    @property
     def is_synthetic(self) -> bool:
         return self.source == "synthetic"
 
@@ -96,6 +101,11 @@ def load_config(path: str | Path | None = None, *, data: str | Path | None = Non
                               "data.real.mapping is set (or pass --data PATH)")
         if data_path is None:
             data_path = mapping_path
+    organisations = (raw.get("study") or {}).get("organisations")
+    if organisations is not None and (isinstance(organisations, bool) or not isinstance(organisations, int)
+                                      or organisations < 1):
+        raise ConfigError(f"{cfg_path}: study.organisations must be a whole number of at least 1, "
+                          f"not {organisations!r}")
     return Config(
         root=root, source=src, data_path=data_path, mapping_path=mapping_path,
         synthetic_n=int(synth.get("n", 278)), synthetic_seed=int(synth.get("seed", 2023)),

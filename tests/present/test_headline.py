@@ -49,6 +49,9 @@ def test_headline_formats_the_result_table_only():
     assert h.csc_index_text == "70 (35.7%)"          # of 196 with status known, not of 200
     assert h.followed_1y_text == "150 (75.0%)"
     assert h.csc_1y_text == "45 (30.4%)" and h.not_in_care_1y_text == "12 (8.0%)" and h.cpp_1y_text == "9 (6.0%)"
+    assert h.sites_text == "30"
+    took_part = table.assign(denominator=pd.array([pd.NA, 32, 196, 200, 148, 150, 149], dtype="Int64"))
+    assert headline({"headline": took_part}).sites_text == "30 of the 32"
 
 
 def test_the_results_sentence_chooses_its_terms_by_rule(models):

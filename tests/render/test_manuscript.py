@@ -555,8 +555,9 @@ def test_each_count_has_one_definition_in_the_release_and_the_documents(manuscri
     assert head["not_in_care_1y"] == sub_n["infant_not_in_care_1y"] and head["cpp_1y"] == sub_n["cpp_1y"]
     abstract = norm(re.sub(r"<[^>]+>", " ", section_html(manuscript["html"], "sec-abstract", "sec-strengths")))
     assert f"{head['not_in_care_1y']} (" in abstract and f"{head['cpp_1y']} (" in abstract
-    assert f"Setting. {head['sites']} NHS organisations" in abstract
-    assert f"recruited from {head['sites']} NHS organisations" in manuscript["html_text"]
+    sites = f"{head['sites']} of the {den} " if (den := read["headline"].set_index("measure").at["sites", "denominator"]) else f"{head['sites']} "
+    assert f"Setting. {sites}NHS organisations" in abstract
+    assert f"recruited from {sites}NHS organisations" in manuscript["html_text"]
     assert f"Yes, N = {sub_n['infant_not_in_care_1y']}" in manuscript["html_text"]
     assert f"Yes, N = {sub_n['cpp_1y']}" in manuscript["html_text"]
     t4 = pd.read_csv(manuscript["csv"]["table4_transitions"], dtype=str, keep_default_na=False)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from perinatal_csc.data.codebook import load_codebook
+from perinatal_csc.errors import UserError
 from perinatal_csc.stats.flow import participant_flow
 
 CB = load_codebook()
@@ -80,6 +81,11 @@ def test_headline_counts_against_pandas(frame):
         assert h.at[measure, "denominator"] == len(known), measure
         assert h.at[measure, "percent"] == pytest.approx(100 * (known == 1).mean())
     assert (h.at["csc_1y", "n"], h.at["csc_1y", "denominator"]) == (2, 4)     # rows 0, 3, 4, 6 known
+    assert pd.isna(h.at["sites", "denominator"])
+    took_part = headline_counts(df, organisations=5).set_index("measure")
+    assert (took_part.at["sites", "n"], took_part.at["sites", "denominator"]) == (3, 5)
+    with pytest.raises(UserError, match="column site: the data hold 3 NHS organisations but study.organisations"):
+        headline_counts(df, organisations=2)
 
 
 @pytest.mark.parametrize("flag", ["followed_up_1m", "followed_up_1y"])

@@ -22,7 +22,7 @@ PATTERNS = {
     "N = n": re.compile(r"(?<![\w])[Nn]\s*=\s*(\d+)(?![\d.])"),
     # not a journal issue such as "Biometrika. 1951;38(1/2)": a fraction right after a volume number
     "n/N": re.compile(r"(?<![\w./^])(?<!\d\()(\d+)\s*/\s*(\d+)(?![\d./^])"),
-    "n of N": re.compile(r"(?<![\w.,])(\d+) of (?:the )?(\d+)(?![\d.])(?!\s+(?:organisations|sites|domains|items|scales))"),
+    "n of N": re.compile(r"(?<![\w.,])(\d+) of (?:the )?(\d+)(?![\d.])(?!\s+(?:NHS\s+)?(?:organisations|sites|domains|items|scales))"),
     "n people": re.compile(r"(?<![\w.,])(\d+)\s+(?:[A-Za-z\u2013-]+\s+){0,2}?(?:dyads|mothers|infants|families|women|babies)\b",
                            re.IGNORECASE),
 }

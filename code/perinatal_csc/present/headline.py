@@ -23,6 +23,7 @@ class Headline:
 
     n: Count
     n_sites: Count
+    n_sites_of: Count | None
     csc_index: Count
     csc_index_of: Count
     followed_1y: Count
@@ -43,7 +44,13 @@ class Headline:
 
     @property
     def sites_text(self) -> str:
-        return sourced(fmt_count(self.n_sites), ("headline", {"measure": "sites"}, "n"))
+        """"41 of the 42" (organisations contributing dyads of those in the study), or "41" when the
+        configuration does not say how many took part."""
+        cell = ("headline", {"measure": "sites"}, "n")
+        if self.n_sites_of is None:
+            return sourced(fmt_count(self.n_sites), cell)
+        return sourced(f"{fmt_count(self.n_sites)} of the {fmt_count(self.n_sites_of)}", cell,
+                       ("headline", {"measure": "sites"}, "denominator"))
 
     @property
     def csc_index_text(self) -> str:
@@ -78,7 +85,10 @@ def headline(results: Mapping[str, pd.DataFrame]) -> Headline:
         d = t.at[measure, "denominator"]
         return MARKER if d == MARKER else 0 if pd.isna(d) else int(d)
 
-    return Headline(n=n("dyads"), n_sites=n("sites"), csc_index=n("csc_index"), csc_index_of=of("csc_index"),
+    sites_of = t.at["sites", "denominator"]
+
+    return Headline(n=n("dyads"), n_sites=n("sites"), n_sites_of=None if pd.isna(sites_of) else of("sites"),
+                    csc_index=n("csc_index"), csc_index_of=of("csc_index"),
                     followed_1y=n("followed_1y"), csc_1y=n("csc_1y"), csc_1y_of=of("csc_1y"),
                     not_in_care_1y=n("not_in_care_1y"), not_in_care_1y_of=of("not_in_care_1y"),
                     cpp_1y=n("cpp_1y"), cpp_1y_of=of("cpp_1y"))

@@ -606,5 +606,5 @@ def results(cohort: pd.DataFrame, config: Config, codebook: Codebook | None = No
         "table4_needs_change": change,
         "table5_subgroups": table5_subgroups(cohort, cb, combined=subgroups),
         "flow": participant_flow(cohort if parent is None else parent),
-        "headline": headline_counts(cohort, parent),
+        "headline": headline_counts(cohort, parent, config.organisations),
     }

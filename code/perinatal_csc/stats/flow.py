@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.load import analysed
+from ..errors import UserError
 
 FLOW_COLUMNS = ["stage", "stage_label", "parent", "group", "group_label", "n", "excluded", "reason", "parent_n", "percent"]
 
@@ -76,21 +77,29 @@ def _yes_among(cohort: pd.DataFrame, name: str, population: np.ndarray) -> tuple
     return int(((col == 1).fillna(False).to_numpy(dtype=bool) & known).sum()), int(known.sum())
 
 
-def headline_counts(cohort: pd.DataFrame, parent: pd.DataFrame | None = None) -> pd.DataFrame:
+def headline_counts(cohort: pd.DataFrame, parent: pd.DataFrame | None = None,
+                    organisations: int | None = None) -> pd.DataFrame:
     """The counts the abstract and the plain-English summary quote, one row per measure, of the analysed
-    ``cohort``; ``parent``: the parent cohort it comes from (the cohort itself when not given).
+    ``cohort``; ``parent``: the parent cohort it comes from (the cohort itself when not given);
+    ``organisations``: the NHS organisations that took part in the study, the denominator of those
+    that contributed dyads (the data cannot hold one that contributed none).
 
     Percentages are of ``denominator``: the dyads in ``population`` with the measure known (for
-    the cohorts and the number of organisations there is no denominator)."""
+    the cohorts there is no denominator)."""
     n_all = len(cohort)
     n_parent = n_all if parent is None else len(parent)
     everyone = np.ones(n_all, dtype=bool)
     followed = _flag(cohort, "followed_up_1y")
     csc_index, analysed = _yes_among(cohort, "csc_any_index", everyone)
+    sites = int(cohort["site"].nunique()) if "site" in cohort else 0
+    if organisations is not None and sites > organisations:
+        raise UserError(f"column site: the data hold {sites} NHS organisations but study.organisations in the "
+                        f"configuration says {organisations} took part")
     rows = [
         ("parent", "Dyads in the parent cohort", "parent cohort", n_parent, pd.NA),
         ("dyads", "Dyads analysed", "cohort", n_all, pd.NA),
-        ("sites", "NHS organisations", "cohort", int(cohort["site"].nunique()) if "site" in cohort else 0, pd.NA),
+        ("sites", "NHS organisations contributing dyads", "cohort", sites,
+         pd.NA if organisations is None else organisations),
         ("csc_index", "CSC involvement during the acute episode", "cohort", csc_index, analysed),
         ("followed_1y", "Followed up at one year", "cohort", int(followed.sum()), n_all),
         ("csc_1y", "CSC involvement at one year", "followed up at one year", *_yes_among(cohort, "csc_any_1y", followed)),
