@@ -128,6 +128,72 @@ def test_no_strobe_item_points_at_a_place_without_it(default_render):
     assert key_results and _placeholder_free_words(key_results[0]) < 12      # the check sees a placeholder
 
 
+#: What the places an item points to must hold, item by item: the item's subject, not just any text.
+#: An item whose remaining part is the authors' (``authors:``) is checked only for what the data give.
+STROBE_CONTENT = {
+    "5": r"one month and one year after\s+discharge",
+    "6a": r"eligible",
+    "12c": r"missing",
+    "12d": r"(?s)follow-up.*weight",
+    "13a": r"(?s)parent cohort.*analysed.*followed up at one year",
+    "13b": r"lost to follow-up|not followed up|not known",
+    "13c": r"[Pp]articipant flow",
+    "14b": r"[Mm]issing|[Nn]ot known",
+    "14c": r"(?s)follow-up time.*followed up at one month.*at one year",
+    "15": r"\d+ \(\d+\.\d%\)",
+    "16a": r"(?s)OR \d+\.\d\d, \d+\.\d\d to \d+\.\d\d.*adjusted",
+    "16b": r"quintiles|categor",
+    "22": r"[Ff]und",
+}
+DATES = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def strobe_content_problems(pages, checklist) -> list[str]:
+    """Items whose places lack their subject (``STROBE_CONTENT``), and a dates item (5) whose places hold no
+    year while the checklist does not list the dates as the authors' to add."""
+    problems = []
+    for item in checklist.items:
+        text = " ".join(" ".join(el.text_content().split()) for label in item.where for page in pages
+                        for el in page.xpath(f"//*[@id='{label}']"))
+        want = STROBE_CONTENT.get(item.item)
+        if want and not re.search(want, text):
+            problems.append(f"{item.item}: {', '.join(item.where)} lacks {want!r}")
+        if item.item == "5" and not DATES.search(text) and "periods" not in item.authors:
+            problems.append("5: no dates, and the dates are not listed for the authors")
+    return problems
+
+
+def test_each_strobe_item_points_at_a_place_that_holds_its_subject(default_render):
+    from lxml import html as lhtml
+
+    from perinatal_csc.present.strobe import load_checklist
+
+    pages = [lhtml.fromstring(p.read_text(encoding="utf-8")) for p in default_render["paths"]
+             if p.suffix == ".html" and p.stem in ("index", "supplement")]
+    checklist = load_checklist()
+    assert set(STROBE_CONTENT) <= {it.item for it in checklist.items}
+    assert not strobe_content_problems(pages, checklist)
+
+
+def test_the_strobe_subject_check_fails_on_a_place_without_it():
+    from dataclasses import replace
+
+    from lxml import html as lhtml
+
+    from perinatal_csc.present.strobe import load_checklist
+
+    checklist = load_checklist()
+    page = lhtml.fromstring('<html><body><section id="sec-participants-results"><p>At one year 208 (74.8%) were '
+                            'followed up.</p></section><section id="sec-setting"><p>Data were collected one month '
+                            'and one year after discharge.</p></section></body></html>')
+    items = [it for it in checklist.items if it.item in ("14c", "5")]
+    found = strobe_content_problems([page], replace(checklist, items=tuple(items)))
+    assert found == ["14c: sec-participants-results lacks " + repr(STROBE_CONTENT["14c"])]
+    no_authors = tuple(replace(it, authors="") for it in items)
+    assert "5: no dates, and the dates are not listed for the authors" in strobe_content_problems(
+        [page], replace(checklist, items=no_authors))
+
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
