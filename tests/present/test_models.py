@@ -129,6 +129,27 @@ def test_forest_plot_is_log_scaled_with_reference_line_and_data_driven_alt_text(
     plt.close(fig)
 
 
+def test_a_long_term_label_wraps_and_leaves_the_forest_plot_its_width(res):
+    import matplotlib.pyplot as plt
+
+    long = "Primary diagnosis of a kind whose name runs to well over eighty characters in all"
+    t = res["models_episode"]
+    shown = t[(t.type == "Adjusted") & ~t.reference].index[0]
+    relabelled = t.assign(label=t.label.where(t.index != shown, long), level_label=t.level_label.where(t.index != shown, ""))
+    if "short_label" in t:
+        relabelled["short_label"] = t.short_label.where(t.index != shown, "")
+    fig = pm.forest_plot({**res, "models_episode": relabelled}, is_synthetic=True)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = [lab.get_text() for lab in ax.get_yticklabels()]
+    assert any(lab.replace("\n", " ").startswith(long) for lab in ticks)
+    assert max(len(line) for lab in ticks for line in lab.split("\n")) <= pm.FOREST_LABEL_WIDTH
+    assert ax.get_position().width >= 0.45, "the labels squeeze the plot"
+    shown_ticks = [float(v) for v in ax.get_xticks()]
+    assert 1.0 in shown_ticks and len(shown_ticks) >= 3
+    plt.close(fig)
+
+
 def test_the_large_cohort_options_are_stated_only_when_a_model_used_them():
     import pandas as pd
 

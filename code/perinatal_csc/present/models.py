@@ -6,6 +6,8 @@ events per variable to 1; C-statistic to 2.
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from great_tables import GT
@@ -359,6 +361,11 @@ def forest_alt_text(results: dict[str, pd.DataFrame]) -> str:
             + (" Odds ratios withheld under disclosure control are not plotted." if withheld else ""))
 
 
+#: Term labels wrap at this many characters, so that a long one cannot squeeze the plot to a strip.
+FOREST_LABEL_WIDTH = 34
+FOREST_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+
+
 def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
     """Adjusted odds ratios of both models on a log scale; colour and marker shape distinguish the models."""
     setup_matplotlib()
@@ -367,8 +374,10 @@ def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
     f = _forest_rows(results)
     titles = results["models_summary"].set_index("model").title
     labels = list(dict.fromkeys(f.text))
+    shown = [textwrap.fill(t, FOREST_LABEL_WIDTH, break_on_hyphens=False) for t in labels]
     models_ = list(dict.fromkeys(f.model))
-    fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(labels) + 1.4))
+    lines = sum(max(1, t.count("\n") + 1) for t in shown)
+    fig, ax = plt.subplots(figsize=(6.5, 0.24 * lines + 0.1 * len(labels) + 1.6))
     offset = np.linspace(-0.18, 0.18, len(models_)) if len(models_) > 1 else [0.0]
     for i, model in enumerate(models_):
         g = f[f.model == model]
@@ -378,14 +387,18 @@ def forest_plot(results: dict[str, pd.DataFrame], *, is_synthetic: bool):
     ax.axvline(1.0, color="0.3", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
     from matplotlib.ticker import FuncFormatter
+    low, high = float(f.ci_low.min()), float(f.ci_high.max())
+    ax.set_xticks([t for t in FOREST_TICKS if low / 1.5 <= t <= high * 1.5] or [1.0])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), shown)
     ax.invert_yaxis()
     ax.set_xlabel(f"Adjusted odds ratio ({level_text(results)} CI, log scale)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / max(len(labels), 1)), ncol=1, frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=1, frameon=False)
     if is_synthetic:
         ax.set_title("SYNTHETIC data: illustrative only", fontsize=8, loc="left")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, (0.25 * len(models_) + 0.1) / fig.get_figheight(), 1, 1))
     return fig
 
 
