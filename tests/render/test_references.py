@@ -129,3 +129,19 @@ def test_every_reference_has_the_fields_its_type_needs_and_bodies_are_braced():
 ])
 def test_the_reference_check_finds_a_missing_field_and_a_split_body(entry, problem):
     assert any(problem in p for p in reference_problems(entry))
+
+
+def test_the_style_gives_a_doi_and_a_paper_number_where_volume_and_pages_are_missing(tmp_path):
+    """An online-first article is found by its DOI and a conference paper by its number, not by '2022;'."""
+    import pypandoc
+
+    (tmp_path / "refs.bib").write_text(
+        "@article{a, author = {Lee, Ann}, title = {Online first}, journal = {Journal of Tests}, year = {2022},\n"
+        "  doi = {10.1000/xyz.1}}\n"
+        "@inproceedings{b, author = {Roe, Bo}, title = {A paper}, booktitle = {Proceedings of a Forum 2012},\n"
+        "  year = {2012}, number = {335-2012}}\n", encoding="utf-8")
+    (tmp_path / "in.md").write_text(f"---\nbibliography: {tmp_path / 'refs.bib'}\ncsl: {ROOT / 'csl' / 'vancouver.csl'}\n"
+                                    "---\nText [@a; @b].\n", encoding="utf-8")
+    out = " ".join(pypandoc.convert_file(str(tmp_path / "in.md"), "plain", extra_args=["--citeproc"]).split())
+    assert "Journal of Tests. 2022. doi:10.1000/xyz.1" in out and "2022;" not in out
+    assert "In: Proceedings of a forum 2012. 2012. Paper 335-2012." in out
