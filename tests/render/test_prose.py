@@ -77,6 +77,25 @@ def test_rendered_documents_have_no_software_vocabulary(document):
     assert not found, "\n".join(found[:15])
 
 
+#: An author–year citation in brackets, e.g. "(Li, Raghunathan and Rubin 1991)" or "(Yang et al., 2012)":
+#: the documents cite by number.
+AUTHOR_YEAR = re.compile(r"\([A-Z][\w'-]+(?: et al\.?|(?:, [A-Z][\w'-]+)* (?:and|&) [A-Z][\w'-]+)?,? (?:19|20)\d\d[a-z]?\)")
+
+
+@pytest.mark.parametrize("text, found", [
+    ("pooled over imputations (Li, Raghunathan and Rubin 1991), F reference", True),
+    ("as described (Yang et al., 2012).", True), ("as described (Firth 1993).", True),
+    ("as described (22,23) in 2012 (IMD in England, WIMD in Wales).", False),
+])
+def test_the_author_year_check(text, found):
+    assert bool(AUTHOR_YEAR.search(text)) is found
+
+
+def test_the_documents_cite_by_number_only(document):
+    for text in (before_references(html_prose(document[".html"])), before_references(docx_prose(document[".docx"]))):
+        assert not AUTHOR_YEAR.findall(text)
+
+
 def test_word_names_a_font_every_reviewer_has_and_no_placeholder_author(document):
     import zipfile
 

@@ -40,7 +40,7 @@ MI = "Multiple imputation"
 IPW = "Inverse probability of follow-up weights"
 CLUSTER = "Cluster-robust by NHS organisation"
 GLOBAL_WALD = "Wald test with that analysis's sandwich variance"
-GLOBAL_D1 = "D1 Wald statistic pooled over imputations (Li, Raghunathan and Rubin 1991), F reference distribution"
+GLOBAL_D1 = "D1 Wald statistic pooled over imputations, F reference distribution"
 
 
 @dataclass(frozen=True)
