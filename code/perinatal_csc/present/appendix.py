@@ -27,7 +27,7 @@ def codebook_table(codebook: Codebook) -> GT:
 
 DISCLOSURE_COLUMNS = {"output": "Released output", "suppressed": "Suppressed", "summary": "Summary", "test": "Test",
                       "model_estimate": "Model", "model_link": "Linked", "q_adjusted": "q adjusted",
-                      "coarsened": "Quartiles", "rounded": "Rounded", "rules_applied": "Rules applied"}
+                      "coarsened": "Quartiles", "rounded": "Rounded"}
 
 
 #: What each released output holds, for readers (the output request names the files).
@@ -53,7 +53,8 @@ def output_name(output: str) -> str:
 
 def disclosure_table(results, *, is_synthetic: bool) -> GT:
     """The output request as a table: per released output, how many values each disclosure rule
-    changed (never the values), from the release's ``disclosure_summary`` table."""
+    changed (never the values), from the release's ``disclosure_summary`` table. Its column of the rules'
+    wording is left out: the notes define each count's rule once, instead of once per row."""
     t = results["disclosure_summary"]
     frame = t[list(DISCLOSURE_COLUMNS)].astype({k: str for k in DISCLOSURE_COLUMNS})
     frame["output"] = frame["output"].map(output_name)
