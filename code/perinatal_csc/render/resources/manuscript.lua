@@ -88,7 +88,8 @@ local NBSP = "\u{00A0}"
 -- caption and notes included; a longer one breaks across pages under its repeated header.
 local UNBROKEN_LINES = 34          -- portrait: about 0.6 of the text height in single-line rows
 local UNBROKEN_LINES_LANDSCAPE = 20
-local NUMBER_CHARS = 12  -- a right-aligned or centred value up to this long is kept on one line
+local NUMBER_CHARS = 20  -- a right-aligned or centred value up to this long ("5.38 (2.53 to 12.15)") is kept on one line
+local NUMBER_WIDTH = 0.85  -- digits, brackets and stops are narrower than the average character of text
 
 local function has_class(attr, cls)
   for _, c in ipairs(attr.classes) do
@@ -236,7 +237,7 @@ local function shape_table(tbl)
       local a = gt_align(cell.attr)
       if a then votes[p.col][a] = (votes[p.col][a] or 0) + 1 end
       indent(cell, gt_indent(cell.attr))
-      local whole = a and a ~= pandoc.AlignLeft and text_len(cell) <= NUMBER_CHARS and text_len(cell)
+      local whole = a and a ~= pandoc.AlignLeft and text_len(cell) <= NUMBER_CHARS and NUMBER_WIDTH * text_len(cell)
       least[p.col] = math.max(least[p.col], whole or longest_word(cell))
       want[p.col] = math.max(want[p.col], math.min(text_len(cell), WIDTH_CAP))
     end
