@@ -169,13 +169,26 @@ end
 -- Column alignments, widths and cell emphasis of a table read from great-tables HTML.
 -- Shares of the text width: each column gets room for its longest word (so no word is broken) and
 -- the rest goes by text length, as a browser's automatic table layout does.
-local function column_shares(least, want, line_chars)
+local function column_shares(least, want, line_chars, hard)
   local LINE_CHARS = line_chars
   local n, share = #want, {}
-  local sum_least, sum_want = 0, 0
-  for c = 1, n do sum_least, sum_want = sum_least + least[c], sum_want + want[c] end
+  local sum_least, sum_want, sum_hard = 0, 0, 0
+  hard = hard or {}
+  for c = 1, n do
+    hard[c] = math.min(hard[c] or 0, least[c])
+    sum_least, sum_want, sum_hard = sum_least + least[c], sum_want + want[c], sum_hard + hard[c]
+  end
   if sum_least >= LINE_CHARS then
-    for c = 1, n do share[c] = least[c] / sum_least end
+    -- too narrow for every cell's longest word: the header words (hard) stay whole, the rest is shared
+    -- in proportion to what each column's body needs beyond them
+    local spare, extra = math.max(LINE_CHARS - sum_hard, 0), sum_least - sum_hard
+    for c = 1, n do
+      if sum_hard < LINE_CHARS and extra > 0 then
+        share[c] = (hard[c] + spare * (least[c] - hard[c]) / extra) / LINE_CHARS
+      else
+        share[c] = least[c] / sum_least
+      end
+    end
     return share
   end
   local fixed = {}
@@ -242,20 +255,24 @@ local function shape_table(tbl)
       want[p.col] = math.max(want[p.col], math.min(text_len(cell), WIDTH_CAP))
     end
   end
+  local hard = {}
+  for c = 1, ncols do hard[c] = WIDTH_MIN end
   for _, p in ipairs(place(tbl.head.rows, ncols)) do
     keep_n_together(p.cell)
     bold(p.cell)
     if p.cell.col_span == 1 then
       least[p.col] = math.max(least[p.col], BOLD * longest_word(p.cell))
+      hard[p.col] = math.max(hard[p.col], BOLD * longest_word(p.cell))
     else
       p.cell.alignment = pandoc.AlignCenter
     end
   end
   for c = 1, ncols do
     least[c] = least[c] + WIDTH_PAD
+    hard[c] = hard[c] + WIDTH_PAD
     want[c] = math.max(want[c] + WIDTH_PAD, least[c])
   end
-  local share = column_shares(least, want, line_chars)
+  local share = column_shares(least, want, line_chars, hard)
   for c = 1, ncols do
     local best, n = pandoc.AlignLeft, -1
     if c > 1 then
