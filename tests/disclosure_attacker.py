@@ -150,8 +150,8 @@ def union_systems(systems, unions, union_code="1", member_code="2"):
         yield union, values, published, relations, labels
 
 
-def bounds_or_none(values, published, relations, cell, *, rounding=0, threshold=0, exact=()):
-    """``bounds`` with cells in ``exact`` known exactly even under rounding; None when nothing fits."""
+def _program(values, published, relations, *, rounding=0, threshold=0, exact=()):
+    """The attacker's integer program: (constraints, bounds) over one unknown per cell."""
     n = len(values)
     lo, hi = np.zeros(n), np.full(n, float(sum(abs(v) for v in values) + 1))
     for i, shown in enumerate(published):
@@ -177,15 +177,62 @@ def bounds_or_none(values, published, relations, cell, *, rounding=0, threshold=
             b[k, list(smaller)] += 1
             b[k, list(larger)] -= 1
         cons.append(LinearConstraint(b, -np.inf, 0))
-    out = []
+    return cons, Bounds(lo, hi)
+
+
+def _table(program, objective):
+    """A table that fits everything published and is extreme in ``objective``; None when none fits."""
+    cons, box = program
+    r = milp(objective, constraints=cons, integrality=np.ones(len(objective)), bounds=box)
+    return np.round(r.x).astype(int) if r.success else None
+
+
+def _extremes(program, n, cell):
+    """(min, max) of ``cell`` over the program, with the two tables that reach them."""
+    tables = []
     for sign in (1, -1):
         c = np.zeros(n)
         c[cell] = sign
-        r = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(lo, hi))
-        if not r.success:
+        table = _table(program, c)
+        if table is None:
             return None
-        out.append(round(sign * r.fun))
-    return out[0], out[1]
+        tables.append(table)
+    return (int(tables[0][cell]), int(tables[1][cell])), tables
+
+
+def bounds_or_none(values, published, relations, cell, *, rounding=0, threshold=0, exact=()):
+    """``bounds`` with cells in ``exact`` known exactly even under rounding; None when nothing fits."""
+    program = _program(values, published, relations, rounding=rounding, threshold=threshold, exact=exact)
+    found = _extremes(program, len(values), cell)
+    return None if found is None else found[0]
+
+
+def ranges_passing(values, published, relations, cells, passes, *, rounding=0, threshold=0):
+    """For each cell of ``cells``: (lo, hi, exact). A range the attacker's tables already show passes
+    ``passes`` is returned as shown (exact False): the true range holds it, and ``passes`` must be a rule
+    that any wider range also passes. Any other cell's range is the exact minimum and maximum, so a failing
+    cell is always reported with its true range. Tables found on the way (first the ones that make all of
+    ``cells`` as small and as large as they can be together) are the witnesses; this spares most of the
+    two integer programs per cell that ``bounds`` solves."""
+    n = len(values)
+    program = _program(values, published, relations, rounding=rounding, threshold=threshold)
+    seen = []
+    for sign in (1, -1):
+        c = np.zeros(n)
+        c[list(cells)] = sign
+        table = _table(program, c)
+        assert table is not None, "no table fits the published cells"
+        seen.append(table)
+    out = {}
+    for cell in cells:
+        lo, hi = min(int(t[cell]) for t in seen), max(int(t[cell]) for t in seen)
+        if passes(lo, hi):
+            out[cell] = (lo, hi, False)
+            continue
+        (lo, hi), tables = _extremes(program, n, cell)
+        seen += tables
+        out[cell] = (lo, hi, True)
+    return out
 
 
 def wald_or(a, b, c, d, z=1.959963984540054):

@@ -1,8 +1,10 @@
 """Cell suppression on hand-made grids, judged by an independent integer-programming attacker."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from perinatal_csc.disclose.cells import Grid, protect, rounded
+from perinatal_csc.disclose.cells import Grid, protect, rounded, unprotected
 from perinatal_csc.disclose.policy import PRESETS
 
 from disclosure_attacker import bounds, safe
@@ -124,3 +126,26 @@ def test_a_row_counting_any_of_several_domains_is_part_of_the_attack():
     shown = [None if h else v for v, h in zip(g.values, out.hidden)]
     for i in np.flatnonzero(out.primary):
         assert safe(*bounds(g.values, shown, relations, i), policy.threshold)
+
+
+@settings(derandomize=True, deadline=None, max_examples=40)
+@given(cells=st.lists(st.lists(st.integers(0, 14), min_size=2, max_size=2), min_size=2, max_size=4),
+       seed=st.integers(0, 2**16), preset=st.sampled_from(["cohort", "tre", "nhs"]))
+def test_witnesses_change_no_verdict_of_the_range_check(cells, seed, preset):
+    """``unprotected`` judges a cell safe from tables it has already seen (the true one, earlier programs'
+    tables, also those found for another suppression pattern): its verdict must be the one an exact
+    minimum and maximum of every protected cell give (the independent attacker)."""
+    policy = PRESETS[preset]
+    g = two_by_two(cells)
+    rng = np.random.default_rng(seed)
+    primary = np.array([policy.protects(v) for v in g.values])
+    hidden = primary | (rng.random(len(g.values)) < 0.4)
+    other = hidden | (rng.random(len(g.values)) < 0.5)
+    checked = [int(i) for i in np.flatnonzero(primary & hidden)]
+    ranges = attack(g, hidden, policy)
+    expected = [i for i in checked if not safe(*ranges[i], policy.threshold, policy.rounding)]
+    pool: list = []
+    unprotected(g, other, policy, checked, witnesses=pool)
+    assert unprotected(g, hidden, policy, checked, witnesses=pool) == expected
+    assert unprotected(g, hidden, policy, checked) == expected
+    assert unprotected(g, hidden, policy, checked, first=True) == expected[:1]

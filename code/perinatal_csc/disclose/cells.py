@@ -149,27 +149,40 @@ def feasible_range(grid: Grid, hidden: np.ndarray, policy: Policy, cell: int) ->
     return _extreme(grid, program, cell, 1), _extreme(grid, program, cell, -1)
 
 
-def _high_enough(policy: Policy, value: int, high: int) -> bool:
-    """Without rounding, a solution with the cell at ``high`` proves the pass rule: the true value
-    (protected, so below the threshold) is another solution, two or more below."""
-    return not policy.rounding and high >= max(policy.threshold, value + 2)
+def _fits(program, x: np.ndarray) -> bool:
+    """Whether the table ``x`` satisfies every bound and relation of ``program``."""
+    cons, bounds = program
+    ok = bool(np.all(bounds.lb <= x) and np.all(x <= bounds.ub))
+    return ok and all(np.all(c.lb <= c.A @ x) and np.all(c.A @ x <= c.ub) for c in cons)
 
 
-def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells, *, first: bool = False) -> list[int]:
-    """The cells of ``cells`` that fail ``range_protects`` (``first``: stop at the first). Every
-    integer solution found while maximising one cell is also tried as a witness for the others, which
-    saves programs."""
+def unprotected(grid: Grid, hidden: np.ndarray, policy: Policy, cells, *, first: bool = False,
+                witnesses: list[np.ndarray] | None = None) -> list[int]:
+    """The cells of ``cells`` that fail ``range_protects`` (``first``: stop at the first).
+
+    Any table that fits what is published is a witness for every cell: the true table when it fits, the
+    tables earlier programs found (``witnesses``, shared over the calls for one grid, and added to) when
+    they fit this program too, and each table this call finds. A cell whose range over the witnesses
+    already passes is safe without a program of its own, since the pass rule holds for any wider range; a
+    cell is reported only after its exact minimum and maximum are solved. So the result is the same as
+    solving every cell, with far fewer programs."""
     program = _program(grid, hidden, policy)
-    pending, failing = list(cells), []
-    while pending:
-        cell = pending.pop(0)
-        x = _solve(grid, program, cell, -1)
-        if not (_high_enough(policy, grid.values[cell], int(x[cell]))
-                or range_protects(_extreme(grid, program, cell, 1), int(x[cell]), policy)):
-            failing.append(cell)
-            if first:
+    pool = witnesses if witnesses is not None else []
+    truth = np.asarray(grid.values, dtype=np.int64)
+    seen = np.array([x for x in (truth, *pool) if _fits(program, x)], dtype=np.int64).reshape(-1, len(truth))
+    failing = []
+    for cell in cells:
+        for sign in (-1, 1):
+            if len(seen) and range_protects(int(seen[:, cell].min()), int(seen[:, cell].max()), policy):
                 break
-        pending = [q for q in pending if not _high_enough(policy, grid.values[q], int(x[q]))]
+            found = _solve(grid, program, cell, sign)
+            pool.append(found)
+            seen = np.vstack([seen, found])
+        else:
+            if not range_protects(int(seen[:, cell].min()), int(seen[:, cell].max()), policy):
+                failing.append(cell)
+                if first:
+                    break
     return failing
 
 
@@ -218,7 +231,8 @@ def _complement(grid: Grid, hidden: np.ndarray, cell: int, need: int, equation: 
     return max(pool, key=lambda i: (grid.values[i], -grid.cost[i], -pool[i], -i))
 
 
-def _prune(grid: Grid, hidden: np.ndarray, primary: np.ndarray, policy: Policy) -> np.ndarray:
+def _prune(grid: Grid, hidden: np.ndarray, primary: np.ndarray, policy: Policy,
+           witnesses: list[np.ndarray]) -> np.ndarray:
     """``hidden`` with every secondary cell that is not needed published again, dearest first."""
     protected = [int(p) for p in np.flatnonzero(primary)]
     kept = np.asarray(grid.secret, dtype=bool) | np.asarray(grid.derived, dtype=bool)
@@ -227,14 +241,14 @@ def _prune(grid: Grid, hidden: np.ndarray, primary: np.ndarray, policy: Policy) 
         return hidden
     bare = hidden.copy()
     bare[candidates] = False
-    if not unprotected(grid, bare, policy, protected, first=True):
+    if not unprotected(grid, bare, policy, protected, first=True, witnesses=witnesses):
         return bare                         # none is needed (often so when counts are rounded)
     for c in sorted(candidates, key=lambda i: (-grid.cost[i], -grid.values[i], i)):
         trial = hidden.copy()
         trial[c] = False
         near = _neighbours(grid, c)          # the protected cells most likely to fail are checked first
         order = sorted(protected, key=lambda p: (p not in near, p))
-        if not unprotected(grid, trial, policy, order, first=True):
+        if not unprotected(grid, trial, policy, order, first=True, witnesses=witnesses):
             hidden = trial
     return hidden
 
@@ -268,11 +282,12 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
         if not changed:
             break
     failing = list(np.flatnonzero(primary))
+    witnesses: list[np.ndarray] = []
     for _ in range(len(values) + 1):
         # hiding more cells only widens every range, so a cell found safe stays safe
-        failing = unprotected(grid, hidden, policy, failing)
+        failing = unprotected(grid, hidden, policy, failing, witnesses=witnesses)
         if not failing:
-            return Outcome(_prune(grid, hidden, primary, policy), primary, False)
+            return Outcome(_prune(grid, hidden, primary, policy, witnesses), primary, False)
         cell = failing[0]
         extra = _complement(grid, hidden, cell, max(t - int(values[cell]), 1))
         if extra is None:
@@ -288,6 +303,6 @@ def protect(grid: Grid, policy: Policy, *, fallbacks: tuple[np.ndarray, ...] = (
     everything = np.array([not f for f in grid.fixed]) | hidden
     for extra in (*fallbacks, everything):
         trial = hidden | extra
-        if not unprotected(grid, trial, policy, failing):
-            return Outcome(_prune(grid, trial, primary, policy), primary, False)
+        if not unprotected(grid, trial, policy, failing, witnesses=witnesses):
+            return Outcome(_prune(grid, trial, primary, policy, witnesses), primary, False)
     return Outcome(everything, primary, True)
