@@ -238,6 +238,53 @@ def test_captions_become_seq_fields_and_references_ref_fields():
     assert shown == ["Table 2: Clinical characteristics", "As in Table 2 and Supplementary Table 2.Table 2"]
 
 
+def test_word_contents_follow_the_cover_on_their_own_page_and_list_the_headings():
+    """pandoc's contents field sits after the title block; a cover ended by a page break moves it behind that
+    break (with one after it), and the field's result lists the headings, linked, until Word updates it."""
+    from lxml import etree
+
+    from perinatal_csc.render.word import _contents_page
+
+    toc = ('<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/></w:docPartObj></w:sdtPr>'
+           '<w:sdtContent><w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr><w:r><w:t>Contents</w:t></w:r></w:p>'
+           '<w:p><w:r><w:fldChar w:fldCharType="begin"/><w:instrText>TOC \\o "1-3"</w:instrText>'
+           '<w:fldChar w:fldCharType="separate"/><w:fldChar w:fldCharType="end"/></w:r></w:p></w:sdtContent></w:sdt>')
+    body = etree.fromstring(
+        f'<w:body xmlns:w="{W}"><w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>Report</w:t></w:r></w:p>'
+        f'{toc}<w:p><w:r><w:t>Funded by a funder</w:t></w:r></w:p><w:p><w:r><w:br w:type="page"/></w:r></w:p>'
+        '<w:bookmarkStart w:id="1" w:name="sec-a"/><w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr>'
+        '<w:r><w:t>Key findings</w:t></w:r></w:p><w:bookmarkEnd w:id="1"/>'
+        '<w:p><w:pPr><w:pStyle w:val="Heading3"/></w:pPr><w:r><w:t>Aims</w:t></w:r></w:p>'
+        '<w:p><w:pPr><w:pStyle w:val="Heading5"/></w:pPr><w:r><w:t>Too deep</w:t></w:r></w:p></w:body>')
+    ns = {"w": W}
+
+    def outline():
+        out = []
+        for el in body:
+            name = etree.QName(el).localname
+            if name == "sdt":
+                out.append("CONTENTS")
+            elif el.find(".//w:br", ns) is not None:
+                out.append("BREAK")
+            elif name == "p":
+                out.append("".join(t.text for t in el.iterfind(".//w:t", ns)))
+        return out
+
+    assert _contents_page(body)
+    assert outline() == ["Report", "Funded by a funder", "BREAK", "CONTENTS", "BREAK", "Key findings", "Aims",
+                         "Too deep"]
+    entries = [(p.find("w:pPr/w:pStyle", ns).get(f"{{{W}}}val"), p.find("w:hyperlink", ns).get(f"{{{W}}}anchor"),
+                "".join(t.text for t in p.iterfind(".//w:t", ns)))
+               for p in body.iterfind("w:sdt/w:sdtContent/w:p", ns) if p.find("w:hyperlink", ns) is not None]
+    assert entries == [("TOC1", "sec-a", "Key findings"), ("TOC2", None, "Aims")]
+    kinds = [f.get(f"{{{W}}}fldCharType") for f in body.iterfind(".//w:fldChar", ns)]
+    assert kinds == ["begin", "separate", "end"]
+    assert body.find("w:sdt/w:sdtContent/w:p[last()]/w:r[last()]/w:fldChar", ns).get(f"{{{W}}}fldCharType") == "end"
+    before = etree.tostring(body)
+    _contents_page(body)
+    assert etree.tostring(body) == before
+
+
 def test_word_captions_and_references_are_fields(document):
     import zipfile
 

@@ -84,6 +84,29 @@ def test_the_key_findings_open_the_report_after_the_cover_and_contents(report):
 
 
 @slow
+def test_in_word_the_contents_come_after_the_cover_and_list_every_section(report):
+    """As in the PDF: the cover (funder and data notice), a page break, the contents listing each section, a
+    page break, then the key findings (pandoc alone puts the contents before the cover's funding line)."""
+    import zipfile
+
+    from lxml import etree
+
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    body = etree.fromstring(zipfile.ZipFile(report["files"]["docx"]).read("word/document.xml")).find("w:body", ns)
+    kids = list(body)
+    toc = next(i for i, el in enumerate(kids) if el.find(".//w:docPartGallery[@w:val='Table of Contents']", ns)
+               is not None)
+    text = ["".join(t.text or "" for t in el.iterfind(".//w:t", ns)) for el in kids]
+    brk = [el.find("w:r/w:br[@w:type='page']", ns) is not None for el in kids]
+    assert any(t.startswith("Funded by") for t in text[:toc]) and "SYNTHETIC" in " ".join(text[:toc])
+    assert brk[toc - 1] and brk[toc + 1]
+    assert next(t for t in text[toc + 1:] if t.strip()) == "Key findings"
+    entries = [norm("".join(t.text or "" for t in p.iterfind(".//w:t", ns)))
+               for p in kids[toc].iterfind(".//w:p", ns) if p.find("w:hyperlink", ns) is not None]
+    assert [title for _, title in SECTIONS if title not in entries] == []
+
+
+@slow
 def test_every_number_of_the_findings_is_its_own_released_cell(report):
     assert len(NUMBER.findall(prose_of(report["html"], REGIONS))) > 30
     assert readback(report["html"], report["csv"]) == []

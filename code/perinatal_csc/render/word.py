@@ -489,6 +489,89 @@ def _unwrap_floats(body: etree._Element) -> int:
     return unwrapped
 
 
+HEADING = re.compile(r"Heading([1-9])$")
+CONTENTS_INDENT = 360  # twips per level below the top one
+
+
+def _contents(body: etree._Element) -> etree._Element | None:
+    """pandoc's table of contents: a content control holding a TOC field."""
+    for sdt in body.findall(w("sdt")):
+        gallery = sdt.find(f"{w('sdtPr')}/{w('docPartObj')}/{w('docPartGallery')}")
+        if gallery is not None and gallery.get(w("val")) == "Table of Contents":
+            return sdt
+    return None
+
+
+def _page_break_only(el: etree._Element) -> bool:
+    breaks = el.findall(f"{w('r')}/{w('br')}")
+    return (el.tag == w("p") and len(breaks) == 1 and breaks[0].get(w("type")) == "page"
+            and el.find(f".//{w('t')}") is None)
+
+
+def _heading_level(el: etree._Element) -> int | None:
+    m = HEADING.match(_style(el) or "") if el.tag == w("p") else None
+    return int(m.group(1)) if m else None
+
+
+def _anchor(p: etree._Element) -> str | None:
+    """The bookmark a heading paragraph holds or directly follows (pandoc's section identifier)."""
+    mark = p.find(w("bookmarkStart"))
+    prev = p.getprevious()
+    while mark is None and prev is not None and prev.tag == w("bookmarkStart"):
+        mark, prev = prev, prev.getprevious()
+    return None if mark is None else mark.get(w("name"))
+
+
+def _contents_page(body: etree._Element) -> bool:
+    """The contents on a page of their own after the cover, listed before Word updates the field.
+
+    pandoc puts the contents straight after the title block, so a cover that goes on after it (the
+    funder's report's funding line and data notice, ended by a page break) came after the contents.
+    When a page break ends the cover, the contents move behind it, with a page break after them. The
+    field's result lists the headings (levels 1 to 3, linked to their sections, without page numbers)
+    so that a reader whose program does not update fields (LibreOffice, or Word when the update is
+    declined) still sees the contents; Word replaces the list, with page numbers, when it updates."""
+    sdt = _contents(body)
+    if sdt is None:
+        return False
+    before = sdt.getprevious()
+    nxt = sdt.getnext()
+    while nxt is not None and _heading_level(nxt) is None and not _page_break_only(nxt):
+        nxt = nxt.getnext()
+    if nxt is not None and _page_break_only(nxt) and not (before is not None and _page_break_only(before)):
+        nxt.addnext(sdt)
+        sdt.addnext(etree.fromstring(f'<w:p xmlns:w="{W_NS}"><w:r><w:br w:type="page"/></w:r></w:p>'))
+    field = next((p for p in sdt.iter(w("p")) if p.find(f".//{w('instrText')}") is not None), None)
+    chars = [] if field is None else field.findall(f"{w('r')}/{w('fldChar')}")
+    if not chars or chars[-1].get(w("fldCharType")) != "end":
+        return True                   # no field, or its list is already there
+    headings = [(lvl, p) for p in body if (lvl := _heading_level(p)) is not None and lvl <= 3]
+    if not headings:
+        return True
+    end_run = chars[-1].getparent()
+    if len(end_run.findall(w("fldChar"))) > 1:      # begin, separate and end in one run: split off the end
+        end_run.remove(chars[-1])
+        end_run = _run(None, fld="end")
+    else:
+        field.remove(end_run)
+    top = min(lvl for lvl, _ in headings)
+    at = field
+    for k, (lvl, h) in enumerate(headings):
+        p = field if k == 0 else etree.Element(w("p"))
+        p_pr = props(p, "pPr")
+        child(p_pr, "pStyle", P_ORDER).set(w("val"), f"TOC{lvl - top + 1}")
+        child(p_pr, "ind", P_ORDER).set(w("left"), str(CONTENTS_INDENT * (lvl - top)))
+        link = etree.SubElement(p, w("hyperlink"))
+        if (name := _anchor(h)) is not None:
+            link.set(w("anchor"), name)
+        link.append(_run(None, text="".join(t.text or "" for t in h.iter(w("t")))))
+        if k:
+            at.addnext(p)
+            at = p
+    at.append(end_run)
+    return True
+
+
 def polish(path: Path, *, notice: str | None = None, review: bool = False) -> None:
     """Rewrite the Word file at ``path`` in place, finished (see the module's docstring)."""
     with zipfile.ZipFile(path) as z:
@@ -505,6 +588,7 @@ def polish(path: Path, *, notice: str | None = None, review: bool = False) -> No
     _one_paragraph_props(root)
     _unwrap_floats(body)
     _numbered_fields(body)
+    _contents_page(body)
     width = text_width(root)
     for tbl in list(root.iter(w("tbl"))):
         caption, notes = _caption_and_notes(tbl)
