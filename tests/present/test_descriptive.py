@@ -116,6 +116,9 @@ def test_figures_and_alt_text_from_the_data(run):
     assert "One year after discharge: " in alt and f"Child Protection Plan n = {n_cpp}" in alt.split("One year")[1]
     same = int((df.loc[both, "csc_status_index"].astype(str) == df.loc[both, "csc_status_1y"].astype(str)).sum())
     assert f"{same} dyads were in the same category" in alt
+    families = pfig.csc_status_alt(r, unit="families")
+    assert f"the {int(both.sum())} families" in families and f"{same} families were" in families
+    assert "dyad" not in families
     unmet = pfig.unmet_need_alt(r)
     assert "each group of CAN-M domains" in unmet
     # each group of domains counted from the raw ratings: any of its domains rated 2 (unmet need), among

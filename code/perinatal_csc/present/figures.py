@@ -113,9 +113,10 @@ def _spread(ys: list[float], step: float) -> list[float]:
     return [y + shift for y in out]
 
 
-def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
+def csc_status_figure(results: Results, *, is_synthetic: bool, unit: str = "dyads") -> Figure:
     """Alluvial diagram: CSC status during the acute episode (left) and at one year (right), with a band
-    for each change of category whose width is the number of dyads, among dyads with both known."""
+    for each change of category whose width is the number of dyads, among dyads with both known
+    (``unit``: what the title calls them, "families" for practitioners)."""
     if _transitions_hidden(results):
         return withheld_figure(is_synthetic)
     setup_matplotlib()
@@ -152,15 +153,17 @@ def csc_status_figure(results: Results, *, is_synthetic: bool) -> Figure:
             fontweight="bold")
     ax.set_xlim(-0.45, 1.45)
     ax.set_ylim(-gap, top + 4 * gap)
-    ax.set_title(f"Dyads followed up with CSC status known at both timepoints, N = {n}", fontsize=8.5, loc="center")
+    ax.set_title(f"{unit.capitalize()} followed up with CSC status known at both timepoints, N = {n}", fontsize=8.5,
+                 loc="center")
     _synthetic(fig, is_synthetic)
     fig.tight_layout(rect=(0, 0.04 if is_synthetic else 0, 1, 1))
     return fig
 
 
-def csc_status_alt(results: Results) -> str:
+def csc_status_alt(results: Results, *, unit: str = "dyads") -> str:
     """Text description of the CSC status figure, with every count of the transition table it shows
-    (each as "n = k", so that check-disclosure can read it); suppressed flows are named as merged."""
+    (each as "n = k", so that check-disclosure can read it); suppressed flows are named as merged.
+    ``unit``: what the text calls the dyads."""
     if _transitions_hidden(results):
         return WITHHELD_FIGURE
     row_labels, col_labels, counts, n = _transitions(results)
@@ -186,7 +189,7 @@ def csc_status_alt(results: Results) -> str:
 
     pairs = sourced(str(n), (T, {}, "n_pairs"))             # records in the order the text shows them
     same = ("" if merged or counts.shape[0] != len(cols)
-            else f"; {count(int(np.trace(counts[:, :len(cols)])), level='=group')} dyads were in the same category at both")
+            else f"; {count(int(np.trace(counts[:, :len(cols)])), level='=group')} {unit} were in the same category at both")
     d = "; ".join(f"{lab} n = {row_total(r)}" for lab, r in zip(row_labels, rows))
     y = "; ".join(f"{lab} n = {column(c)}" for lab, c in zip(col_labels, cols))
     moves = []
@@ -198,9 +201,9 @@ def csc_status_alt(results: Results) -> str:
                        for j in range(len(cols)) if counts[i, j])
         rest = (" and the rest in merged flows" if to else "merged flows only") if merged and counts[i, -1] else ""
         moves.append(f"{lab} during the episode (n = {total}) to {to}{rest}")
-    note = (" Changes of fewer dyads than the disclosure threshold are drawn as one merged grey band for each "
+    note = (f" Changes of fewer {unit} than the disclosure threshold are drawn as one merged grey band for each "
             "category during the episode, without their numbers." if merged else "")
-    return (f"Alluvial diagram of children's social care status for the {pairs} dyads followed up with status known "
+    return (f"Alluvial diagram of children's social care status for the {pairs} {unit} followed up with status known "
             f"at both timepoints{same}. During the acute episode: {d}. One year after discharge: {y}. "
             "From each category during the episode to one year: " + "; ".join(moves) + "." + note)
 
