@@ -105,3 +105,20 @@ def test_the_executive_summary_words_the_findings_its_own_way_and_says_when_numb
     held = funder.summary_paragraph(results(cpp_1y=("*", 149)))
     assert "Some numbers are not given here." in held and "of 149" not in held
     assert "Some numbers are not given here." not in text
+
+
+def paired(p, n_pairs=140) -> pd.DataFrame:
+    return pd.DataFrame([{"variable": "csc_any", "group": "overall", "n_pairs": n_pairs, "p": p}])
+
+
+@pytest.mark.parametrize("p, verdict", [(0.4, "did not change clearly (p = 0.400)"),
+                                        (0.01, "the share of families with involvement changed clearly (p = 0.010)")])
+def test_the_executive_summary_says_whether_involvement_changed(p, verdict):
+    text = funder.summary_paragraph({**results(), "table4_paired_tests": paired(p)})
+    assert "We could compare the two times for 140 families." in text and verdict in text
+    assert "Some numbers are not given here." not in text
+
+
+def test_the_executive_summary_holds_back_a_hidden_change():
+    text = funder.summary_paragraph({**results(), "table4_paired_tests": paired(0.4, n_pairs="*")})
+    assert "compare the two times" not in text and "Some numbers are not given here." in text

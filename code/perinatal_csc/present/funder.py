@@ -204,8 +204,9 @@ def _series(items: list[str]) -> str:
 
 def summary_paragraph(results: Results) -> str:
     """The executive summary's findings as prose, in its own words (the key findings list them one by one):
-    involvement and what it meant, the year after, needs and satisfaction, and the factors linked with
-    involvement, named without numbers (the Findings give the odds ratios)."""
+    involvement and what it meant, the year after and whether involvement changed, needs and
+    satisfaction, and the factors linked with involvement, named without numbers (the Findings give the
+    odds ratios)."""
     paras, held = [], False
     episode = _headline_share(results, "csc_index", "families")
     first = [f"During the mother's acute psychiatric care, children's social care was involved with {episode}."
@@ -222,8 +223,11 @@ def summary_paragraph(results: Results) -> str:
                f"{year['not_in_care_1y']} had a baby not living in the mother's care" if year["not_in_care_1y"] else ""]
     shown = [c for c in clauses if c]
     held = held or len(shown) < len(clauses)
-    if shown:
-        paras.append("Of the families followed up a year after discharge, " + _series(shown) + ".")
+    change = _change(results)
+    held = held or change == HELD_BACK
+    year_text = ["Of the families followed up a year after discharge, " + _series(shown) + "." if shown else "",
+                 change if change not in (None, HELD_BACK) else ""]
+    paras.append(" ".join(x for x in year_text if x))
     found = {f.key: f.text for f in key_findings(results)}
     paras.append(" ".join(found[k] for k in ("needs", "satisfaction") if k in found))
     links = []
@@ -247,15 +251,15 @@ def needs_paragraph(results: Results) -> str:
     return " ".join(parts)
 
 
-def change_paragraph(results: Results) -> str:
-    """Aim 2 in words: the families with status known at both times and whether the share with involvement
-    changed (the paired test), without the counts that changed (the figure shows those it can)."""
+def _change(results: Results) -> str | None:
+    """Whether the share of families with involvement changed over the year (the paired test, with the
+    number of families compared); None when the table is absent, HELD_BACK when its cells are hidden."""
     t = results.get("table4_paired_tests")
     if t is None or "variable" not in t:
-        return "The figure below shows how each family's status changed."
+        return None
     rows = t[(t["variable"] == "csc_any") & (t["group"].astype(str) == "overall")]
     if rows.empty or any_hidden(rows["n_pairs"].iloc[0], rows["p"].iloc[0]):
-        return f"The figure below shows how each family's status changed. {HELD_BACK}"
+        return HELD_BACK
     key = {"variable": "csc_any", "group": "overall"}
     pairs = sourced(fmt_count(rows["n_pairs"].iloc[0]), ("table4_paired_tests", key, "n_pairs"))
     p = float(rows["p"].iloc[0])
@@ -263,8 +267,17 @@ def change_paragraph(results: Results) -> str:
     verdict = ("the share of families with involvement changed clearly" if p < DIFFERENCE_P else
                "involvement started for some families and ended for others, but the share of families with "
                "involvement did not change clearly")
-    return (f"We could compare the two times for {pairs} families. Over the year, {verdict} ({test}). The figure "
-            "below shows how each family's status changed.")
+    return f"We could compare the two times for {pairs} families. Over the year, {verdict} ({test})."
+
+
+def change_paragraph(results: Results) -> str:
+    """Aim 2 in words: the families with status known at both times and whether the share with involvement
+    changed (the paired test), without the counts that changed (the figure shows those it can)."""
+    change = _change(results)
+    figure = "The figure below shows how each family's status changed."
+    if change is None:
+        return figure
+    return f"{figure} {HELD_BACK}" if change == HELD_BACK else f"{change} {figure}"
 
 
 def limitations_paragraph(results: Results) -> str:
