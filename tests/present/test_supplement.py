@@ -69,3 +69,14 @@ def test_the_plan_change_log_shows_the_plan_hash_and_every_entry(tmp_path):
     assert text.index("Added relationship status.") < text.index("Dropped domestic abuse.")
     plan.write_text(yaml.safe_dump({"plan_version": 1}))
     assert "No change log" in psup.plan_changes(cfg)
+
+
+def test_a_parameter_value_says_codes_in_the_codebook_s_words():
+    words = psup.codebook_words(load_codebook())
+    assert psup._value({"mbu": 108, "general_ward": 62}, words) == (
+        "mother and baby unit: 108; general acute psychiatric ward: 62")
+    assert psup._value(["prev_psych_admission", "deprived"], words) == (
+        "previous psychiatric admission, residence in a deprived area")
+    assert psup._value({"count": 99, "of": 278}, words) == "99 of 278"
+    assert psup._value({"child_protection_plan": 0.08, "csq8_lower_with_csc": True}, words) == (
+        "Child Protection Plan: 0.08; CSQ-8 lower with CSC: yes")

@@ -12,7 +12,7 @@ import pandas as pd
 from great_tables import GT
 
 from ..config import Config
-from ..data.codebook import Codebook
+from ..data.codebook import Codebook, load_codebook
 from ..data.synth import parameter_documentation
 from ..files import read_yaml
 from .fmt import MARKER, SUPPRESSED_NOTE, any_hidden, fmt_count, series
@@ -69,16 +69,38 @@ def _humane(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _value(value: Any) -> str:
+def codebook_words(codebook: Codebook) -> dict[str, str]:
+    """The codebook's wording of a name: each variable's label, and each level code that means one thing
+    across the codebook, its level's label."""
+    levels: dict[str, set[str]] = {}
+    for v in codebook.variables:
+        for lv in v.levels:
+            levels.setdefault(str(lv.code), set()).add(lv.label)
+    words = {code: next(iter(labels)) for code, labels in levels.items() if len(labels) == 1}
+    words.update({v.name: v.label for v in codebook.variables})
+    return words
+
+
+def _term(name: str, words: dict[str, str]) -> str:
+    """A name as a reader says it: the codebook's words (lower case unless an acronym leads or the words are a
+    proper name), else the name with its underscores as spaces and acronyms spelled as such."""
+    text = words.get(name) or _humane(name)
+    proper = any(w[:1].isupper() and w[1:].islower() for w in text.split()[1:])     # "Child Protection Plan"
+    return text if proper or text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _value(value: Any, words: dict[str, str]) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
-        return "; ".join(f"{_humane(str(k)).lower()}: {_value(v)}" for k, v in value.items())
+        if set(value) == {"count", "of"}:
+            return f"{value['count']} of {value['of']}"
+        return "; ".join(f"{_term(str(k), words)}: {_value(v, words)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return ", ".join(_value(v) for v in value)
+        return ", ".join(_value(v, words) for v in value)
     if isinstance(value, float):
         return str(value)          # 3.0 as written in the parameter file, never read as a count of 3
-    return _humane(str(value)).lower() if isinstance(value, str) and "_" in value else str(value)
+    return _term(value, words) if isinstance(value, str) and ("_" in value or value in words) else str(value)
 
 
 PUBLISHED = "Reproduces a published figure"
@@ -88,9 +110,11 @@ def synthetic_parameters_frame(config: Config) -> pd.DataFrame:
     """The synthetic cohort's parameters as a reader sees them: what, value, published or assumed, basis."""
     doc = parameter_documentation(config.synthetic_parameters_path)
     basis = doc.basis.astype(str).map(lambda s: re.sub(r"`([^`]*)`", r"\1", s))
+    words = codebook_words(load_codebook(config.codebook_path))
     return pd.DataFrame({"status": doc.status.map({"published": PUBLISHED,
                                                    "assumed": "Assumption (no published figure)"}),
-                         "parameter": doc.name.map(_humane), "value": doc.value.map(_value), "basis": basis})
+                         "parameter": doc.name.map(_humane), "value": doc.value.map(lambda v: _value(v, words)),
+                         "basis": basis})
 
 
 def synthetic_text(config: Config) -> str:
