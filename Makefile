@@ -15,8 +15,10 @@ MODE := $(if $(filter 1 yes true,$(REVIEW)),--review) $(if $(filter 1 yes true,$
 report: $(STAMP)
 	$(BIN)/perinatal-csc report $(MODE)
 
+# The suite in JOBS processes (pytest-xdist), each test file whole in one of them; JOBS=1 runs it in this one.
+JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
 # The rendering tests under a real Quarto (make test-quarto QUARTO=/path/to/bin/quarto, else the one on
 # PATH; they fail without one): ../shared/tools/quarto/build.sh builds Quarto 1.7.34 or 1.10.18 offline.
