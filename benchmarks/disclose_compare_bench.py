@@ -7,6 +7,7 @@ suppressed counts of the descriptive tables, the tests withheld, the model estim
 time of the disclosure stage. The earlier version is taken from git (default: the commit before the
 cost-based suppression, e418b04) into a temporary folder and run in its own process.
 Run:  .venv/bin/python benchmarks/disclose_compare_bench.py [--ref e418b04] [--sizes 278 200 120]
+      [--presets cohort tre nhs]
 """
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def main() -> None:
     ap.add_argument("--ref", default="e418b04")
     ap.add_argument("--sizes", type=int, nargs="+", default=[278, 200, 120])
     ap.add_argument("--seed", type=int, default=2023)
+    ap.add_argument("--presets", nargs="+", default=["cohort", "tre"], choices=["cohort", "tre", "nhs"])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         old_root = Path(tmp) / "old"
@@ -84,7 +86,7 @@ def main() -> None:
         subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
         print(f"{'preset':7s} {'dyads':>5s}  {'version':9s} {'values hidden':>17s} {'dyads hidden':>12s} "
               f"{'tests withheld':>14s} {'OR rows withheld':>16s} {'stage s':>8s}")
-        for preset in ("cohort", "tre"):
+        for preset in args.presets:
             for n in args.sizes:
                 for name, code in ((args.ref[:9], old_root / "code"), ("this", ROOT / "code")):
                     r = run(code, preset, n, args.seed)
