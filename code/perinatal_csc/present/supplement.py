@@ -61,7 +61,8 @@ def missing_table(results: dict[str, pd.DataFrame], codebook: Codebook, *, is_sy
 
 
 _ACRONYMS = {"csc": "CSC", "mbu": "MBU", "imd": "IMD", "mha": "MHA", "sd": "SD", "icc": "ICC", "smd": "SMD",
-             "gp": "GP", "csq8": "CSQ-8", "canm": "CAN-M", "1y": "at one year", "1m": "at one month"}
+             "gp": "GP", "csq8": "CSQ-8", "canm": "CAN-M", "1y": "at one year", "1m": "at one month",
+              "n": "number of"}
 
 
 def _humane(name: str) -> str:
@@ -146,7 +147,8 @@ def synthetic_parameters_table(config: Config) -> GT:
     return style_table(gt, is_synthetic=True, footnotes=[
         f"Synthetic cohort of {config.synthetic_n} dyads. No odds ratios, per-group percentages or sub-group counts "
         f"were published, so its other {len(assumed)} parameters are assumptions, each documented with the reason its "
-        f"value is plausible in the project's data documentation: {series([p.lower() for p in assumed['parameter']])}."])
+        f"value is plausible in the project's data documentation: "
+        f"{series([p if p[1:2].isupper() else p[:1].lower() + p[1:] for p in assumed['parameter']])}."])
 
 
 def plan_changes(config: Config) -> str:
