@@ -62,7 +62,7 @@ def missing_table(results: dict[str, pd.DataFrame], codebook: Codebook, *, is_sy
 
 _ACRONYMS = {"csc": "CSC", "mbu": "MBU", "imd": "IMD", "mha": "MHA", "sd": "SD", "icc": "ICC", "smd": "SMD",
              "gp": "GP", "csq8": "CSQ-8", "canm": "CAN-M", "1y": "at one year", "1m": "at one month",
-              "n": "number of"}
+             "n": "number of"}
 
 
 def _humane(name: str) -> str:

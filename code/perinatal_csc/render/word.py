@@ -6,7 +6,9 @@ and bottom-aligns the whole (possibly two-row) header, stops rows from splitting
 each caption with its table's first rows and the notes with its last row, puts wide tables on
 landscape pages, sets the text of very wide tables a point smaller than the table style's 9 pt, and
 adds page numbers, the data notice as a running header and, for review, line numbers and double
-spacing. Running it twice gives the same document.
+spacing. Captions and cross-references become Word fields, and the contents (when a document has them)
+follow its cover on a page of their own, listed until Word updates them. Running it twice gives the
+same document.
 """
 from __future__ import annotations
 
