@@ -149,3 +149,20 @@ def test_witnesses_change_no_verdict_of_the_range_check(cells, seed, preset):
     assert unprotected(g, hidden, policy, checked, witnesses=pool) == expected
     assert unprotected(g, hidden, policy, checked) == expected
     assert unprotected(g, hidden, policy, checked, first=True) == expected[:1]
+
+
+def test_the_attacker_s_witnessed_ranges_report_a_recoverable_cell_with_its_exact_value():
+    """``ranges_passing`` (the attacker test's shortcut) still finds a cell recoverable by differencing:
+    only a range that passes is taken from witnesses, a failing one is solved exactly."""
+    from disclosure_attacker import ranges_passing
+
+    policy = PRESETS["cohort"]
+    g = two_by_two(FIXTURES["recoverable by differencing a total"])
+    hidden = [v == 3 for v in g.values]                 # the 3 alone: its row total and column N give it back
+    shown = [None if h else v for v, h in zip(g.values, hidden)]
+    cell = hidden.index(True)
+    passes = lambda lo, hi: safe(lo, hi, policy.threshold)  # noqa: E731
+    assert ranges_passing(g.values, shown, g.equations, [cell], passes) == {cell: (3, 3, True)}
+    wide = [None if v in (3, 40, 43, 63) else v for v in g.values]   # its row and its group's column hidden too
+    lo, hi, _ = ranges_passing(g.values, wide, g.equations, [cell], passes)[cell]
+    assert passes(lo, hi) and (lo, hi) != (3, 3)
