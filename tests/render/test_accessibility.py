@@ -177,6 +177,26 @@ def test_html_landmarks_headings_and_table_headers(default_render, stem):
 
 
 @slow
+def test_html_contents_list_sections_not_callout_titles(default_render):
+    """A callout's title (the data notice's "Data source") is no section: as under Quarto, the contents leave it
+    out, and every entry links to a section."""
+    with_contents = titled = 0
+    for stem in DOCUMENTS:
+        tree = lxml.html.parse(str(rendered(default_render, stem, "html"))).getroot()
+        nav = tree.xpath("//nav[@id='TOC']")
+        if not nav:
+            continue
+        with_contents += 1
+        targets = [a.get("href")[1:] for a in nav[0].iter("a") if (a.get("href") or "").startswith("#")]
+        callouts = tree.xpath("//*[contains(@class, 'callout')]")      # pandoc makes a titled one a section
+        called = {el.get("id") for c in callouts for el in (c, *c.xpath(".//h2 | .//h3")) if el.get("id")}
+        assert not called & set(targets), (stem, called & set(targets))
+        titled += len(called)
+        assert targets and all(tree.xpath(f"//section[@id='{t}']") for t in targets), (stem, targets)
+    assert with_contents >= 3 and titled >= 3
+
+
+@slow
 def test_axe_core_finds_no_serious_or_critical_violation(default_render):
     browser = a11y.chromium()
     if browser is None:

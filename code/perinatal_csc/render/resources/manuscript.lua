@@ -482,7 +482,14 @@ local function callout(div)
   for _, c in ipairs(div.classes) do
     if c:match("^callout") then cls = c end
   end
-  if not cls or is_html then return nil end
+  if not cls then return nil end
+  if is_html then
+    -- a callout's title is not a section: kept out of the contents, as Quarto makes it the callout's title
+    for _, b in ipairs(div.content) do
+      if b.t == "Header" and not b.classes:includes("unlisted") then b.classes:insert("unlisted") end
+    end
+    return div
+  end
   -- Word and Typst have no callouts: a titled, indented block keeps the message visible.
   local out = pandoc.Blocks({})
   for _, b in ipairs(div.content) do
