@@ -46,3 +46,27 @@ def test_study_organisations_is_read_and_may_be_left_out(tmp_path):
     assert load_config(p).organisations == 42
     p.write_text("data:\n  source: synthetic\n", encoding="utf-8")
     assert load_config(p).organisations is None
+
+
+@pytest.mark.parametrize("commit", ["9900509e7019", "123456789012", "1e10", "true", "0x1f", "null"])
+def test_metadata_for_pandoc_keeps_every_string_a_string(commit):
+    """A short commit of digits and one 'e' is a string to PyYAML (YAML 1.1) but a number to pandoc (YAML 1.2):
+    the metadata the renderers write must come back through pandoc as the same text."""
+    import json
+
+    import pypandoc
+    import yaml
+
+    from perinatal_csc.files import yaml_text
+
+    def through_pandoc(front: str) -> str:
+        """The value of ``commit`` as pandoc reads it: its text, or its YAML type when it is not text."""
+        value = json.loads(pypandoc.convert_text("---\n" + front + "---\n\nText.\n", "json",
+                                                 format="markdown"))["meta"]["commit"]
+        if value["t"] != "MetaInlines":
+            return value["t"]
+        return "".join(i["c"] if i["t"] == "Str" else " " for i in value["c"])
+
+    assert through_pandoc(yaml_text({"commit": commit, "flag": False})) == commit
+    if commit == "9900509e7019":
+        assert through_pandoc(yaml.safe_dump({"commit": commit})) != commit    # the way it failed

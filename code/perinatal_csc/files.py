@@ -31,6 +31,21 @@ def read_yaml(path: str | Path, what: str, error: type[UserError] = UserError) -
     return raw
 
 
+class _QuotedStrings(yaml.SafeDumper):
+    """PyYAML's safe dumper with every string double-quoted."""
+
+
+_QuotedStrings.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+
+
+def yaml_text(data: Any) -> str:
+    """YAML for pandoc and Quarto, whose every string is quoted. PyYAML writes YAML 1.1, where an unquoted
+    ``9900509e7019`` (a short commit) is a string; pandoc and Quarto read YAML 1.2, where it is a number, and
+    a draft's recorded commit came back as 9.900509e7019."""
+    return yaml.dump(data, Dumper=_QuotedStrings, sort_keys=False, allow_unicode=True)
+
+
 def read_stamp(path: Path) -> dict[str, Any] | None:
     """A stage's JSON stamp (what its outputs were made from), or None when it is missing or unreadable,
     which always means "not up to date"."""

@@ -13,8 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..files import yaml_text
 from ..paths import CROSSREF_FILE
 from .qmd import OPTION_RE, SourceError, expand_includes, split_front_matter
 
@@ -99,5 +98,5 @@ def label_map(root: Path, documents: list[str]) -> dict[str, dict[str, Any]]:
 def write_label_map(root: Path, documents: list[str]) -> dict[str, dict[str, Any]]:
     """Write ``_crossref.yml`` for this render and return it."""
     labels = label_map(root, documents)
-    (root / CROSSREF_FILE).write_text(yaml.safe_dump(labels, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (root / CROSSREF_FILE).write_text(yaml_text(labels), encoding="utf-8")
     return labels

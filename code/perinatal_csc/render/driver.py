@@ -25,7 +25,7 @@ import yaml
 from .. import __version__
 from ..config import Config
 from ..errors import UserError
-from ..files import read_stamp
+from ..files import read_stamp, yaml_text
 from ..paths import CROSSREF_FILE
 from .hooks import export_figures, post_render, write_provenance
 from .execute import EXPORT_DPI, EXPORTS, execute
@@ -225,7 +225,7 @@ def _render_document(config: Config, main: Path, wanted: list[str], root: Path, 
     meta = _pandoc_metadata(doc, root, prov)
     body = substitute_meta(executed.read_text(encoding="utf-8"), {**flatten(doc.metadata), **prov})
     src = build / f"{stem}.md"
-    src.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + body,
+    src.write_text("---\n" + yaml_text(meta) + "---\n\n" + body,
                    encoding="utf-8")
     written = _run_pandoc(pandoc, src, build, formats, doc, root, progress, prov)
     final = []

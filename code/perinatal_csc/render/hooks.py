@@ -26,6 +26,7 @@ import yaml
 
 from ..config import Config
 from .crossref import write_label_map
+from ..files import yaml_text
 from ..paths import QUARTO_FIGURE_EXPORTS, figure_export_key
 from .project import PROVENANCE_FILE, documents, project_config
 from .qmd import Document, read_document
@@ -43,7 +44,7 @@ def write_provenance(config: Config, root: Path, renderer: str, *, review: bool 
                      blind: bool = False) -> dict[str, str | bool]:
     """Write ``_provenance.yml`` for this render and return its keys."""
     prov = provenance(config, root, renderer, review=review, blind=blind)
-    (root / PROVENANCE_FILE).write_text(yaml.safe_dump(prov, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (root / PROVENANCE_FILE).write_text(yaml_text(prov), encoding="utf-8")
     return prov
 
 
