@@ -195,3 +195,27 @@ def test_the_review_commands_report_and_fail_cleanly(tmp_path, capsys):
         main(["review", "import", str(bad)])
     assert exit_info.value.code != 0
     assert "not a Word document" in capsys.readouterr().err
+
+
+def test_a_draft_whose_commit_cannot_be_read_says_so(project, tmp_path):
+    """When the draft's sources are older and its recorded commit is not in the repository, nothing can be
+    marked as changed since: the review says why instead of reporting no changes."""
+    import re
+
+    root, draft = project
+    more = root / "chapters" / "_more.qmd"
+    more.write_text(more.read_text().replace("varied widely", "differed"))
+    commit(root, "edit")
+    with zipfile.ZipFile(draft) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    parts["docProps/custom.xml"] = re.sub(rb'(name="provenance-commit"><vt:lpwstr>)[^<]*', rb"\g<1>9.900509e7025",
+                                          parts["docProps/custom.xml"])
+    stale = tmp_path / "stale.docx"
+    with zipfile.ZipFile(stale, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    review = import_review(reviewed(stale, tmp_path / "reviewed.docx"), root, data_label="SYNTHETIC")
+    assert review.older_sources and review.changed_since == []
+    assert "9.900509e7025 is not in this repository" in review.older_unread
+    md, _ = write_report(review, root, tmp_path / "review")
+    assert "could not be read" in md.read_text() and "paragraphs changed since are not flagged" in md.read_text()

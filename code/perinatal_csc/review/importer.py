@@ -62,6 +62,7 @@ class Review:
     items: list[Item]
     older_sources: bool
     changed_since: list[Paragraph] = field(default_factory=list)
+    older_unread: str = ""           # why the older sources could not be read (then nothing is marked changed)
 
 
 def _escape(text: str) -> str:
@@ -133,7 +134,11 @@ def import_review(path: Path, root: Path, *, data_label: str | None = None) -> R
     matcher = Matcher(manuscript_units(root))
     older = draft.properties.get("provenance-sources", "") != sources_digest(root)
     commit = draft.properties.get("provenance-commit", "").split(" ")[0]
-    earlier = Matcher(units_at_commit(root, commit)) if older and commit else None
+    then_units = units_at_commit(root, commit) if older and commit else []
+    earlier = Matcher(then_units) if then_units else None
+    unread = ("" if not older or then_units else
+              "the draft records no commit" if not commit else
+              f"the draft's commit {commit} is not in this repository, or holds none of today's source files")
     cells = floats(root)
     current_float: Float | None = None
     files: dict[Path, str] = {}
@@ -190,7 +195,7 @@ def import_review(path: Path, root: Path, *, data_label: str | None = None) -> R
         items.append(Item("comment", p, unit.path if unit else None, line,
                           c.anchored, "", author=c.author, date=c.date, comment=c.text,
                           flag=(CHANGED if p in changed_since else _flag_for(p, m)) if p is not None else GENERATED))
-    return Review(draft, items, older, changed_since)
+    return Review(draft, items, older, changed_since, unread)
 
 
 def _context(text: str, a: int, b: int, deleted: str, inserted: str, width: int = 40) -> tuple[str, str]:
@@ -234,7 +239,11 @@ def report_markdown(review: Review, root: Path) -> str:
              f"{sum(i.kind == 'change' and i.flag is None for i in review.items)} changes to prose can be applied "
              f"(`perinatal-csc review import {review.draft.path.name} --apply`), "
              f"{sum(i.kind == 'change' and i.flag is not None for i in review.items)} are flagged."]
-    if review.older_sources:
+    if review.older_sources and review.older_unread:
+        lines.append("- **The draft was made from older sources than the working tree, and they could not be read** "
+                     f"({review.older_unread}): paragraphs changed since are not flagged; check each change against "
+                     "the sources before applying it.")
+    elif review.older_sources:
         lines.append("- **The draft was made from older sources than the working tree** (commit "
                      f"{props.get('provenance-commit', '?')}): {len(review.changed_since)} of its paragraphs have "
                      "changed since; changes and comments on them are flagged, with their line as it was then.")
