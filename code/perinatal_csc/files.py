@@ -41,8 +41,8 @@ _QuotedStrings.add_representer(
 
 def yaml_text(data: Any) -> str:
     """YAML for pandoc and Quarto, whose every string is quoted. PyYAML writes YAML 1.1, where an unquoted
-    ``9900509e7019`` (a short commit) is a string; pandoc and Quarto read YAML 1.2, where it is a number, and
-    a draft's recorded commit came back as 9.900509e7019."""
+    ``9900509e7013`` (a short commit) is a string; pandoc and Quarto read YAML 1.2, where it is a number, so a
+    draft's recorded commit came back as 9.900509e7019."""
     return yaml.dump(data, Dumper=_QuotedStrings, sort_keys=False, allow_unicode=True)
 
 
