@@ -35,10 +35,9 @@ def unprotected(tmp_path_factory):
     write_results(full, cfg.results_dir)
     write_release(disclose(full, cfg), cfg.release_dir, inputs=inputs_fingerprint(cfg))
     paths = render(cfg, ["html", "docx", "pdf"], use_cache=False, builtin=True)
-    return {"config": p, "paths": {q.suffix[1:]: q for q in paths if q.stem == "index"},
-            "supplement": {q.suffix[1:]: q for q in paths if q.stem == "supplement"}, "full": full,
-            "documents": {stem: {q.suffix[1:]: q for q in paths if q.stem == stem} for stem in {q.stem for q in paths}},
-            "cohort": release(full, COHORT)}
+    documents = {stem: {q.suffix[1:]: q for q in paths if q.stem == stem} for stem in {q.stem for q in paths}}
+    return {"config": p, "paths": documents["index"], "supplement": documents["supplement"], "documents": documents,
+            "full": full, "cohort": release(full, COHORT)}
 
 
 def protected_cells(u):

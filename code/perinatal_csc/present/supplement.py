@@ -75,19 +75,24 @@ def codebook_words(codebook: Codebook) -> dict[str, str]:
     across the codebook, its level's label."""
     levels: dict[str, set[str]] = {}
     for v in codebook.variables:
-        for lv in v.levels:
-            levels.setdefault(str(lv.code), set()).add(lv.label)
+        for code, label in v.level_labels.items():
+            levels.setdefault(str(code), set()).add(label)
     words = {code: next(iter(labels)) for code, labels in levels.items() if len(labels) == 1}
     words.update({v.name: v.label for v in codebook.variables})
     return words
 
 
-def _term(name: str, words: dict[str, str]) -> str:
-    """A name as a reader says it: the codebook's words (lower case unless an acronym leads or the words are a
-    proper name), else the name with its underscores as spaces and acronyms spelled as such."""
-    text = words.get(name) or _humane(name)
-    proper = any(w[:1].isupper() and w[1:].islower() for w in text.split()[1:])     # "Child Protection Plan"
+def _in_sentence(text: str) -> str:
+    """``text`` as it reads inside a sentence: lower case first, unless an acronym leads or the words are a
+    proper name ("Child Protection Plan")."""
+    proper = any(w[:1].isupper() and w[1:].islower() for w in text.split()[1:])
     return text if proper or text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _term(name: str, words: dict[str, str]) -> str:
+    """A name as a reader says it: the codebook's words, else the name with its underscores as spaces and
+    acronyms spelled as such."""
+    return _in_sentence(words.get(name) or _humane(name))
 
 
 def _value(value: Any, words: dict[str, str]) -> str:
@@ -148,7 +153,7 @@ def synthetic_parameters_table(config: Config) -> GT:
         f"Synthetic cohort of {config.synthetic_n} dyads. No odds ratios, per-group percentages or sub-group counts "
         f"were published, so its other {len(assumed)} parameters are assumptions, each documented with the reason its "
         f"value is plausible in the project's data documentation: "
-        f"{series([p if p[1:2].isupper() else p[:1].lower() + p[1:] for p in assumed['parameter']])}."])
+        f"{series([_in_sentence(p) for p in assumed['parameter']])}."])
 
 
 def plan_changes(config: Config) -> str:
